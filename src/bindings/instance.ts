@@ -1,0 +1,318 @@
+// Loading the wasm module: init/initSync/features, runtime detection and the choice between the
+// plain-SIMD and relaxed-SIMD builds. The only code besides memory.ts that touches WebAssembly.
+//
+// Why not @assemblyscript/loader or asc's `--bindings esm`: the loader is deprecated since
+// AssemblyScript 0.20, and the generated ESM bindings copy typed arrays in and out of every call
+// and load the .wasm by URL/fs, which is neither zero-copy nor possible on edge runtimes. The
+// module instead exports raw kernels over pointers, and we make the views ourselves.
+
+import type { Kernels } from "./kernels.js";
+import { attachMemory } from "./memory.js";
+import { relaxedWasmBase64, simdWasmBase64, version } from "./wasm.js";
+
+/** What `init()` accepts as the module: compiled, bytes, or where to fetch it from. */
+export type InitSource =
+  | WebAssembly.Module
+  | BufferSource
+  | URL
+  | string
+  | Response
+  | PromiseLike<Response>;
+
+/** Start-up options for `init` / `initSync`. */
+export interface InitOptions {
+  /**
+   * Wasm memory to reserve at start, in MiB. Default 16. Memory grows on demand beyond it; set it
+   * higher where shared memory is unavailable (see README) so that held views never detach.
+   */
+  initialMemoryMiB?: number;
+  /** Upper bound the memory may grow to, in MiB (at most 4096). Default 4096. */
+  maximumMemoryMiB?: number;
+}
+
+/** What the runtime supports (before init) or what the loaded module uses (after). */
+export interface Features {
+  /** Fixed-width 128-bit SIMD. simdopt requires it. */
+  simd: boolean;
+  /** Relaxed SIMD (fused multiply-add in the GEMM micro-kernel). */
+  relaxedSimd: boolean;
+  /** Shared WebAssembly memory (views survive memory growth). */
+  threads: boolean;
+  /** The simdopt package version. */
+  version: string;
+}
+
+const PAGE_BYTES = 65536;
+const MAX_PAGES = 65536;
+
+// Smallest modules using one instruction of each feature (as in wasm-feature-detect).
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11]);
+
+interface Loaded {
+  kernels: Kernels;
+  relaxed: boolean;
+  shared: boolean;
+}
+
+let loaded: Loaded | null = null;
+let pending: Promise<void> | null = null;
+let probed: Omit<Features, "version"> | null = null;
+
+function probe(): Omit<Features, "version"> {
+  if (probed === null) {
+    const validate = (bytes: BufferSource) => {
+      try {
+        return typeof WebAssembly === "object" && WebAssembly.validate(bytes);
+      } catch {
+        return false;
+      }
+    };
+    probed = { simd: validate(SIMD_PROBE as BufferSource), relaxedSimd: validate(RELAXED_PROBE), threads: sharedMemoryWorks() };
+  }
+  return probed;
+}
+
+function sharedMemoryWorks(): boolean {
+  if (typeof SharedArrayBuffer !== "function" || typeof WebAssembly !== "object") return false;
+  try {
+    const probe = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return probe.buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+/** What the runtime supports; after init, `relaxedSimd`/`threads` say what the loaded module uses. */
+export function features(): Features {
+  const supported = probe();
+  if (loaded === null) return { ...supported, version };
+  return { simd: true, relaxedSimd: loaded.relaxed, threads: loaded.shared, version };
+}
+
+/** The kernels of the loaded module; throws the "call init() first" error before init. */
+export function kernels(): Kernels {
+  if (loaded === null) throw notInitialized();
+  return loaded.kernels;
+}
+
+/** True once init/initSync has completed. */
+export function isInitialized(): boolean {
+  return loaded !== null;
+}
+
+export function notInitialized(): Error {
+  return new Error("simdopt: the WebAssembly module is not loaded; call `await init()` (or `initSync()`) first");
+}
+
+function base64Bytes(base64: string): Uint8Array {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function requireSimd(): void {
+  if (!probe().simd) {
+    throw new Error(
+      "simdopt: this runtime does not support WebAssembly SIMD (the fixed-width 128-bit SIMD " +
+        "proposal), which simdopt requires. Use a current Node, Deno, Bun, Chrome, Firefox or Safari.",
+    );
+  }
+}
+
+function checkOptions(options: InitOptions | undefined): { initialPages: number; maximumPages: number } {
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new TypeError("simdopt: init options must be an object");
+  }
+  const initialMiB = options?.initialMemoryMiB ?? 16;
+  const maximumMiB = options?.maximumMemoryMiB ?? 4096;
+  if (typeof initialMiB !== "number" || !Number.isFinite(initialMiB) || initialMiB <= 0 || initialMiB > 4096) {
+    throw new RangeError(`simdopt: initialMemoryMiB must be a number in (0, 4096], got ${String(initialMiB)}`);
+  }
+  if (typeof maximumMiB !== "number" || !Number.isFinite(maximumMiB) || maximumMiB < initialMiB || maximumMiB > 4096) {
+    throw new RangeError(`simdopt: maximumMemoryMiB must be a number in [initialMemoryMiB, 4096], got ${String(maximumMiB)}`);
+  }
+  const toPages = (mib: number) => Math.min(MAX_PAGES, Math.ceil((mib * 2 ** 20) / PAGE_BYTES));
+  return { initialPages: toPages(initialMiB), maximumPages: toPages(maximumMiB) };
+}
+
+/**
+ * The module declares its memory import shared. For a runtime without shared memory we clear the
+ * "shared" bit of that import (limits flag 0x03 → 0x01) in a copy of the bytes: the kernels use no
+ * atomics, so the module is otherwise unchanged.
+ */
+function unshareMemoryImport(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.slice();
+  let at = 8;
+  const readU32 = () => {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = copy[at++]!;
+      result |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result >>> 0;
+      shift += 7;
+    }
+  };
+  while (at < copy.length) {
+    const id = copy[at++]!;
+    const size = readU32();
+    const end = at + size;
+    if (id === 2) {
+      const count = readU32();
+      for (let i = 0; i < count; i++) {
+        at += readU32(); // module name
+        at += readU32(); // field name
+        const kind = copy[at++]!;
+        if (kind === 0x02) {
+          if (copy[at] === 0x03) copy[at] = 0x01;
+          return copy;
+        }
+        // Our module imports nothing but its memory; other kinds are not expected here.
+        throw new Error("simdopt: internal error: unexpected import in the wasm module");
+      }
+    }
+    at = end;
+  }
+  return copy;
+}
+
+function createMemory(initialPages: number, maximumPages: number, shared: boolean): WebAssembly.Memory {
+  // Large shared maxima reserve address space up front; a 32-bit host may refuse, so step down.
+  let maximum = maximumPages;
+  for (;;) {
+    try {
+      return new WebAssembly.Memory({ initial: Math.min(initialPages, maximum), maximum, shared });
+    } catch (error) {
+      if (maximum <= initialPages || maximum <= 4096) throw error;
+      maximum = Math.max(initialPages, maximum >> 1);
+    }
+  }
+}
+
+function isBufferSource(value: unknown): value is BufferSource {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value) ||
+    (typeof SharedArrayBuffer === "function" && value instanceof SharedArrayBuffer);
+}
+
+function toBytes(source: BufferSource): Uint8Array {
+  if (source instanceof Uint8Array) return source;
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return new Uint8Array(source as ArrayBuffer);
+}
+
+function explainCompileError(error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/code generation|disallowed|not allowed|CSP|unsafe-eval/i.test(message)) {
+    return new Error(
+      "simdopt: this runtime forbids compiling WebAssembly from bytes (" + message + "). " +
+        "Import the module file instead — `import wasm from \"simdopt/simdopt.wasm\"` — and pass it: `await init(wasm)`.",
+    );
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
+function instantiateSync(module: WebAssembly.Module, options: InitOptions | undefined, shared: boolean): void {
+  const { initialPages, maximumPages } = checkOptions(options);
+  const memory = createMemory(initialPages, maximumPages, shared);
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(module, { env: { memory } });
+  } catch (error) {
+    if (error instanceof WebAssembly.LinkError) {
+      throw new Error(
+        `simdopt: the given module does not accept a ${shared ? "shared" : "non-shared"} memory (${error.message}); ` +
+          "pass one of the .wasm files that ship with this version of simdopt",
+      );
+    }
+    throw error;
+  }
+  const exports = instance.exports as unknown as Kernels;
+  attachMemory(memory, shared, exports.heapBase());
+  loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared };
+}
+
+function embeddedBytes(): Uint8Array {
+  return base64Bytes(probe().relaxedSimd ? relaxedWasmBase64 : simdWasmBase64);
+}
+
+function prepareBytes(bytes: Uint8Array, shared: boolean): Uint8Array {
+  return shared ? bytes : unshareMemoryImport(bytes);
+}
+
+async function fetchBytesOrModule(source: URL | string | Response | PromiseLike<Response>): Promise<Uint8Array> {
+  if (typeof source === "string" || source instanceof URL) {
+    const url = source instanceof URL ? source : new URL(source, (globalThis as { location?: { href: string } }).location?.href);
+    const runtime = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: string } } };
+    if (url.protocol === "file:" && runtime.process?.versions?.node !== undefined && runtime.Deno === undefined && runtime.Bun === undefined) {
+      // Node's fetch has no file: support.
+      const fs = "node:fs/promises";
+      const { readFile } = (await import(/* @vite-ignore */ fs)) as { readFile(url: URL): Promise<Uint8Array> };
+      return new Uint8Array(await readFile(url));
+    }
+    source = fetch(url);
+  }
+  const response = await source;
+  if (!response.ok) throw new Error(`simdopt: fetching the wasm module failed: HTTP ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/**
+ * Loads the WebAssembly module. Idempotent: later calls return at once. With no `source` the
+ * module embedded in the package is used (the relaxed-SIMD build where the runtime accepts it).
+ */
+export function init(source?: InitSource, options?: InitOptions): Promise<void> {
+  if (loaded !== null) return Promise.resolve();
+  if (pending !== null) return pending;
+  pending = (async () => {
+    requireSimd();
+    checkOptions(options);
+    const shared = probe().threads;
+    let module: WebAssembly.Module;
+    if (source instanceof WebAssembly.Module) {
+      module = source;
+    } else {
+      let bytes: Uint8Array;
+      if (source === undefined || source === null) bytes = embeddedBytes();
+      else if (isBufferSource(source)) bytes = toBytes(source);
+      else if (typeof source === "string" || source instanceof URL || typeof (source as PromiseLike<Response>).then === "function" ||
+        (typeof Response === "function" && source instanceof Response)) {
+        bytes = await fetchBytesOrModule(source as URL | string | Response | PromiseLike<Response>);
+      } else {
+        throw new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response");
+      }
+      try {
+        module = await WebAssembly.compile(prepareBytes(bytes, shared) as BufferSource);
+      } catch (error) {
+        throw explainCompileError(error);
+      }
+    }
+    instantiateSync(module, options, shared);
+  })();
+  pending.catch(() => { pending = null; });
+  return pending;
+}
+
+/** Synchronous `init` (Node, Deno, Bun, workers): a Module or bytes, or nothing for the embedded build. */
+export function initSync(source?: WebAssembly.Module | BufferSource, options?: InitOptions): void {
+  if (loaded !== null) return;
+  requireSimd();
+  checkOptions(options);
+  const shared = probe().threads;
+  let module: WebAssembly.Module;
+  if (source instanceof WebAssembly.Module) {
+    module = source;
+  } else {
+    let bytes: Uint8Array;
+    if (source === undefined || source === null) bytes = embeddedBytes();
+    else if (isBufferSource(source)) bytes = toBytes(source);
+    else throw new TypeError("simdopt: initSync(source) takes a WebAssembly.Module or bytes (use init() for a URL or Response)");
+    try {
+      module = new WebAssembly.Module(prepareBytes(bytes, shared) as BufferSource);
+    } catch (error) {
+      throw explainCompileError(error);
+    }
+  }
+  instantiateSync(module, options, shared);
+}

@@ -1,0 +1,198 @@
+// The wasm linear memory, its allocator and the Float32Array views into it. Together with
+// instance.ts this is the only code that touches wasm memory.
+//
+// Why a shared memory: growing a plain WebAssembly.Memory detaches its ArrayBuffer and with it
+// every view a user holds. A shared memory's SharedArrayBuffer is never detached — after growth,
+// `memory.buffer` is a new, longer SharedArrayBuffer over the same bytes, and every earlier view
+// stays valid. Where shared memory is unavailable (a page that is not cross-origin isolated) we
+// fall back to a plain memory: getters re-view after growth, but views obtained earlier detach;
+// `init(undefined, { initialMemoryMiB })` reserves memory up front so growth need not happen.
+
+const PAGE_BYTES = 65536;
+/** Every block starts on a 16-byte boundary (one v128) and spans whole v128s. */
+export const ALIGNMENT = 16;
+
+interface FreeBlock { start: number; bytes: number }
+
+let memory: WebAssembly.Memory | null = null;
+let shared = false;
+let buffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
+let heapTop = 0;                              // first never-allocated byte
+const freeBlocks: FreeBlock[] = [];           // sorted by start, coalesced
+const liveBlocks = new Map<number, number>(); // start → bytes
+
+export function attachMemory(mem: WebAssembly.Memory, isShared: boolean, heapBase: number): void {
+  memory = mem;
+  shared = isShared;
+  buffer = mem.buffer;
+  heapTop = alignUp(Math.max(heapBase, ALIGNMENT));
+  freeBlocks.length = 0;
+  liveBlocks.clear();
+}
+
+export function memoryIsShared(): boolean {
+  return shared;
+}
+
+/** The current buffer of the wasm memory (replaced on growth; see the note above). */
+export function currentBuffer(): ArrayBuffer | SharedArrayBuffer {
+  return buffer;
+}
+
+function alignUp(bytes: number): number {
+  return Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
+}
+
+function grow(minTop: number): void {
+  const mem = memory!;
+  const have = buffer.byteLength;
+  // Grow by at least an eighth of what we have, so that many small allocations cost few grows.
+  const wantBytes = Math.max(minTop - have, have / 8, 16 * PAGE_BYTES);
+  const pages = Math.ceil(wantBytes / PAGE_BYTES);
+  const neededPages = Math.ceil((minTop - have) / PAGE_BYTES);
+  try {
+    mem.grow(pages);
+  } catch {
+    try {
+      mem.grow(neededPages);
+    } catch {
+      throw new RangeError(
+        `simdopt: out of wasm memory: cannot grow to ${Math.ceil(minTop / 2 ** 20)} MiB ` +
+          `(the memory's maximum is set by init(source, { maximumMemoryMiB }))`,
+      );
+    }
+  }
+  buffer = mem.buffer;
+}
+
+/**
+ * Allocates `bytes` (rounded up to whole v128s) of zeroed wasm memory, 16-byte aligned.
+ * Returns the byte offset. May grow the memory; never moves a live block.
+ */
+export function allocate(bytes: number): number {
+  if (memory === null) throw new Error("simdopt: call `await init()` (or initSync()) first");
+  const size = alignUp(Math.max(bytes, 1));
+  // Best fit over the free list keeps large holes for large tensors.
+  let best = -1;
+  for (let i = 0; i < freeBlocks.length; i++) {
+    const block = freeBlocks[i]!;
+    if (block.bytes >= size && (best < 0 || block.bytes < freeBlocks[best]!.bytes)) best = i;
+  }
+  let start: number;
+  if (best >= 0) {
+    const block = freeBlocks[best]!;
+    start = block.start;
+    if (block.bytes === size) freeBlocks.splice(best, 1);
+    else { block.start += size; block.bytes -= size; }
+    new Uint8Array(buffer, start, size).fill(0);
+  } else {
+    // Reuse a free block that ends at the top, then extend it.
+    const last = freeBlocks[freeBlocks.length - 1];
+    if (last !== undefined && last.start + last.bytes === heapTop) {
+      freeBlocks.pop();
+      heapTop = last.start;
+      new Uint8Array(buffer, last.start, last.bytes).fill(0);
+    }
+    start = heapTop;
+    if (start + size > buffer.byteLength) grow(start + size);
+    heapTop = start + size;
+  }
+  liveBlocks.set(start, size);
+  return start;
+}
+
+/** Returns a block to the free list; neighbours are merged. */
+export function release(start: number): void {
+  const size = liveBlocks.get(start);
+  if (size === undefined) throw new Error(`simdopt: internal error: freeing unknown block ${start}`);
+  liveBlocks.delete(start);
+  let index = freeBlocks.findIndex((block) => block.start > start);
+  if (index < 0) index = freeBlocks.length;
+  freeBlocks.splice(index, 0, { start, bytes: size });
+  const next = freeBlocks[index + 1];
+  if (next !== undefined && start + size === next.start) {
+    freeBlocks[index]!.bytes += next.bytes;
+    freeBlocks.splice(index + 1, 1);
+  }
+  const previous = freeBlocks[index - 1];
+  if (previous !== undefined && previous.start + previous.bytes === start) {
+    previous.bytes += freeBlocks[index]!.bytes;
+    freeBlocks.splice(index, 1);
+  }
+}
+
+let heapU8View: Uint8Array = new Uint8Array(0);
+let heapF32View: Float32Array = new Float32Array(0);
+
+/** A Uint8Array over all of wasm memory (cached; re-made after growth). Index = byte offset. */
+export function heapU8(): Uint8Array {
+  if (heapU8View.buffer !== buffer) heapU8View = new Uint8Array(buffer);
+  return heapU8View;
+}
+
+/** A Float32Array over all of wasm memory (cached; re-made after growth). Index = byte offset / 4. */
+export function heapF32(): Float32Array {
+  if (heapF32View.buffer !== buffer) heapF32View = new Float32Array(buffer, 0, buffer.byteLength >>> 2);
+  return heapF32View;
+}
+
+/** Bytes currently handed out (for tests and diagnostics). */
+export function allocatedBytes(): number {
+  let total = 0;
+  for (const size of liveBlocks.values()) total += size;
+  return total;
+}
+
+/**
+ * A float32 array living in wasm memory. `.view` is a live Float32Array over it: with a shared
+ * memory the view made first stays valid forever; with a plain memory it is re-made after growth.
+ */
+export class F32Block {
+  readonly ptr: number;
+  readonly length: number;
+  #view: Float32Array;
+  #freed = false;
+
+  constructor(length: number) {
+    this.length = length;
+    this.ptr = allocate(length * 4);
+    this.#view = new Float32Array(buffer, this.ptr, length);
+  }
+
+  get view(): Float32Array {
+    if (this.#view.buffer !== buffer) this.#view = new Float32Array(buffer, this.ptr, this.length);
+    return this.#view;
+  }
+
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    release(this.ptr);
+  }
+}
+
+/**
+ * Scratch space reused across calls (mask staging, copy-in of foreign arrays, GEMM packing):
+ * grows to the largest request seen, never shrinks, never allocates on a call that fits.
+ */
+export class Scratch {
+  #block: F32Block | null = null;
+
+  /** Pointer to at least `length` floats of scratch (contents unspecified). */
+  floats(length: number): number {
+    if (this.#block === null || this.#block.length < length) {
+      this.#block?.free();
+      this.#block = new F32Block(Math.max(length, 4));
+    }
+    return this.#block.ptr;
+  }
+
+  /** Pointer to at least `bytes` bytes of scratch (contents unspecified). */
+  bytes(bytes: number): number {
+    return this.floats(Math.ceil(bytes / 4));
+  }
+}

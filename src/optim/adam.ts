@@ -1,0 +1,85 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import {
+  checkBetas, checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice,
+} from "./optimizer.js";
+
+/** Options of Adam (torch.optim.Adam). */
+export interface AdamOptions {
+  /** Learning rate. Default 1e-3. */
+  lr: number;
+  /** Decay rates [beta1, beta2] of the first and second moment estimates. Default [0.9, 0.999]. */
+  betas: [number, number];
+  /** Added to the denominator after the square root. Default 1e-8. */
+  eps: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay: number;
+  /** Use the maximum of past second moments (AMSGrad). Default false. */
+  amsgrad: boolean;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+/** Options of AdamW: as Adam, but weight decay is decoupled (p ← p·(1 − lr·weightDecay)). */
+export interface AdamWOptions extends AdamOptions {
+  /** Decoupled weight decay. Default 1e-2. */
+  weightDecay: number;
+}
+
+const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const ADAMW_DEFAULTS: AdamWOptions = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
+const MOMENTS = ["firstMoment", "secondMoment"] as const;
+const MOMENTS_AMSGRAD = ["firstMoment", "secondMoment", "maxSecondMoment"] as const;
+
+/** The shared body of Adam and AdamW; `decoupled` says where weight decay enters. */
+abstract class AdamFamily extends Optimizer<AdamOptions> {
+  protected abstract readonly decoupled: boolean;
+  #stepSize = 0;
+  #invBiasCorrection2Sqrt = 0;
+
+  protected validateGroup(group: AdamOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    checkBetas(prefix + "betas", group.betas);
+    checkNonNegative(prefix + "eps", group.eps);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkBoolean(prefix + "amsgrad", group.amsgrad);
+    checkBoolean(prefix + "maximize", group.maximize);
+  }
+
+  protected stateBufferNames(group: ParamGroup<AdamOptions>): readonly string[] {
+    return group.amsgrad ? MOMENTS_AMSGRAD : MOMENTS;
+  }
+
+  protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): void {
+    const [beta1, beta2] = group.betas;
+    const biasCorrection1 = 1 - beta1 ** state.step;
+    const biasCorrection2 = 1 - beta2 ** state.step;
+    this.#stepSize = group.lr / biasCorrection1;
+    this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(biasCorrection2);
+  }
+
+  protected update(slice: Slice, group: ParamGroup<AdamOptions>): void {
+    const [beta1, beta2] = group.betas;
+    const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
+    const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
+    const buffers = slice.buffers;
+    kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,
+      beta1, beta2, group.eps, l2WeightDecay, paramScale, this.#stepSize, this.#invBiasCorrection2Sqrt, group.maximize);
+  }
+}
+
+/** Adam (Kingma & Ba), with PyTorch's L2 weight decay and optional AMSGrad. */
+export class Adam extends AdamFamily {
+  protected readonly decoupled = false;
+  constructor(params: Parameter[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions>) {
+    super(params, options, ADAM_DEFAULTS);
+  }
+}
+
+/** AdamW (Loshchilov & Hutter): Adam with decoupled weight decay. */
+export class AdamW extends AdamFamily {
+  protected readonly decoupled = true;
+  constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions>) {
+    super(params, options, ADAMW_DEFAULTS);
+  }
+}

@@ -1,0 +1,51 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+
+/** Options of SGD (torch.optim.SGD). */
+export interface SGDOptions {
+  /** Learning rate. Default 1e-3. */
+  lr: number;
+  /** Momentum factor; 0 keeps no state. Default 0. */
+  momentum: number;
+  /** Dampening of the momentum's gradient term. Default 0. */
+  dampening: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay: number;
+  /** Nesterov momentum (needs momentum > 0 and dampening 0). Default false. */
+  nesterov: boolean;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+const MOMENTUM_BUFFER = ["momentumBuffer"] as const;
+const NO_BUFFERS = [] as const;
+
+/** Stochastic gradient descent with optional (Nesterov) momentum. */
+export class SGD extends Optimizer<SGDOptions> {
+  constructor(params: Parameter[] | ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions>) {
+    super(params, options, SGD_DEFAULTS);
+  }
+
+  protected validateGroup(group: SGDOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    checkNonNegative(prefix + "momentum", group.momentum);
+    checkNonNegative(prefix + "dampening", group.dampening);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkBoolean(prefix + "nesterov", group.nesterov);
+    checkBoolean(prefix + "maximize", group.maximize);
+    if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
+      throw new RangeError(`simdopt: ${prefix}nesterov requires momentum > 0 and dampening 0 (got momentum ${group.momentum}, dampening ${group.dampening})`);
+    }
+  }
+
+  protected stateBufferNames(group: ParamGroup<SGDOptions>): readonly string[] {
+    return group.momentum !== 0 ? MOMENTUM_BUFFER : NO_BUFFERS;
+  }
+
+  protected update(slice: Slice, group: ParamGroup<SGDOptions>): void {
+    kernels().sgdStep(slice.param, slice.grad, group.momentum !== 0 ? slice.buffers[0]! : 0, slice.length,
+      group.lr, group.momentum, group.dampening, group.weightDecay, group.maximize, group.nesterov, slice.firstUse);
+  }
+}

@@ -1,0 +1,123 @@
+// Parameter: a float32 tensor whose values and gradient live in wasm memory, handed to users as
+// zero-copy Float32Array views.
+
+import { F32Block } from "./bindings/memory.js";
+import { isInitialized, notInitialized } from "./bindings/instance.js";
+import { fillInit, INIT_SCHEMES, type InitScheme } from "./init.js";
+
+/** Options of `parameter(shape, options)`. */
+export interface ParameterOptions {
+  /**
+   * Initial values: an `ArrayLike<number>` of the parameter's size (copied in once) or a scheme
+   * name. Default `"zeros"`.
+   */
+  init?: ArrayLike<number> | InitScheme;
+  /** A name for messages and state dicts. Default `param<N>`. */
+  name?: string;
+  /** Seed of the random schemes; the same seed gives the same values. Default: random. */
+  seed?: number;
+}
+
+let nextParameterId = 0;
+
+/** Checks a shape and returns its element count. Zero, negative, fractional or non-finite dims throw. */
+export function shapeSize(shape: unknown, argument = "shape"): number {
+  if (!Array.isArray(shape)) throw new TypeError(`simdopt: ${argument} must be an array of dimensions, got ${typeof shape}`);
+  let size = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const dim: unknown = shape[i];
+    if (typeof dim !== "number" || !Number.isInteger(dim) || dim <= 0) {
+      throw new RangeError(`simdopt: ${argument}[${i}] must be a positive integer, got ${String(dim)}`);
+    }
+    size *= dim;
+  }
+  if (size * 4 > 2 ** 32) throw new RangeError(`simdopt: ${argument} [${shape.join(", ")}] has ${size} elements, more than fit in wasm memory`);
+  return size;
+}
+
+export class Parameter {
+  /** Dimensions, outermost first. */
+  readonly shape: readonly number[];
+  /** Element count: the product of `shape`. */
+  readonly size: number;
+  readonly name: string;
+  #data: F32Block | null;
+  #grad: F32Block | null;
+
+  constructor(shape: readonly number[], options: ParameterOptions = {}) {
+    if (!isInitialized()) throw notInitialized();
+    if (typeof options !== "object" || options === null) throw new TypeError("simdopt: parameter options must be an object");
+    const size = shapeSize(shape);
+    const { init = "zeros", name, seed } = options;
+    if (name !== undefined && typeof name !== "string") throw new TypeError("simdopt: name must be a string");
+    if (seed !== undefined && (typeof seed !== "number" || !Number.isFinite(seed))) {
+      throw new TypeError(`simdopt: seed must be a finite number, got ${String(seed)}`);
+    }
+    // Validate everything before allocating, so a bad call leaves nothing behind.
+    if (typeof init === "string") {
+      if (!INIT_SCHEMES.includes(init)) throw new RangeError(`simdopt: unknown init "${init}"; expected one of ${INIT_SCHEMES.join(", ")} or an array of values`);
+      if (init !== "zeros" && init !== "ones" && shape.length < 2) {
+        throw new RangeError(`simdopt: init "${init}" needs a parameter with at least 2 dimensions (fan-in and fan-out), got shape [${shape.join(", ")}]`);
+      }
+    } else if (init === null || typeof init !== "object" || typeof (init as ArrayLike<number>).length !== "number") {
+      throw new TypeError("simdopt: init must be an array of values or a scheme name");
+    } else if (init.length !== size) {
+      throw new RangeError(`simdopt: init has ${init.length} values but shape [${shape.join(", ")}] needs ${size}`);
+    }
+    this.shape = Object.freeze([...shape]);
+    this.size = size;
+    this.name = name ?? `param${nextParameterId++}`;
+    this.#data = new F32Block(size);
+    try {
+      this.#grad = new F32Block(size);
+    } catch (error) {
+      this.#data.free();
+      throw error;
+    }
+    if (typeof init === "string") fillInit(this.#data.view, this.shape, init, seed);
+    else this.#data.view.set(init);
+  }
+
+  /** The values: a Float32Array view into wasm memory (no copy). */
+  get data(): Float32Array {
+    return this.#live(this.#data).view;
+  }
+
+  /** The gradient: a Float32Array view into wasm memory, zero-initialised. */
+  get grad(): Float32Array {
+    return this.#live(this.#grad).view;
+  }
+
+  /** True once `dispose()` has been called. */
+  get disposed(): boolean {
+    return this.#data === null;
+  }
+
+  /** @internal Byte offset of the values in wasm memory. */
+  get dataPtr(): number {
+    return this.#live(this.#data).ptr;
+  }
+
+  /** @internal Byte offset of the gradient in wasm memory. */
+  get gradPtr(): number {
+    return this.#live(this.#grad).ptr;
+  }
+
+  /** Frees the values and gradient; any later use of this parameter throws. */
+  dispose(): void {
+    this.#data?.free();
+    this.#grad?.free();
+    this.#data = null;
+    this.#grad = null;
+  }
+
+  #live(block: F32Block | null): F32Block {
+    if (block === null) throw new TypeError(`simdopt: parameter "${this.name}" has been disposed`);
+    return block;
+  }
+}
+
+/** Creates a parameter of `shape` (zeros unless `options.init` says otherwise). */
+export function parameter(shape: readonly number[], options?: ParameterOptions): Parameter {
+  return new Parameter(shape, options);
+}
