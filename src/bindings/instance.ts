@@ -162,8 +162,10 @@ function unshareMemoryImport(bytes: Uint8Array): Uint8Array {
     if (id === 2) {
       const count = readU32();
       for (let i = 0; i < count; i++) {
-        at += readU32(); // module name
-        at += readU32(); // field name
+        const moduleNameLength = readU32();
+        at += moduleNameLength;
+        const fieldNameLength = readU32();
+        at += fieldNameLength;
         const kind = copy[at++]!;
         if (kind === 0x02) {
           if (copy[at] === 0x03) copy[at] = 0x01;

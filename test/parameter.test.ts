@@ -1,0 +1,136 @@
+// Parameters: zero-copy views into wasm memory, the allocator, growth safety, shape validation.
+import { beforeAll, describe, expect, it } from "vitest";
+import { Adam, features, init, parameter, Parameter, SGD } from "../src/index.js";
+import { allocate, allocatedBytes, ALIGNMENT, currentBuffer, memoryIsShared, release } from "../src/bindings/memory.js";
+
+beforeAll(async () => {
+  await init();
+});
+
+describe("zero-copy views", () => {
+  it(".data and .grad are Float32Array views of the module's memory", () => {
+    const w = parameter([784, 128], { name: "w" });
+    expect(w.data).toBeInstanceOf(Float32Array);
+    expect(w.data.buffer).toBe(currentBuffer());
+    expect(w.grad.buffer).toBe(currentBuffer());
+    expect(w.data.length).toBe(784 * 128);
+    expect(w.grad.length).toBe(784 * 128);
+    expect(w.size).toBe(784 * 128);
+    expect(w.shape).toEqual([784, 128]);
+    expect(w.name).toBe("w");
+    expect(w.grad.every((x) => x === 0)).toBe(true);
+    expect(w.data.byteOffset % ALIGNMENT).toBe(0);
+    expect(w.grad.byteOffset % ALIGNMENT).toBe(0);
+    // Views do not overlap.
+    expect(w.grad.byteOffset >= w.data.byteOffset + w.data.byteLength || w.data.byteOffset >= w.grad.byteOffset + w.grad.byteLength).toBe(true);
+    w.dispose();
+  });
+
+  it("a write through .data and .grad is what the kernel reads", () => {
+    const p = parameter([5]);
+    const data = p.data;
+    const grad = p.grad;
+    data.set([1, 2, 3, 4, 5]);
+    grad.set([10, 20, 30, 40, 50]);
+    new SGD([p], { lr: 0.1 }).step();
+    // p ← p − lr·g, computed by the wasm kernel from the values written through the views.
+    expect([...data]).toEqual([0, 0, 0, 0, 0].map((_, i) => Math.fround(Math.fround(i + 1) - Math.fround(Math.fround(0.1) * ((i + 1) * 10)))));
+    expect(p.data[4]).toBe(data[4]);
+  });
+
+  it("reports a shared memory where the runtime offers one", () => {
+    expect(features().threads).toBe(true);
+    expect(memoryIsShared()).toBe(true);
+    expect(currentBuffer()).toBeInstanceOf(SharedArrayBuffer);
+  });
+});
+
+describe("allocator", () => {
+  it("frees and reuses blocks, 16-byte aligned, zeroed", () => {
+    const before = allocatedBytes();
+    const a = allocate(100);
+    const b = allocate(4);
+    expect(a % 16).toBe(0);
+    expect(b % 16).toBe(0);
+    new Uint8Array(currentBuffer(), a, 100).fill(7);
+    release(a);
+    const c = allocate(64); // fits the freed block: reused, and zeroed
+    expect(c).toBe(a);
+    expect(new Uint8Array(currentBuffer(), c, 64).every((x) => x === 0)).toBe(true);
+    release(b);
+    release(c);
+    expect(allocatedBytes()).toBe(before);
+    // Freed neighbours coalesce: a block spanning both fits where they were.
+    const d = allocate(112 + 16);
+    expect(d).toBe(a);
+    release(d);
+  });
+
+  it("dispose() frees both views; later use throws", () => {
+    const before = allocatedBytes();
+    const p = parameter([33]);
+    expect(allocatedBytes()).toBe(before + 2 * 144);
+    p.dispose();
+    expect(allocatedBytes()).toBe(before);
+    expect(p.disposed).toBe(true);
+    expect(() => p.data).toThrow(/disposed/);
+    expect(() => new Adam([p])).toThrow(/disposed/);
+    p.dispose(); // idempotent
+  });
+
+  it("memory growth past 256 MiB keeps every earlier view valid", () => {
+    // Hold views made before growth, then allocate ~400 MiB in many parameters. A plain
+    // WebAssembly.Memory would detach the held views; the shared memory must not.
+    const early = Array.from({ length: 8 }, (_, i) => parameter([1000 + i]));
+    const heldData = early.map((p) => p.data);
+    const heldGrad = early.map((p) => p.grad);
+    heldData.forEach((view, i) => view.fill(i + 0.5));
+    heldGrad.forEach((view, i) => view.fill(-i));
+    const startBytes = currentBuffer().byteLength;
+    const many: Parameter[] = [];
+    for (let i = 0; i < 50; i++) many.push(parameter([1 << 20])); // 50 × 8 MiB (data + grad)
+    expect(currentBuffer().byteLength - startBytes).toBeGreaterThan(256 * 2 ** 20);
+    many.forEach((p, i) => { p.data[0] = i; p.data[p.size - 1] = -i; });
+    for (let i = 0; i < early.length; i++) {
+      expect(heldData[i]!.length).toBe(1000 + i);
+      expect(heldData[i]!.every((x) => x === i + 0.5)).toBe(true);
+      expect(heldGrad[i]!.every((x) => x === -i)).toBe(true);
+      // Writes through an old view reach the parameter (and the kernel); writes through a new one reach the old view.
+      heldData[i]![3] = 42;
+      expect(early[i]!.data[3]).toBe(42);
+      early[i]!.data[4] = 43;
+      expect(heldData[i]![4]).toBe(43);
+    }
+    heldGrad[0]!.fill(1);
+    new SGD([early[0]!], { lr: 1 }).step();
+    expect(heldData[0]![0]).toBe(-0.5);
+    many.forEach((p, i) => { expect(p.data[0]).toBe(i); expect(p.data[p.size - 1]).toBe(-i); });
+    for (const p of [...many, ...early]) p.dispose();
+  });
+});
+
+describe("shape and init validation", () => {
+  it.each([[[0]], [[-1]], [[1.5]], [[Infinity]], [[Number.NaN]], [[3, 0]], [[2, -4]]])("shape %j throws RangeError", (shape) => {
+    expect(() => parameter(shape as number[])).toThrow(RangeError);
+  });
+  it("non-array shapes throw TypeError", () => {
+    expect(() => parameter(3 as never)).toThrow(TypeError);
+  });
+  it("init arrays are copied in once and checked for length", () => {
+    const values = [1, 2, 3, 4, 5, 6];
+    const p = parameter([2, 3], { init: values });
+    values[0] = 99;
+    expect([...p.data]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(() => parameter([2, 3], { init: [1, 2] })).toThrow(RangeError);
+    expect(() => parameter([2, 3], { init: "glorot" as never })).toThrow(/unknown init/);
+    expect(() => parameter([4], { init: "heNormal" })).toThrow(RangeError);
+    expect([...parameter([3], { init: "ones" }).data]).toEqual([1, 1, 1]);
+  });
+  it("seeded schemes are deterministic", () => {
+    const a = parameter([16, 8], { init: "xavierUniform", seed: 42 });
+    const b = parameter([16, 8], { init: "xavierUniform", seed: 42 });
+    const c = parameter([16, 8], { init: "xavierUniform", seed: 43 });
+    expect([...a.data]).toEqual([...b.data]);
+    expect([...a.data]).not.toEqual([...c.data]);
+  });
+});
