@@ -1,0 +1,56 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+
+/** Options of Adagrad (torch.optim.Adagrad). */
+export interface AdagradOptions {
+  /** Learning rate. Default 1e-2. */
+  lr: number;
+  /** Learning-rate decay: step t uses lr / (1 + (t − 1)·lrDecay). Default 0. */
+  lrDecay: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay: number;
+  /** The value the sum of squared gradients starts from (read when the state is created). Default 0. */
+  initialAccumulatorValue: number;
+  /** Added to the denominator after the square root. Default 1e-10. */
+  eps: number;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
+const STATE_SUM = ["stateSum"] as const;
+
+/** Adagrad (Duchi et al.): per-element steps scaled by the root of the summed squared gradients. */
+export class Adagrad extends Optimizer<AdagradOptions> {
+  #clr = 0;
+
+  constructor(params: Parameter[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions>) {
+    super(params, options, ADAGRAD_DEFAULTS);
+  }
+
+  protected validateGroup(group: AdagradOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    checkNonNegative(prefix + "lrDecay", group.lrDecay);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkNonNegative(prefix + "initialAccumulatorValue", group.initialAccumulatorValue);
+    checkNonNegative(prefix + "eps", group.eps);
+    checkBoolean(prefix + "maximize", group.maximize);
+  }
+
+  protected stateBufferNames(): readonly string[] {
+    return STATE_SUM;
+  }
+
+  protected override initialStateValue(_buffer: string, group: ParamGroup<AdagradOptions>): number {
+    return group.initialAccumulatorValue;
+  }
+
+  protected override prepareStep(group: ParamGroup<AdagradOptions>, state: ParamState): void {
+    this.#clr = group.lr / (1 + (state.step - 1) * group.lrDecay);
+  }
+
+  protected update(slice: Slice, group: ParamGroup<AdagradOptions>): void {
+    kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, this.#clr, group.eps, group.weightDecay, group.maximize);
+  }
+}

@@ -1,0 +1,51 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkBetas, checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+
+/** Options of Adamax (torch.optim.Adamax). */
+export interface AdamaxOptions {
+  /** Learning rate. Default 2e-3. */
+  lr: number;
+  /** Decay rates [beta1, beta2] of the first moment and of the infinity norm. Default [0.9, 0.999]. */
+  betas: [number, number];
+  /** Added to |g| inside the maximum. Default 1e-8. */
+  eps: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay: number;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+const ADAMAX_DEFAULTS: AdamaxOptions = { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false };
+const MOMENTS = ["firstMoment", "infinityNorm"] as const;
+
+/** Adamax (Kingma & Ba): Adam with the infinity norm in place of the second moment. */
+export class Adamax extends Optimizer<AdamaxOptions> {
+  #clr = 0;
+
+  constructor(params: Parameter[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions>) {
+    super(params, options, ADAMAX_DEFAULTS);
+  }
+
+  protected validateGroup(group: AdamaxOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    checkBetas(prefix + "betas", group.betas);
+    checkNonNegative(prefix + "eps", group.eps);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkBoolean(prefix + "maximize", group.maximize);
+  }
+
+  protected stateBufferNames(): readonly string[] {
+    return MOMENTS;
+  }
+
+  protected override prepareStep(group: ParamGroup<AdamaxOptions>, state: ParamState): void {
+    this.#clr = group.lr / (1 - group.betas[0] ** state.step);
+  }
+
+  protected update(slice: Slice, group: ParamGroup<AdamaxOptions>): void {
+    const [beta1, beta2] = group.betas;
+    kernels().adamaxStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
+      beta1, beta2, group.eps, group.weightDecay, this.#clr, group.maximize);
+  }
+}

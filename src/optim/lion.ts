@@ -1,0 +1,43 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkBetas, checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+
+/** Options of Lion (Chen et al. 2023, as in lion-pytorch). */
+export interface LionOptions {
+  /** Learning rate (every element moves by exactly lr, plus weight decay). Default 1e-4. */
+  lr: number;
+  /** [beta1, beta2]: beta1 interpolates the update direction, beta2 the stored momentum. Default [0.9, 0.99]. */
+  betas: [number, number];
+  /** Decoupled weight decay: p ← p·(1 − lr·weightDecay). Default 0. */
+  weightDecay: number;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+const LION_DEFAULTS: LionOptions = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false };
+const MOMENTUM = ["firstMoment"] as const;
+
+/** Lion (EvoLved Sign Momentum): steps of size lr along the sign of interpolated momentum. */
+export class Lion extends Optimizer<LionOptions> {
+  constructor(params: Parameter[] | ParamGroupInput<LionOptions>[], options?: Partial<LionOptions>) {
+    super(params, options, LION_DEFAULTS);
+  }
+
+  protected validateGroup(group: LionOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    // Deliberately stricter than lion-pytorch (which allows betas up to 1): [0, 1) as everywhere.
+    checkBetas(prefix + "betas", group.betas);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkBoolean(prefix + "maximize", group.maximize);
+  }
+
+  protected stateBufferNames(): readonly string[] {
+    return MOMENTUM;
+  }
+
+  protected update(slice: Slice, group: ParamGroup<LionOptions>): void {
+    const [beta1, beta2] = group.betas;
+    kernels().lionStep(slice.param, slice.grad, slice.buffers[0]!, slice.length,
+      group.lr, beta1, beta2, 1 - group.lr * group.weightDecay, group.maximize);
+  }
+}

@@ -1,0 +1,74 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkBetas, checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+
+/** Options of NAdam (torch.optim.NAdam). */
+export interface NAdamOptions {
+  /** Learning rate. Default 2e-3. */
+  lr: number;
+  /** Decay rates [beta1, beta2] of the first and second moment estimates. Default [0.9, 0.999]. */
+  betas: [number, number];
+  /** Added to the denominator after the square root. Default 1e-8. */
+  eps: number;
+  /** Weight decay: an L2 penalty added to the gradient, or decoupled (see below). Default 0. */
+  weightDecay: number;
+  /** ψ of the momentum schedule μ_t = β1·(1 − ½·0.96^(t·ψ)). Default 4e-3. */
+  momentumDecay: number;
+  /** Decay the weights as AdamW does (p ← p·(1 − lr·weightDecay)) instead of the L2 form. Default false. */
+  decoupledWeightDecay: boolean;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+const NADAM_DEFAULTS: NAdamOptions = {
+  lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false,
+};
+const MOMENTS = ["firstMoment", "secondMoment"] as const;
+
+/**
+ * NAdam (Dozat): Adam with Nesterov momentum under a warming momentum schedule. The running
+ * product Π μ_i is per-parameter state (`scalars.muProduct`), carried by stateDict.
+ */
+export class NAdam extends Optimizer<NAdamOptions> {
+  #gradCoeff = 0;
+  #momentCoeff = 0;
+  #invBiasCorrection2Sqrt = 0;
+
+  constructor(params: Parameter[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions>) {
+    super(params, options, NADAM_DEFAULTS);
+  }
+
+  protected validateGroup(group: NAdamOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    checkBetas(prefix + "betas", group.betas);
+    checkNonNegative(prefix + "eps", group.eps);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkNonNegative(prefix + "momentumDecay", group.momentumDecay);
+    checkBoolean(prefix + "decoupledWeightDecay", group.decoupledWeightDecay);
+    checkBoolean(prefix + "maximize", group.maximize);
+  }
+
+  protected stateBufferNames(): readonly string[] {
+    return MOMENTS;
+  }
+
+  protected override prepareStep(group: ParamGroup<NAdamOptions>, state: ParamState): void {
+    const [beta1, beta2] = group.betas;
+    const step = state.step;
+    const mu = beta1 * (1 - 0.5 * 0.96 ** (step * group.momentumDecay));
+    const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * group.momentumDecay));
+    const muProduct = (state.scalars.muProduct ?? 1) * mu;
+    state.scalars.muProduct = muProduct;
+    this.#gradCoeff = (group.lr * (1 - mu)) / (1 - muProduct);
+    this.#momentCoeff = (group.lr * muNext) / (1 - muProduct * muNext);
+    this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - beta2 ** step);
+  }
+
+  protected update(slice: Slice, group: ParamGroup<NAdamOptions>): void {
+    const [beta1, beta2] = group.betas;
+    const decoupled = group.decoupledWeightDecay;
+    kernels().nadamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
+      beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,
+      this.#invBiasCorrection2Sqrt, this.#gradCoeff, this.#momentCoeff, group.maximize);
+  }
+}

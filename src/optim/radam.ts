@@ -1,0 +1,73 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkBetas, checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+
+/** Options of RAdam (torch.optim.RAdam). */
+export interface RAdamOptions {
+  /** Learning rate. Default 1e-3. */
+  lr: number;
+  /** Decay rates [beta1, beta2] of the first and second moment estimates. Default [0.9, 0.999]. */
+  betas: [number, number];
+  /** Added to √v in the adaptive term. Default 1e-8. */
+  eps: number;
+  /** Weight decay: an L2 penalty added to the gradient, or decoupled (see below). Default 0. */
+  weightDecay: number;
+  /** Decay the weights as AdamW does (p ← p·(1 − lr·weightDecay)) instead of the L2 form. Default false. */
+  decoupledWeightDecay: boolean;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+const RADAM_DEFAULTS: RAdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false };
+const MOMENTS = ["firstMoment", "secondMoment"] as const;
+
+/**
+ * RAdam (Liu et al.): Adam whose adaptive step is switched on, and rectified, only once the
+ * variance of the adaptive learning rate is tractable (ρ_t > 5); before that, momentum SGD.
+ */
+export class RAdam extends Optimizer<RAdamOptions> {
+  #stepSize = 0;
+  #rectified = false;
+
+  constructor(params: Parameter[] | ParamGroupInput<RAdamOptions>[], options?: Partial<RAdamOptions>) {
+    super(params, options, RADAM_DEFAULTS);
+  }
+
+  protected validateGroup(group: RAdamOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    checkBetas(prefix + "betas", group.betas);
+    checkNonNegative(prefix + "eps", group.eps);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkBoolean(prefix + "decoupledWeightDecay", group.decoupledWeightDecay);
+    checkBoolean(prefix + "maximize", group.maximize);
+  }
+
+  protected stateBufferNames(): readonly string[] {
+    return MOMENTS;
+  }
+
+  protected override prepareStep(group: ParamGroup<RAdamOptions>, state: ParamState): void {
+    const [beta1, beta2] = group.betas;
+    const step = state.step;
+    const biasCorrection1 = 1 - beta1 ** step;
+    const biasCorrection2 = 1 - beta2 ** step;
+    // Maximum and current length of the approximated simple moving average.
+    const rhoInf = 2 / (1 - beta2) - 1;
+    const rhoT = rhoInf - (2 * step * beta2 ** step) / biasCorrection2;
+    this.#rectified = rhoT > 5;
+    if (this.#rectified) {
+      const rectification = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+      this.#stepSize = (group.lr * rectification * Math.sqrt(biasCorrection2)) / biasCorrection1;
+    } else {
+      this.#stepSize = group.lr / biasCorrection1;
+    }
+  }
+
+  protected update(slice: Slice, group: ParamGroup<RAdamOptions>): void {
+    const [beta1, beta2] = group.betas;
+    const decoupled = group.decoupledWeightDecay;
+    kernels().radamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
+      beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,
+      this.#stepSize, this.#rectified, group.maximize);
+  }
+}

@@ -1,0 +1,58 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+
+/** Options of RMSprop (torch.optim.RMSprop). */
+export interface RMSpropOptions {
+  /** Learning rate. Default 1e-2. */
+  lr: number;
+  /** Smoothing constant of the running averages. Default 0.99. */
+  alpha: number;
+  /** Added to the denominator after the square root. Default 1e-8. */
+  eps: number;
+  /** L2 penalty added to the gradient. Default 0. */
+  weightDecay: number;
+  /** Momentum factor; 0 keeps no momentum buffer. Default 0. */
+  momentum: number;
+  /** Normalise by the estimated variance (subtract the squared running mean of gradients). Default false. */
+  centered: boolean;
+  /** Maximise the objective instead of minimising it. Default false. */
+  maximize: boolean;
+}
+
+const RMSPROP_DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
+// Buffer lists by [centered][momentum > 0]; the kernel gets 0 for a buffer the group does not use.
+const BUFFERS = [
+  [["squareAvg"], ["squareAvg", "momentumBuffer"]],
+  [["squareAvg", "gradAvg"], ["squareAvg", "gradAvg", "momentumBuffer"]],
+] as const;
+
+/** RMSprop (Hinton), optionally centered and with momentum, as in PyTorch. */
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  constructor(params: Parameter[] | ParamGroupInput<RMSpropOptions>[], options?: Partial<RMSpropOptions>) {
+    super(params, options, RMSPROP_DEFAULTS);
+  }
+
+  protected validateGroup(group: RMSpropOptions, prefix: string): void {
+    checkNonNegative(prefix + "lr", group.lr);
+    // PyTorch bounds alpha below only (0 ≤ alpha).
+    checkNonNegative(prefix + "alpha", group.alpha);
+    checkNonNegative(prefix + "eps", group.eps);
+    checkNonNegative(prefix + "weightDecay", group.weightDecay);
+    checkNonNegative(prefix + "momentum", group.momentum);
+    checkBoolean(prefix + "centered", group.centered);
+    checkBoolean(prefix + "maximize", group.maximize);
+  }
+
+  protected stateBufferNames(group: ParamGroup<RMSpropOptions>): readonly string[] {
+    return BUFFERS[group.centered ? 1 : 0][group.momentum > 0 ? 1 : 0];
+  }
+
+  protected update(slice: Slice, group: ParamGroup<RMSpropOptions>): void {
+    const buffers = slice.buffers;
+    const gradAvg = group.centered ? buffers[1]! : 0;
+    const momentumBuffer = group.momentum > 0 ? buffers[group.centered ? 2 : 1]! : 0;
+    kernels().rmspropStep(slice.param, slice.grad, buffers[0]!, gradAvg, momentumBuffer, slice.length,
+      group.lr, group.alpha, group.eps, group.weightDecay, group.momentum, group.maximize);
+  }
+}
