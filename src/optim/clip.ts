@@ -1,0 +1,136 @@
+// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_: the norms are SIMD
+// reductions accumulated in float64 lanes (assembly/ops/reduce.ts), the scaling and clamping
+// are in-place SIMD passes over the gradients in wasm memory.
+
+import { kernels } from "../bindings/instance.js";
+import { Parameter } from "../parameter.js";
+
+/** Options of `clipGradNorm`. */
+export interface ClipGradNormOptions {
+  /**
+   * Throw an Error, before scaling anything, when the total norm is NaN or ±Inf. Default false
+   * (then, as in PyTorch, the gradients are multiplied by the resulting NaN or 0 coefficient).
+   */
+  errorIfNonfinite?: boolean;
+}
+
+/** Checks `params` (a Parameter or an array of them, none disposed, none twice) and lists them. */
+function checkParams(params: unknown, fn: string): Parameter[] {
+  const list: unknown[] = params instanceof Parameter ? [params] : Array.isArray(params) ? params : [];
+  if (!(params instanceof Parameter) && !Array.isArray(params)) {
+    throw new TypeError(`simdopt: ${fn} params must be a Parameter or an array of Parameters, got ${typeof params}`);
+  }
+  const seen = new Set<Parameter>();
+  list.forEach((param, i) => {
+    if (!(param instanceof Parameter)) throw new TypeError(`simdopt: ${fn} params[${i}] is not a Parameter`);
+    if (param.disposed) throw new TypeError(`simdopt: ${fn} params[${i}] ("${param.name}") has been disposed`);
+    if (seen.has(param)) throw new RangeError(`simdopt: ${fn} params lists "${param.name}" twice`);
+    seen.add(param);
+  });
+  return list as Parameter[];
+}
+
+function checkFiniteNonNegative(fn: string, name: string, value: unknown): number {
+  if (typeof value !== "number") throw new TypeError(`simdopt: ${fn} ${name} must be a number, got ${String(value)}`);
+  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`simdopt: ${fn} ${name} must be a finite number ≥ 0, got ${value}`);
+  return value;
+}
+
+/** The p-norm of one gradient (p finite, > 0, not 1 or 2), scaled by its max |x| against overflow. */
+function pNormOf(param: Parameter, p: number): number {
+  const k = kernels();
+  const largest = k.maxAbs(param.gradPtr, param.size);
+  if (largest === 0 || !Number.isFinite(largest)) return largest; // 0, NaN or Inf: the norm is the same
+  return largest * k.sumPowScaled(param.gradPtr, param.size, p, 1 / largest) ** (1 / p);
+}
+
+/** The p-norm of a few non-negative numbers, scaled the same way. */
+function pNormOfNumbers(values: number[], p: number): number {
+  let largest = 0;
+  for (const value of values) largest = Number.isNaN(value) || Number.isNaN(largest) ? NaN : Math.max(largest, value);
+  if (largest === 0 || !Number.isFinite(largest)) return largest;
+  let sum = 0;
+  for (const value of values) sum += (value / largest) ** p;
+  return largest * sum ** (1 / p);
+}
+
+/**
+ * Rescales the gradients of `params` so that their total norm is at most `maxNorm`, as PyTorch's
+ * `clip_grad_norm_`: the total norm is the `normType`-norm of the per-parameter norms (equal to
+ * the norm of all gradients concatenated), the gradients are multiplied by
+ * min(1, maxNorm / (total + 1e-6)).
+ *
+ * @param params a Parameter or an array of Parameters
+ * @param maxNorm the largest total norm allowed (finite, ≥ 0)
+ * @param normType the order p of the norm: any p > 0, or Infinity (max |g|). Default 2.
+ * @param options `{ errorIfNonfinite: false }`
+ * @returns the total norm of the gradients before clipping
+ */
+export function clipGradNorm(
+  params: Parameter | readonly Parameter[],
+  maxNorm: number,
+  normType: number = 2,
+  options: ClipGradNormOptions = {},
+): number {
+  const list = checkParams(params, "clipGradNorm");
+  checkFiniteNonNegative("clipGradNorm", "maxNorm", maxNorm);
+  if (typeof normType !== "number") throw new TypeError(`simdopt: clipGradNorm normType must be a number, got ${String(normType)}`);
+  if (!(normType > 0)) {
+    throw new RangeError(`simdopt: clipGradNorm normType must be a number > 0 or Infinity, got ${normType}`);
+  }
+  if (typeof options !== "object" || options === null) throw new TypeError("simdopt: clipGradNorm options must be an object");
+  for (const key of Object.keys(options)) {
+    if (key !== "errorIfNonfinite") throw new TypeError(`simdopt: clipGradNorm has no option "${key}"`);
+  }
+  const { errorIfNonfinite = false } = options;
+  if (typeof errorIfNonfinite !== "boolean") {
+    throw new TypeError(`simdopt: clipGradNorm errorIfNonfinite must be a boolean, got ${String(errorIfNonfinite)}`);
+  }
+  if (list.length === 0) return 0;
+
+  const k = kernels();
+  let total: number;
+  if (normType === 2) {
+    let sum = 0;
+    for (const param of list) sum += k.sumSquares(param.gradPtr, param.size);
+    total = Math.sqrt(sum);
+  } else if (normType === 1) {
+    total = 0;
+    for (const param of list) total += k.sumAbs(param.gradPtr, param.size);
+  } else if (normType === Infinity) {
+    total = 0;
+    // Math.max propagates NaN, as torch.max does.
+    for (const param of list) total = Math.max(total, k.maxAbs(param.gradPtr, param.size));
+  } else {
+    total = pNormOfNumbers(list.map((param) => pNormOf(param, normType)), normType);
+  }
+
+  if (errorIfNonfinite && !Number.isFinite(total)) {
+    throw new Error(
+      `simdopt: the total norm of order ${normType} for gradients from \`params\` is non-finite, so it cannot be ` +
+        "clipped. To disable this error and scale the gradients by the non-finite norm anyway, set " +
+        "`errorIfNonfinite: false`",
+    );
+  }
+  // The gradients are float32, so is the coefficient; PyTorch also multiplies when it clamps to
+  // 1, but multiplying by 1 is exact, so that pass is skipped. NaN (a NaN norm) does scale.
+  const coefficient = Math.fround(maxNorm / (total + 1e-6));
+  if (!(coefficient >= 1)) {
+    for (const param of list) k.scaleInPlace(param.gradPtr, param.size, coefficient);
+  }
+  return total;
+}
+
+/**
+ * Clamps every gradient element of `params` to [−clipValue, clipValue] in place, as PyTorch's
+ * `clip_grad_value_` (NaN stays NaN).
+ *
+ * @param params a Parameter or an array of Parameters
+ * @param clipValue the bound (finite, ≥ 0)
+ */
+export function clipGradValue(params: Parameter | readonly Parameter[], clipValue: number): void {
+  const list = checkParams(params, "clipGradValue");
+  checkFiniteNonNegative("clipGradValue", "clipValue", clipValue);
+  const k = kernels();
+  for (const param of list) k.clampInPlace(param.gradPtr, param.size, clipValue);
+}
