@@ -9,7 +9,11 @@ if (!file || !existsSync(file)) {
 }
 const report = JSON.parse(readFileSync(file, "utf8"));
 const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+// A test file that failed to load has no failing test of its own: count it as one failure.
+const brokenFiles = (report.testResults ?? []).filter(
+  (file) => file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed"),
+).length;
+const failed = (report.numFailedTests ?? 0) + brokenFiles;
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
 if (passed === 0 && failed === 0) {
   console.log("0 passed, 1 failed");
