@@ -1,0 +1,38 @@
+// The conformance entry for Node, Deno and Bun: imports simdopt by its package name from the
+// scratch project pack.mjs prepared, loads it the way argv[0] says, runs conformance.mjs and
+// prints the report as one JSON line.
+//
+//   init      await init()                      (the embedded wasm)
+//   initSync  initSync()
+//   url       await init(new URL(import.meta.resolve("simdopt/simdopt.wasm")))
+//   bytes     initSync(<bytes of the .wasm file read from disk>) — the relaxed build where the
+//             runtime supports relaxed SIMD
+// Only the url and bytes modes read files (Deno: -R); static imports need no permission.
+import * as simdopt from "simdopt";
+import { runConformance } from "./conformance.mjs";
+import expected from "./expected.json" with { type: "json" };
+
+const g = globalThis;
+const args = g.Deno !== undefined ? g.Deno.args : g.process.argv.slice(2);
+const mode = args[0] ?? "init";
+
+async function readBytes(url) {
+  if (g.Deno !== undefined) return g.Deno.readFile(url);
+  if (g.Bun !== undefined) return new Uint8Array(await g.Bun.file(url).arrayBuffer());
+  const { readFile } = await import("node:fs/promises");
+  return new Uint8Array(await readFile(url));
+}
+
+const loaders = {
+  init: () => simdopt.init(),
+  initSync: async () => simdopt.initSync(),
+  url: () => simdopt.init(new URL(import.meta.resolve("simdopt/simdopt.wasm"))),
+  bytes: async () => {
+    const file = simdopt.features().relaxedSimd ? "simdopt/simdopt-relaxed.wasm" : "simdopt/simdopt.wasm";
+    simdopt.initSync(await readBytes(new URL(import.meta.resolve(file))));
+  },
+};
+if (!(mode in loaders)) throw new Error(`unknown mode ${mode}; expected one of ${Object.keys(loaders).join(", ")}`);
+
+const report = await runConformance(simdopt, expected, { initialize: loaders[mode], mode });
+console.log(JSON.stringify(report));
