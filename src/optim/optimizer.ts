@@ -42,6 +42,11 @@ export interface ParamState {
    * row). null once the whole parameter has been stepped densely.
    */
   touchedRows: Uint8Array | null;
+  /**
+   * Per-parameter scalar state that is not a buffer (e.g. NAdam's `muProduct`), owned by the
+   * concrete optimizer's `prepareStep`; starts empty, carried by stateDict/loadStateDict.
+   */
+  scalars: Record<string, number>;
 }
 
 /** The pointers of the slice being updated: a whole parameter, or one row of it. */
@@ -58,7 +63,13 @@ export interface Slice {
 /** A serialisable snapshot of an optimizer (structured-clone-able; typed arrays are copies). */
 export interface OptimizerStateDict {
   optimizer: string;
-  state: Array<{ step: number; buffers: Record<string, Float32Array>; touchedRows: Uint8Array | null } | null>;
+  state: Array<{
+    step: number;
+    buffers: Record<string, Float32Array>;
+    touchedRows: Uint8Array | null;
+    /** Per-parameter scalar state (e.g. NAdam's muProduct); always written, optional when loading. */
+    scalars?: Record<string, number>;
+  } | null>;
   paramGroups: Array<Record<string, unknown> & { params: number[] }>;
 }
 
@@ -95,6 +106,13 @@ export function checkBetas(name: string, value: unknown): void {
 
 export function checkBoolean(name: string, value: unknown): void {
   if (typeof value !== "boolean") throw new TypeError(`simdopt: ${name} must be a boolean, got ${String(value)}`);
+}
+
+const NO_STEP_OPTIONS: StepOptions = Object.freeze({});
+const groupPrefixes: string[] = [];
+/** "paramGroups[i]." for error messages, made once per index. */
+function groupPrefix(index: number): string {
+  return (groupPrefixes[index] ??= `paramGroups[${index}].`);
 }
 
 const scratch = new Scratch();
@@ -198,7 +216,7 @@ export abstract class Optimizer<Options extends object> {
    * `skipIfNonfinite` is set and a gradient holds NaN/±Inf; otherwise true.
    */
   step(options?: StepOptions): boolean {
-    const { mask, rows, skipIfNonfinite = false } = options ?? {};
+    const { mask, rows, skipIfNonfinite = false } = options ?? NO_STEP_OPTIONS;
     this.#checkBeforeStep(mask, rows);
     if (skipIfNonfinite && !this.#gradientsFinite()) return false;
     for (const group of this.paramGroups) {
@@ -244,7 +262,7 @@ export abstract class Optimizer<Options extends object> {
         } else {
           const buffers: Record<string, Float32Array> = {};
           for (const [name, block] of entry.buffers) buffers[name] = block.view.slice();
-          state.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null });
+          state.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars: { ...entry.scalars } });
         }
         indices.push(index++);
       }
@@ -296,6 +314,12 @@ export abstract class Optimizer<Options extends object> {
           throw new RangeError(`simdopt: state dict buffer "${buffer}" of parameter ${i} has ${values?.length} values, "${param.name}" has ${param.size}`);
         }
       }
+      if (entry.scalars !== undefined) {
+        if (typeof entry.scalars !== "object" || entry.scalars === null) throw new TypeError(`simdopt: state dict scalars of parameter ${i} must be an object`);
+        for (const [scalar, value] of Object.entries(entry.scalars)) {
+          if (typeof value !== "number") throw new TypeError(`simdopt: state dict scalar "${scalar}" of parameter ${i} must be a number, got ${String(value)}`);
+        }
+      }
       if (entry.touchedRows != null && (!(entry.touchedRows instanceof Uint8Array) || entry.touchedRows.length !== param.shape[0])) {
         throw new RangeError(`simdopt: state dict row flags of parameter ${i} do not match "${param.name}"`);
       }
@@ -316,7 +340,7 @@ export abstract class Optimizer<Options extends object> {
         block.view.set(values);
         buffers.set(buffer, block);
       }
-      this.state.set(param, { step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null });
+      this.state.set(param, { step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars: { ...entry.scalars } });
     });
   }
 
@@ -340,7 +364,7 @@ export abstract class Optimizer<Options extends object> {
   #stateFor(param: Parameter, group: ParamGroup<Options>, names: readonly string[]): ParamState {
     let state = this.state.get(param);
     if (state === undefined) {
-      state = { step: 0, buffers: new Map(), touchedRows: null };
+      state = { step: 0, buffers: new Map(), touchedRows: null, scalars: {} };
       this.state.set(param, state);
     }
     this.#freshBuffers = false;
@@ -432,12 +456,14 @@ export abstract class Optimizer<Options extends object> {
 
   /** Validates the options of every group and the step's masks and rows; throws before any write. */
   #checkBeforeStep(mask: StepOptions["mask"], rows: StepOptions["rows"]): void {
-    this.paramGroups.forEach((group, index) => {
-      this.validateGroup(group, `paramGroups[${index}].`);
+    // Plain loops and cached prefixes: step() allocates nothing, validation included.
+    for (let index = 0; index < this.paramGroups.length; index++) {
+      const group = this.paramGroups[index]!;
+      this.validateGroup(group, groupPrefix(index));
       for (const param of group.params) {
         if (param.disposed) throw new TypeError(`simdopt: parameter "${param.name}" has been disposed`);
       }
-    });
+    }
     if (mask !== undefined) {
       if (!(mask instanceof Map)) throw new TypeError("simdopt: step({ mask }) must be a Map<Parameter, Uint8Array | Float32Array>");
       for (const [param, values] of mask) {
