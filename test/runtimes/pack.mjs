@@ -4,7 +4,7 @@
 //
 // Reused when SIMDOPT_RUNTIME_DIR names an already prepared directory (the vitest file packs once
 // and hands the directory to every runner).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -76,4 +76,77 @@ export function emit(result) {
 export function fail(runtime, why) {
   process.stderr.write(`${runtime}: ${why}\n`);
   process.exit(1);
+}
+
+/** node_modules/.bin/<name> of the repository, or a failure naming the runtime. */
+export function binary(runtime, name = runtime) {
+  const path = join(repoRoot, "node_modules", ".bin", name);
+  if (!existsSync(path)) fail(runtime, `${path} is missing (the devDependency "${name}" is not installed: run npm ci)`);
+  return path;
+}
+
+/**
+ * Runs a command that prints one JSON report line; resolves to the parsed report. Rejects with
+ * the exit status and stderr when it fails, times out, or prints no JSON.
+ */
+export function runJson(command, args, { cwd, env = {}, timeoutMs = 30_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`\`${command} ${args.join(" ")}\` timed out after ${timeoutMs} ms; stderr: ${stderr.trim().slice(-2000)}`));
+    }, timeoutMs);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start \`${command}\`: ${error.message}`));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !line.startsWith("{")) {
+        reject(new Error(`\`${command} ${args.join(" ")}\` exited with ${signal ?? code}; stderr: ${stderr.trim().slice(-2000) || "(empty)"}; stdout: ${stdout.trim().slice(-500) || "(empty)"}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(line));
+      } catch (error) {
+        reject(new Error(`\`${command}\` printed invalid JSON: ${error.message}`));
+      }
+    });
+  });
+}
+
+/** First line of `command --version`. */
+export function versionOf(command, args = ["--version"]) {
+  try {
+    return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n")[0];
+  } catch (error) {
+    return `unknown (${error.message})`;
+  }
+}
+
+/**
+ * The shared body of the Node/Deno/Bun runners: runs entry.mjs once per mode and emits
+ * `{ runtime, version, runs }`; a runtime that cannot run fails with its name and the reason.
+ */
+export async function runModes(runtime, command, argsFor, modes, env = {}) {
+  let pack;
+  try {
+    pack = preparePackage();
+  } catch (error) {
+    fail(runtime, `cannot prepare the packed package: ${error.message}`);
+  }
+  const runs = [];
+  for (const mode of modes) {
+    try {
+      runs.push(await runJson(command, argsFor(mode), { cwd: pack.dir, env }));
+    } catch (error) {
+      fail(runtime, `conformance run "${mode}" failed: ${error.message}`);
+    }
+  }
+  emit({ runtime, version: versionOf(command), runs });
 }
