@@ -204,12 +204,22 @@ function toBytes(source: BufferSource): Uint8Array {
   return new Uint8Array(source as ArrayBuffer);
 }
 
-function explainCompileError(error: unknown): Error {
+/**
+ * Edge runtimes (Cloudflare Workers/workerd: "Wasm code generation disallowed by embedder") and
+ * pages whose CSP lacks 'wasm-unsafe-eval' refuse to compile bytes — which is what init() does
+ * with the embedded wasm. The message names the fix: import the .wasm as a module and pass it.
+ */
+function explainCompileError(error: unknown, entry: "init" | "initSync"): Error {
   const message = error instanceof Error ? error.message : String(error);
   if (/code generation|disallowed|not allowed|CSP|unsafe-eval/i.test(message)) {
+    const call = entry === "init" ? "await init(wasm)" : "initSync(wasm)";
     return new Error(
-      "simdopt: this runtime forbids compiling WebAssembly from bytes (" + message + "). " +
-        "Import the module file instead — `import wasm from \"simdopt/simdopt.wasm\"` — and pass it: `await init(wasm)`.",
+      `simdopt: this runtime forbids compiling WebAssembly from bytes (${message}), so ${entry}() cannot ` +
+        "load the wasm embedded in the package or given as bytes. Import the .wasm file as a module " +
+        `and pass the module instead: \`import wasm from "simdopt/simdopt.wasm"; ${call};\` ` +
+        "(Cloudflare Workers/wrangler import .wasm files as a WebAssembly.Module; " +
+        "\"simdopt/simdopt-relaxed.wasm\" is the relaxed-SIMD build).",
+      { cause: error },
     );
   }
   return error instanceof Error ? error : new Error(message);
@@ -287,7 +297,7 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
       try {
         module = await WebAssembly.compile(prepareBytes(bytes, shared) as BufferSource);
       } catch (error) {
-        throw explainCompileError(error);
+        throw explainCompileError(error, "init");
       }
     }
     instantiateSync(module, options, shared);
@@ -313,7 +323,7 @@ export function initSync(source?: WebAssembly.Module | BufferSource, options?: I
     try {
       module = new WebAssembly.Module(prepareBytes(bytes, shared) as BufferSource);
     } catch (error) {
-      throw explainCompileError(error);
+      throw explainCompileError(error, "initSync");
     }
   }
   instantiateSync(module, options, shared);
