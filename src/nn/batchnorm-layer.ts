@@ -1,0 +1,178 @@
+// BatchNorm: torch.nn.BatchNorm1d/2d/3d as one layer over any [N, C, ...] (or [N, ..., C]) tensor,
+// with weight/bias as Parameters (so every optimizer of the package updates them) and running
+// statistics in wasm memory (live views).
+
+import { F32Block } from "../bindings/memory.js";
+import { isInitialized, notInitialized } from "../bindings/instance.js";
+import { Parameter } from "../parameter.js";
+import { batchNormBackwardImpl, batchNormForward, batchNormGeometry, type BatchNormLayout } from "../ops/batchnorm.js";
+
+/** Options of `new BatchNorm(numFeatures, options)` (PyTorch's, camelCased). */
+export interface BatchNormOptions {
+  /** Added to the variance before the square root. Default `1e-5`. */
+  eps?: number;
+  /** Running-stat factor; `null` = cumulative average over the batches seen (1/numBatchesTracked). Default `0.1`. */
+  momentum?: number | null;
+  /** Learnable per-channel weight (γ, init 1) and bias (β, init 0). Default `true`. */
+  affine?: boolean;
+  /** Keep running mean/variance (used in eval mode). Without them eval mode uses batch statistics. Default `true`. */
+  trackRunningStats?: boolean;
+  /** Where the channel axis is: `"NCHW"` ([N, C, ...]) or `"NHWC"` ([N, ..., C]). Default `"NCHW"`. */
+  layout?: BatchNormLayout;
+  /** Name prefix of the weight/bias parameters. Default `"batchNorm"`. */
+  name?: string;
+}
+
+/** Options of `BatchNorm.forward` / `BatchNorm.backward`. */
+export interface BatchNormCallOptions {
+  /** Receives the result in place (length of x). Default: a new array. */
+  out?: Float32Array;
+}
+
+export class BatchNorm {
+  readonly numFeatures: number;
+  readonly eps: number;
+  /** Live: may be changed between calls (a number, or null for the cumulative average). */
+  momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly layout: BatchNormLayout;
+  /** Training mode (batch statistics, running-stat updates) or eval mode. Default true. */
+  training = true;
+  /** γ (ones), or null without affine. `backward` accumulates into `weight.grad`. */
+  readonly weight: Parameter | null;
+  /** β (zeros), or null without affine. `backward` accumulates into `bias.grad`. */
+  readonly bias: Parameter | null;
+  /** Training-mode forwards seen (PyTorch's num_batches_tracked; drives momentum null). */
+  numBatchesTracked = 0;
+  #runningMean: F32Block | null;
+  #runningVar: F32Block | null;
+  #savedMean: F32Block;
+  #savedInvStd: F32Block;
+  #lastX: Float32Array | null = null;
+  #lastShape: number[] = [];
+  #lastUsedBatchStats = true;
+  #disposed = false;
+
+  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+    if (!isInitialized()) throw notInitialized();
+    if (typeof options !== "object" || options === null) throw new TypeError("simdopt: BatchNorm options must be an object");
+    if (typeof numFeatures !== "number" || !Number.isInteger(numFeatures) || numFeatures <= 0) {
+      throw new RangeError(`simdopt: BatchNorm: numFeatures must be a positive integer, got ${String(numFeatures)}`);
+    }
+    const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, layout = "NCHW", name = "batchNorm" } = options;
+    if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new RangeError(`simdopt: BatchNorm: eps must be a finite number ≥ 0, got ${String(eps)}`);
+    if (momentum !== null && (typeof momentum !== "number" || !Number.isFinite(momentum))) {
+      throw new TypeError(`simdopt: BatchNorm: momentum must be a finite number or null, got ${String(momentum)}`);
+    }
+    if (typeof affine !== "boolean") throw new TypeError("simdopt: BatchNorm: affine must be a boolean");
+    if (typeof trackRunningStats !== "boolean") throw new TypeError("simdopt: BatchNorm: trackRunningStats must be a boolean");
+    if (layout !== "NCHW" && layout !== "NHWC") throw new RangeError(`simdopt: BatchNorm: layout must be "NCHW" or "NHWC", got ${String(layout)}`);
+    if (typeof name !== "string") throw new TypeError("simdopt: BatchNorm: name must be a string");
+    this.numFeatures = numFeatures;
+    this.eps = eps;
+    this.momentum = momentum;
+    this.affine = affine;
+    this.trackRunningStats = trackRunningStats;
+    this.layout = layout;
+    this.weight = affine ? new Parameter([numFeatures], { init: "ones", name: `${name}.weight` }) : null;
+    this.bias = affine ? new Parameter([numFeatures], { init: "zeros", name: `${name}.bias` }) : null;
+    this.#runningMean = trackRunningStats ? new F32Block(numFeatures) : null;
+    this.#runningVar = trackRunningStats ? new F32Block(numFeatures) : null;
+    this.#runningVar?.view.fill(1);
+    this.#savedMean = new F32Block(numFeatures);
+    this.#savedInvStd = new F32Block(numFeatures);
+  }
+
+  /** Running mean: a live view into wasm memory (null without trackRunningStats). */
+  get runningMean(): Float32Array | null {
+    this.#checkLive();
+    return this.#runningMean?.view ?? null;
+  }
+
+  /** Running (unbiased) variance: a live view into wasm memory (null without trackRunningStats). */
+  get runningVar(): Float32Array | null {
+    this.#checkLive();
+    return this.#runningVar?.view ?? null;
+  }
+
+  /**
+   * Normalises x (shape [N, C, ...] or [N, ..., C] per layout, C = numFeatures) and remembers
+   * x, its shape and the statistics for `backward`. x must not change before `backward`.
+   */
+  forward(x: Float32Array, shape: readonly number[], options: BatchNormCallOptions = {}): Float32Array {
+    this.#checkLive();
+    if (!(x instanceof Float32Array)) throw new TypeError(`simdopt: BatchNorm.forward: x must be a Float32Array, got ${x === null ? "null" : typeof x}`);
+    const geo = batchNormGeometry("BatchNorm.forward", shape, x.length, this.layout);
+    if (geo.channels !== this.numFeatures) {
+      throw new RangeError(`simdopt: BatchNorm.forward: shape [${shape.join(", ")}] has ${geo.channels} channels, the layer has ${this.numFeatures}`);
+    }
+    const updateRunning = this.training && this.trackRunningStats;
+    const useBatchStats = this.training || !this.trackRunningStats;
+    const momentum = updateRunning && this.momentum === null ? 1 / (this.numBatchesTracked + 1) : this.momentum ?? 0;
+    const { y } = batchNormForward(x, shape, {
+      training: useBatchStats,
+      gamma: this.weight?.data ?? null,
+      beta: this.bias?.data ?? null,
+      runningMean: updateRunning || !useBatchStats ? this.#runningMean!.view : null,
+      runningVar: updateRunning || !useBatchStats ? this.#runningVar!.view : null,
+      momentum,
+      eps: this.eps,
+      layout: this.layout,
+      out: options.out,
+      meanOut: this.#savedMean.view,
+      invStdOut: this.#savedInvStd.view,
+    });
+    if (updateRunning) this.numBatchesTracked++;
+    this.#lastX = x;
+    this.#lastShape = [...shape];
+    this.#lastUsedBatchStats = useBatchStats;
+    return y;
+  }
+
+  /**
+   * dL/dx for the last forward, given dL/dy; adds dL/dγ and dL/dβ into weight.grad and
+   * bias.grad (accumulating, as autograd does: call the optimizer's zeroGrad between steps).
+   */
+  backward(dy: Float32Array, options: BatchNormCallOptions = {}): Float32Array {
+    this.#checkLive();
+    if (this.#lastX === null) throw new Error("simdopt: BatchNorm.backward: call forward first");
+    const { dx } = batchNormBackwardImpl(dy, this.#lastX, this.#lastShape, {
+      mean: this.#savedMean.view,
+      invStd: this.#savedInvStd.view,
+      gamma: this.weight?.data ?? null,
+      training: this.#lastUsedBatchStats,
+      layout: this.layout,
+      out: options.out,
+      dgammaOut: this.weight?.grad,
+      dbetaOut: this.bias?.grad,
+      accumulate: true,
+    }, this.affine);
+    return dx;
+  }
+
+  /** Running mean 0, running variance 1, numBatchesTracked 0 (PyTorch's reset_running_stats). */
+  resetRunningStats(): void {
+    this.#checkLive();
+    this.#runningMean?.view.fill(0);
+    this.#runningVar?.view.fill(1);
+    this.numBatchesTracked = 0;
+  }
+
+  /** Frees the parameters, running statistics and saved statistics; later use throws. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.weight?.dispose();
+    this.bias?.dispose();
+    this.#runningMean?.free();
+    this.#runningVar?.free();
+    this.#savedMean.free();
+    this.#savedInvStd.free();
+    this.#lastX = null;
+  }
+
+  #checkLive(): void {
+    if (this.#disposed) throw new TypeError("simdopt: BatchNorm has been disposed");
+  }
+}
