@@ -1,0 +1,295 @@
+// Runs everywhere: the conformance suite (test/runtimes/conformance.mjs) in Node, Deno, Bun,
+// headless Chromium (main thread and worker; cross-origin isolated and not) and workerd, each
+// against the packed package imported by its name; feature detection with stubbed
+// WebAssembly; and the hygiene of what `npm pack` ships.
+//
+// Each runtime runs as a child process (test/runtimes/run-*.mjs) that prints one JSON report.
+// A runtime that cannot start fails its test with the runner's message (which runtime, why).
+
+import { execFile } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+// @ts-expect-error -- plain ESM helpers shared with the runners (no declarations)
+import { preparePackage, repoRoot, runJson, runtimesDir } from "./runtimes/pack.mjs";
+// @ts-expect-error -- plain ESM, see above
+import { CASES } from "./runtimes/conformance.mjs";
+// @ts-expect-error -- plain ESM, see above
+import { format, generate } from "./runtimes/generate-expected.mjs";
+
+interface CaseResult { name: string; status: "pass" | "fail" | "skip"; message?: string; maxError?: number }
+interface FeatureSet { simd: boolean; relaxedSimd: boolean; threads: boolean; version: string }
+interface Report {
+  runtime: { name: string; version: string | null; engine: string };
+  mode: string;
+  probe: { simd: boolean; relaxedSimd: boolean; sharedMemory: boolean; crossOriginIsolated: boolean | null };
+  featuresBefore: FeatureSet | null;
+  featuresAfter: FeatureSet | null;
+  cases: CaseResult[];
+  growth: { ok: boolean; threads: boolean; heldValid: boolean; gettersOk: boolean } | null;
+  ok: boolean;
+  error?: string;
+  durationMs: number;
+  // runner-specific
+  origin?: string;
+  context?: string;
+  service?: string;
+  problems?: string[];
+  refusals?: Record<string, { threw: boolean; message?: string }>;
+}
+interface RunnerOutput { runtime: string; version: string; browserVersion?: string; runs: Report[] }
+interface Pack { dir: string; tarball: string; files: string[]; packedBytes: number; unpackedBytes: number; version: string }
+
+const CASE_LIST = CASES as Array<{ name: string; requires: string[] }>;
+let pack: Pack;
+/** The cases the packed package has every export for: every runtime must run and pass exactly these. */
+let supported: string[];
+const matrix: string[] = [];
+
+beforeAll(async () => {
+  delete process.env.SIMDOPT_RUNTIME_DIR;
+  pack = preparePackage() as Pack;
+  process.env.SIMDOPT_RUNTIME_DIR = pack.dir;
+  const entry = pathToFileURL(join(pack.dir, "node_modules", "simdopt", "dist", "index.js")).href;
+  const exported = await import(/* @vite-ignore */ entry) as Record<string, unknown>;
+  supported = CASE_LIST.filter((entry) => entry.requires.every((name) => exported[name] !== undefined)).map((entry) => entry.name);
+}, 60_000);
+
+afterAll(() => {
+  if (matrix.length > 0) console.info(`runtime matrix:\n  ${matrix.join("\n  ")}`);
+  delete process.env.SIMDOPT_RUNTIME_DIR;
+  if (pack !== undefined) rmSync(pack.dir, { recursive: true, force: true });
+});
+
+/** Runs test/runtimes/run-<name>.mjs; a runtime that cannot start fails with the runner's reason. */
+async function runRuntime(name: string, timeoutMs = 60_000): Promise<RunnerOutput> {
+  try {
+    return await runJson(process.execPath, [join(runtimesDir, `run-${name}.mjs`)], {
+      cwd: repoRoot,
+      env: { SIMDOPT_RUNTIME_DIR: pack.dir },
+      timeoutMs,
+    }) as RunnerOutput;
+  } catch (error) {
+    throw new Error(`runtime "${name}" could not run the conformance suite: ${(error as Error).message}`);
+  }
+}
+
+/** Which build the run loaded: relaxed where supported, unless it was handed the plain build. */
+function expectReport(report: Report, label: string, expected: { relaxedSupported: boolean; threads: boolean; loadsRelaxed: boolean }): void {
+  expect(report.error, `${label}: ${report.error}`).toBeUndefined();
+  const failures = report.cases.filter((c) => c.status === "fail").map((c) => `${label} ${c.name}: ${c.message}`);
+  expect(failures).toEqual([]);
+  // Exactly the supported cases ran and passed (a case skipped here but exported is a failure).
+  expect(report.cases.filter((c) => c.status === "pass").map((c) => c.name).sort())
+    .toEqual(["before-init", "growth", ...supported].sort());
+  expect(report.ok).toBe(true);
+  expect(report.runtime.version, `${label}: runtime version recorded`).toBeTruthy();
+
+  // features() is truthful: before init it says what the runtime supports (as an independent
+  // probe with other instructions finds); after init, what the loaded module uses.
+  expect(report.probe.simd).toBe(true);
+  expect(report.probe.relaxedSimd, `${label}: relaxed SIMD support`).toBe(expected.relaxedSupported);
+  expect(report.probe.sharedMemory, `${label}: shared memory support`).toBe(expected.threads);
+  expect(report.featuresBefore).toMatchObject({ simd: true, relaxedSimd: expected.relaxedSupported, threads: expected.threads });
+  expect(report.featuresAfter).toMatchObject({
+    simd: true,
+    relaxedSimd: expected.relaxedSupported && expected.loadsRelaxed,
+    threads: expected.threads,
+    version: pack.version,
+  });
+  // Views held across growth survive exactly where the memory is shared.
+  expect(report.growth).toMatchObject({ ok: true, gettersOk: true, threads: expected.threads, heldValid: expected.threads });
+}
+
+function record(output: RunnerOutput, detail: string): void {
+  matrix.push(`${output.runtime} ${output.browserVersion ?? output.version}: ${detail}`);
+}
+
+describe("conformance in every runtime, from the packed package", () => {
+  it("expected.json is exactly what generate-expected.mjs computes", () => {
+    const stored = readFileSync(join(runtimesDir, "expected.json"), "utf8");
+    expect(stored, "run `node test/runtimes/generate-expected.mjs`").toBe(format(generate()));
+  });
+
+  it("the conformance table covers at least init, parameter, SGD, Adam, AdamW and the growth probe", () => {
+    expect(supported).toEqual(expect.arrayContaining(["SGD", "Adam", "AdamW"]));
+  });
+
+  it("Node: init(), initSync() with --experimental-wasm-relaxed-simd, init(URL), initSync(bytes)", async () => {
+    const output = await runRuntime("node");
+    expect(output.runs.map((r) => r.mode)).toEqual(["init", "initSync", "url", "bytes"]);
+    const [plain, relaxedSync, url, bytes] = output.runs as [Report, Report, Report, Report];
+    expectReport(plain, "node init", { relaxedSupported: false, threads: true, loadsRelaxed: true });
+    expectReport(relaxedSync, "node --experimental-wasm-relaxed-simd initSync", { relaxedSupported: true, threads: true, loadsRelaxed: true });
+    expectReport(url, "node init(URL)", { relaxedSupported: false, threads: true, loadsRelaxed: false });
+    expectReport(bytes, "node --experimental-wasm-relaxed-simd initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: true });
+    record(output, "init, initSync, init(URL), initSync(bytes); relaxed SIMD only with the flag");
+  });
+
+  for (const runtime of ["deno", "bun"] as const) {
+    it(`${runtime === "deno" ? "Deno" : "Bun"}: init(), initSync(), init(URL), initSync(bytes)`, async () => {
+      const output = await runRuntime(runtime);
+      expect(output.runs.map((r) => r.mode)).toEqual(["init", "initSync", "url", "bytes"]);
+      for (const report of output.runs) {
+        expect(report.runtime.name).toBe(runtime);
+        expectReport(report, `${runtime} ${report.mode}`, { relaxedSupported: true, threads: true, loadsRelaxed: report.mode !== "url" });
+      }
+      record(output, "init, initSync, init(URL), initSync(bytes); relaxed SIMD, shared memory");
+    });
+  }
+
+  it("Chromium: main thread and worker, cross-origin isolated (shared memory) and not (plain-memory fallback)", async () => {
+    const output = await runRuntime("browser");
+    const runs = output.runs.map((r) => `${r.origin}/${r.context}/${r.mode}`);
+    expect(runs).toEqual(["isolated/main/init", "isolated/worker/url", "plain/main/url", "plain/worker/init"]);
+    for (const report of output.runs) {
+      const isolated = report.origin === "isolated";
+      expect(report.runtime.name).toBe(report.context === "main" ? "browser-main" : "browser-worker");
+      expect(report.probe.crossOriginIsolated).toBe(isolated);
+      expect(report.problems, `${report.origin} page problems`).toEqual([]);
+      expectReport(report, `chromium ${report.origin} ${report.context} ${report.mode}`, {
+        relaxedSupported: true,
+        threads: isolated,
+        loadsRelaxed: report.mode !== "url",
+      });
+    }
+    record(output, "main thread + module worker; init() and init(URL); COOP/COEP → shared memory, without → plain-memory fallback");
+  });
+
+  it("workerd: init(imported .wasm module) in the request handler; bytes are refused with a message naming the fix", async () => {
+    const output = await runRuntime("workerd");
+    expect(output.runs.map((r) => r.service)).toEqual(["simd", "relaxed"]);
+    for (const report of output.runs) {
+      expect(report.runtime.name).toBe("workerd");
+      expectReport(report, `workerd ${report.service}`, { relaxedSupported: true, threads: true, loadsRelaxed: report.service === "relaxed" });
+      for (const [call, outcome] of Object.entries(report.refusals ?? {})) {
+        expect(outcome.threw, `${call} must fail where code generation is disallowed`).toBe(true);
+        expect(outcome.message).toMatch(/forbids compiling WebAssembly from bytes/);
+        expect(outcome.message).toMatch(/import wasm from "simdopt\/simdopt\.wasm"/);
+        expect(outcome.message).toMatch(call.startsWith("initSync") ? /initSync\(wasm\)/ : /await init\(wasm\)/);
+      }
+      expect(Object.keys(report.refusals ?? {})).toEqual(["init()", "init(bytes)", "initSync()", "initSync(bytes)"]);
+    }
+    record(output, "init(module) with simdopt.wasm and simdopt-relaxed.wasm imported as wasm modules; init()/bytes refused with the fix in the message");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Feature detection in Node with WebAssembly stubbed, on a fresh instance of the source modules.
+
+/** Any SIMD instruction: the 0xfd prefix. Relaxed SIMD: opcodes 0x100–0x113, LEB128 (0x80–0x93, 0x02). */
+function usesSimd(bytes: Uint8Array): boolean {
+  return bytes.includes(0xfd);
+}
+function usesRelaxedSimd(bytes: Uint8Array): boolean {
+  for (let i = 0; i + 2 < bytes.length; i++) {
+    if (bytes[i] === 0xfd && bytes[i + 1]! >= 0x80 && bytes[i + 1]! <= 0x93 && bytes[i + 2] === 0x02) return true;
+  }
+  return false;
+}
+function asBytes(source: BufferSource): Uint8Array {
+  return ArrayBuffer.isView(source) ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength) : new Uint8Array(source);
+}
+
+type Library = typeof import("../src/index.js");
+async function freshLibrary(): Promise<Library> {
+  vi.resetModules();
+  return import("../src/index.js");
+}
+
+describe("feature detection (Node, stubbed WebAssembly)", () => {
+  const validate = WebAssembly.validate;
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.resetModules();
+  });
+
+  it("a runtime without wasm SIMD gets an error from init() and initSync() naming the missing feature", async () => {
+    vi.spyOn(WebAssembly, "validate").mockImplementation((bytes) => !usesSimd(asBytes(bytes)) && validate(bytes));
+    const lib = await freshLibrary();
+    expect(lib.features()).toMatchObject({ simd: false, relaxedSimd: false });
+    await expect(lib.init()).rejects.toThrow(/does not support WebAssembly SIMD/);
+    expect(() => lib.initSync()).toThrow(/does not support WebAssembly SIMD/);
+    expect(() => lib.parameter([3])).toThrow(/init\(\)/);
+  });
+
+  it("without relaxed SIMD, init() loads the plain SIMD build and features() says so", async () => {
+    vi.spyOn(WebAssembly, "validate").mockImplementation((bytes) => !usesRelaxedSimd(asBytes(bytes)) && validate(bytes));
+    const lib = await freshLibrary();
+    expect(lib.features()).toMatchObject({ simd: true, relaxedSimd: false });
+    await lib.init();
+    expect(lib.features()).toMatchObject({ simd: true, relaxedSimd: false });
+    const w = lib.parameter([5], { init: [1, 2, 3, 4, 5] });
+    w.grad.set([1, 1, 1, 1, 1]);
+    new lib.SGD([w], { lr: 0.5 }).step();
+    expect(Array.from(w.data)).toEqual([0.5, 1.5, 2.5, 3.5, 4.5]);
+  });
+
+  it("without shared memory (a page that is not cross-origin isolated), init() falls back to a plain memory", async () => {
+    const Memory = WebAssembly.Memory;
+    vi.spyOn(WebAssembly, "Memory").mockImplementation(function (descriptor: WebAssembly.MemoryDescriptor) {
+      if (descriptor.shared === true) throw new TypeError("shared memory is not available (stub)");
+      return new Memory(descriptor);
+    } as unknown as (descriptor: WebAssembly.MemoryDescriptor) => WebAssembly.Memory);
+    const lib = await freshLibrary();
+    expect(lib.features()).toMatchObject({ simd: true, threads: false });
+    await lib.init();
+    expect(lib.features().threads).toBe(false);
+    const w = lib.parameter([7], { init: [1, 2, 3, 4, 5, 6, 7] });
+    const big = lib.parameter([8 * 1024 * 1024]); // grows the plain memory past its 16 MiB start
+    w.grad.fill(2);
+    new lib.SGD([w], { lr: 0.25 }).step();
+    expect(Array.from(w.data)).toEqual([0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5]);
+    big.dispose();
+    w.dispose();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What `npm pack` ships.
+
+function runTool(bin: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(join(repoRoot, "node_modules", ".bin", bin), args, { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+describe("package hygiene", () => {
+  const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/, /^dist\/simdopt-(simd|relaxed)\.wasm$/];
+
+  it("npm pack ships only dist (JS, types, both wasm builds), README, LICENSE and package.json", () => {
+    const unexpected = pack.files.filter((file) => !ALLOWED.some((pattern) => pattern.test(file)));
+    expect(unexpected).toEqual([]);
+    expect(pack.files).toEqual(expect.arrayContaining([
+      "package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/simdopt-simd.wasm", "dist/simdopt-relaxed.wasm",
+    ]));
+    const missingTypes = pack.files.filter((file) => file.endsWith(".js") && !pack.files.includes(file.replace(/\.js$/, ".d.ts")));
+    expect(missingTypes).toEqual([]);
+  });
+
+  it("the packed package, every wasm build included, stays under 100 KB gzipped", () => {
+    console.info(`npm pack: ${(pack.packedBytes / 1024).toFixed(1)} KiB gzipped, ${(pack.unpackedBytes / 1024).toFixed(1)} KiB unpacked, ${pack.files.length} files`);
+    expect(pack.packedBytes).toBeLessThan(100 * 1024);
+  });
+
+  it("publint --strict finds nothing", async () => {
+    const { code, output } = await runTool("publint", ["run", pack.tarball, "--strict"]);
+    expect(output).toMatch(/All good/);
+    expect(code, output).toBe(0);
+  });
+
+  it("are-the-types-wrong (ESM-only profile) finds nothing for the entry point", async () => {
+    // The .wasm subpaths carry no declarations (edge toolchains type `*.wasm` imports themselves),
+    // so attw would report them as unresolvable types; they are checked by the workerd run.
+    const { code, output } = await runTool("attw", [pack.tarball, "--profile", "esm-only", "--entrypoints", ".", "--format", "json"]);
+    expect(code, output).toBe(0);
+    // The JSON lists problems of every resolution mode; the ESM-only profile ignores CommonJS
+    // (node16-cjs) and node10 resolution, as the package is ESM-only by design.
+    const result = JSON.parse(output) as { analysis: { problems: Array<{ resolutionKind?: string }> } };
+    const ignored = new Set(["node10", "node16-cjs"]);
+    expect(result.analysis.problems.filter((problem) => !ignored.has(problem.resolutionKind ?? ""))).toEqual([]);
+  });
+});
