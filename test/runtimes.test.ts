@@ -142,7 +142,7 @@ describe("conformance in every runtime, from the packed package", () => {
   it("Chromium: main thread and worker, cross-origin isolated (shared memory) and not (plain-memory fallback)", async () => {
     const output = await runRuntime("browser");
     const runs = output.runs.map((r) => `${r.origin}/${r.context}/${r.mode}`);
-    expect(runs).toEqual(["isolated/main/init", "isolated/worker/url", "plain/main/url", "plain/worker/init"]);
+    expect(runs).toEqual(["isolated/main/init", "isolated/worker/url", "plain/main/url", "plain/worker/init", "plain/main/initSync", "plain/worker/initSync"]);
     for (const report of output.runs) {
       const isolated = report.origin === "isolated";
       expect(report.runtime.name).toBe(report.context === "main" ? "browser-main" : "browser-worker");
@@ -154,7 +154,7 @@ describe("conformance in every runtime, from the packed package", () => {
         loadsRelaxed: report.mode !== "url",
       });
     }
-    record(output, "main thread + module worker; init() and init(URL); COOP/COEP → shared memory, without → plain-memory fallback");
+    record(output, "main thread + module worker; init(), init(URL), initSync(); COOP/COEP → shared memory, without → plain-memory fallback");
   });
 
   it("workerd: init(imported .wasm module) in the request handler; bytes are refused with a message naming the fix", async () => {

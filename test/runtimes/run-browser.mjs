@@ -6,7 +6,8 @@
 //   plain    — no such headers: no SharedArrayBuffer, so init() falls back to a plain memory
 //              (threads false) and the suite must still pass.
 // Each origin runs the main thread with one loading mode and the worker with the other, so both
-// init() (embedded wasm) and init(URL of the .wasm) run in both kinds of context.
+// init() (embedded wasm) and init(URL of the .wasm) run in both kinds of context; initSync()
+// runs in both on the plain origin.
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/ja
 const SCENARIOS = [
   { origin: "isolated", main: "init", worker: "url" },
   { origin: "plain", main: "url", worker: "init" },
+  { origin: "plain", main: "initSync", worker: "initSync" },
 ];
 
 function serve(root, isolated) {

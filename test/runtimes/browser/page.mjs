@@ -3,6 +3,7 @@
 // `window.__simdoptReports` for run-browser.mjs to collect.
 //   init  await init()                   (the wasm embedded in the package)
 //   url   await init(new URL(".../simdopt-simd.wasm"))  (fetched from the server)
+//   initSync  initSync()                 (the embedded wasm, compiled synchronously)
 import * as simdopt from "simdopt";
 import { runConformance } from "/conformance.mjs";
 
@@ -12,7 +13,9 @@ const query = new URLSearchParams(location.search);
 async function main() {
   const expected = await (await fetch("/expected.json")).json();
   const mode = query.get("main") ?? "init";
-  const initialize = mode === "url" ? () => simdopt.init(new URL(WASM_URL, location.href)) : () => simdopt.init();
+  const initialize = mode === "url" ? () => simdopt.init(new URL(WASM_URL, location.href))
+    : mode === "initSync" ? async () => simdopt.initSync()
+      : () => simdopt.init();
   const mainReport = await runConformance(simdopt, expected, { initialize, mode });
 
   const workerMode = query.get("worker") ?? "init";

@@ -8,7 +8,9 @@ const mode = new URLSearchParams(self.location.search).get("mode") ?? "init";
 
 try {
   const expected = await (await fetch("/expected.json")).json();
-  const initialize = mode === "url" ? () => simdopt.init(new URL(WASM_URL, self.location.href)) : () => simdopt.init();
+  const initialize = mode === "url" ? () => simdopt.init(new URL(WASM_URL, self.location.href))
+    : mode === "initSync" ? async () => simdopt.initSync()
+      : () => simdopt.init();
   self.postMessage(await runConformance(simdopt, expected, { initialize, mode }));
 } catch (error) {
   self.postMessage({ ok: false, error: `${error?.name}: ${error?.message ?? error}`, cases: [] });
