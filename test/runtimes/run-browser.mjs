@@ -71,18 +71,18 @@ async function main() {
   try {
     playwright = await import("playwright-core");
   } catch (error) {
-    fail("chromium", `playwright-core cannot be imported (${error.message}); run npm ci`);
+    throw new Error(`playwright-core cannot be imported (${error.message}); run npm ci`);
   }
   try {
     statSync(CHROMIUM);
   } catch {
-    fail("chromium", `${CHROMIUM} does not exist: install it with \`apt-get update && apt-get install -y chromium\``);
+    throw new Error(`${CHROMIUM} does not exist: install it with \`apt-get update && apt-get install -y chromium\``);
   }
   let pack;
   try {
     pack = preparePackage();
   } catch (error) {
-    fail("chromium", `cannot prepare the packed package: ${error.message}`);
+    throw new Error(`cannot prepare the packed package: ${error.message}`);
   }
 
   const servers = { isolated: await serve(pack.dir, true), plain: await serve(pack.dir, false) };
@@ -97,7 +97,7 @@ async function main() {
         timeout: 30_000,
       });
     } catch (error) {
-      fail("chromium", `cannot launch ${CHROMIUM}: ${error.message.split("\n").slice(0, 6).join(" | ")}`);
+      throw new Error(`cannot launch ${CHROMIUM}: ${error.message.split("\n").slice(0, 6).join(" | ")}`);
     }
     const runs = [];
     let browserVersion = context.browser()?.version() ?? null;
@@ -115,9 +115,9 @@ async function main() {
         await page.waitForFunction(() => globalThis.__simdoptReports !== undefined, undefined, { timeout: 30_000 });
         reports = await page.evaluate(() => globalThis.__simdoptReports);
       } catch (error) {
-        fail("chromium", `${scenario.origin} page ${url} produced no report: ${error.message.split("\n")[0]}; ${problems.join("; ") || "no page errors"}`);
+        throw new Error(`${scenario.origin} page ${url} produced no report: ${error.message.split("\n")[0]}; ${problems.join("; ") || "no page errors"}`);
       }
-      if (reports.error !== undefined) fail("chromium", `${scenario.origin} page failed: ${reports.error}; ${problems.join("; ")}`);
+      if (reports.error !== undefined) throw new Error(`${scenario.origin} page failed: ${reports.error}; ${problems.join("; ")}`);
       const crossOriginIsolated = await page.evaluate(() => globalThis.crossOriginIsolated);
       browserVersion ??= await page.evaluate(() => navigator.userAgent);
       for (const [context_, report] of Object.entries(reports)) {
@@ -133,4 +133,6 @@ async function main() {
   }
 }
 
-await main();
+// Errors are thrown inside main() so that its finally blocks close the browser / stop workerd;
+// only then does the runner exit with the reason.
+await main().catch((error) => fail("chromium", error.message));

@@ -59,9 +59,11 @@ const config :Workerd.Config = (
 `;
 }
 
-async function fetchReport(url, child, deadline) {
+async function fetchReport(url, child, deadline, spawnError) {
   let lastError = "no attempt";
   while (Date.now() < deadline) {
+    const cannotStart = spawnError();
+    if (cannotStart !== null) throw new Error(`cannot start workerd: ${cannotStart.message}`);
     if (child.exitCode !== null) throw new Error(`workerd exited with ${child.exitCode}`);
     try {
       const response = await fetch(url);
@@ -83,7 +85,7 @@ async function main() {
   try {
     pack = preparePackage();
   } catch (error) {
-    fail("workerd", `cannot prepare the packed package: ${error.message}`);
+    throw new Error(`cannot prepare the packed package: ${error.message}`);
   }
   copyFileSync(join(runtimesDir, "workerd", "worker.mjs"), join(pack.dir, "workerd-worker.mjs"));
   const packageFiles = listFiles(join(pack.dir, "node_modules", "simdopt"));
@@ -96,15 +98,16 @@ async function main() {
   child.stdout.on("data", (chunk) => (output += chunk));
   child.stderr.on("data", (chunk) => (output += chunk));
   const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.once("error", (error) => fail("workerd", `cannot start ${workerd}: ${error.message}`));
+  let spawnError = null;
+  child.once("error", (error) => (spawnError = error));
   try {
     const deadline = Date.now() + 30_000;
     const runs = [];
     for (let i = 0; i < BUILDS.length; i++) {
       try {
-        runs.push({ ...(await fetchReport(`http://127.0.0.1:${ports[i]}/`, child, deadline)), service: BUILDS[i] });
+        runs.push({ ...(await fetchReport(`http://127.0.0.1:${ports[i]}/`, child, deadline, () => spawnError)), service: BUILDS[i] });
       } catch (error) {
-        fail("workerd", `service "${BUILDS[i]}" gave no conformance report: ${error.message}; workerd output: ${output.trim().slice(-2000) || "(none)"}`);
+        throw new Error(`service "${BUILDS[i]}" gave no conformance report: ${error.message}; workerd output: ${output.trim().slice(-2000) || "(none)"}`);
       }
     }
     const version = versionOf(workerd);
@@ -117,4 +120,6 @@ async function main() {
   }
 }
 
-await main();
+// Errors are thrown inside main() so that its finally blocks close the browser / stop workerd;
+// only then does the runner exit with the reason.
+await main().catch((error) => fail("workerd", error.message));
