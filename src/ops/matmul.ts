@@ -1,0 +1,147 @@
+// matmul: C = alpha·op(A)·op(B) + beta·C (row-major float32 GEMM), on top of the wasm kernel in
+// assembly/ops/matmul.ts. This file checks arguments and moves data: library views (typed
+// arrays over the wasm memory, e.g. Parameter.data) are passed to the kernel by pointer, any
+// other Float32Array is copied into reused scratch and the result copied back out.
+
+import { kernels } from "../bindings/instance.js";
+import { currentBuffer, heapF32, Scratch } from "../bindings/memory.js";
+
+/** Options of {@link matmul}. `m`, `k` and `n` are required. */
+export interface MatmulOptions {
+  /** Rows of op(A) and of C. A positive integer. */
+  m: number;
+  /** Columns of op(A) = rows of op(B). A positive integer. */
+  k: number;
+  /** Columns of op(B) and of C. A positive integer. */
+  n: number;
+  /** When true, `a` holds A as a k×m matrix and op(A) = Aᵀ. Default `false`. */
+  transA?: boolean;
+  /** When true, `b` holds B as an n×k matrix and op(B) = Bᵀ. Default `false`. */
+  transB?: boolean;
+  /** Scale of the product op(A)·op(B). Default `1`. */
+  alpha?: number;
+  /**
+   * Scale of the existing contents of `out`. Default `0`: `out` is then never read, so NaN or
+   * garbage there is overwritten (as in BLAS). Has no effect without `out`.
+   */
+  beta?: number;
+  /**
+   * Receives C (m×n, row-major) in place and is returned. A library view is written directly;
+   * any other Float32Array is written by copy. Must not share memory with `a` or `b` unless
+   * both are views of the same wasm memory (then the overlap is detected and handled).
+   * Default: a new zero-initialised Float32Array of length m·n.
+   */
+  out?: Float32Array;
+}
+
+const scratch = new Scratch();
+// Every buffer the wasm memory has had while we looked: a view made before a memory growth keeps
+// its older (still valid, shared) buffer, and is still zero-copy.
+const wasmBuffers = new WeakSet<ArrayBufferLike>();
+
+function isWasmView(array: Float32Array): boolean {
+  return wasmBuffers.has(array.buffer);
+}
+
+function checkSize(value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new RangeError(`simdopt: matmul: ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkFlag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new TypeError(`simdopt: matmul: ${name} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+function checkScalar(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") throw new TypeError(`simdopt: matmul: ${name} must be a number, got ${typeof value}`);
+  return value;
+}
+
+function checkArray(value: unknown, name: string, length: number, shape: string): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    throw new TypeError(`simdopt: matmul: ${name} must be a Float32Array, got ${value === null ? "null" : typeof value}`);
+  }
+  if (value.length !== length) {
+    throw new RangeError(`simdopt: matmul: ${name} has ${value.length} elements but ${shape} needs ${length}`);
+  }
+  return value;
+}
+
+function overlaps(x: Float32Array, y: Float32Array): boolean {
+  return x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+}
+
+/** Floats rounded up to whole v128s, so every scratch region starts 16-byte aligned. */
+function slots(floats: number): number {
+  return (floats + 3) & ~3;
+}
+
+/**
+ * General matrix multiply, C = alpha·op(A)·op(B) + beta·C, row-major float32: op(A) is m×k,
+ * op(B) is k×n, C is m×n. Returns `out` when given, else a new Float32Array holding
+ * alpha·op(A)·op(B). Sizes are checked before anything is written: a length that does not match
+ * (a ≠ m·k, b ≠ k·n, out ≠ m·n) or a size that is not a positive integer throws `RangeError`; an
+ * argument that is not a Float32Array throws `TypeError`.
+ */
+export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions): Float32Array {
+  const wasm = kernels();
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("simdopt: matmul: options { m, k, n } are required");
+  }
+  const m = checkSize(options.m, "m");
+  const k = checkSize(options.k, "k");
+  const n = checkSize(options.n, "n");
+  const transA = checkFlag(options.transA, "transA");
+  const transB = checkFlag(options.transB, "transB");
+  const alpha = checkScalar(options.alpha, "alpha", 1);
+  checkArray(a, "a", m * k, transA ? `transA with k×m = ${k}×${m}` : `m×k = ${m}×${k}`);
+  checkArray(b, "b", k * n, transB ? `transB with n×k = ${n}×${k}` : `k×n = ${k}×${n}`);
+  const out = options.out === undefined ? undefined : checkArray(options.out, "out", m * n, `m×n = ${m}×${n}`);
+  // Without `out` there is no C to scale: beta has no effect.
+  const beta = out === undefined ? 0 : checkScalar(options.beta, "beta", 0);
+
+  wasmBuffers.add(currentBuffer());
+  const outDirect = out !== undefined && isWasmView(out);
+  // A view input that overlaps a view `out` would be overwritten while it is still being read.
+  const aDirect = isWasmView(a) && !(outDirect && overlaps(a, out!));
+  const bDirect = isWasmView(b) && !(outDirect && overlaps(b, out!));
+
+  const packedAFloats = transA ? slots(wasm.matmulPackedASize(m, k)) : 0;
+  const packedBFloats = slots(wasm.matmulPackedBSize(k, n));
+  const aFloats = aDirect ? 0 : slots(m * k);
+  const bFloats = bDirect ? 0 : slots(k * n);
+  const cFloats = outDirect ? 0 : slots(m * n);
+  // Read the views' offsets first: growing a non-shared memory below detaches them.
+  const aView = aDirect ? a.byteOffset : 0;
+  const bView = bDirect ? b.byteOffset : 0;
+  const cView = outDirect ? out!.byteOffset : 0;
+  // One reused block for everything; it only grows, and never on a call that fits.
+  const packedA = scratch.floats(packedAFloats + packedBFloats + aFloats + bFloats + cFloats);
+  wasmBuffers.add(currentBuffer());
+  const packedB = packedA + packedAFloats * 4;
+  const aPtr = aDirect ? aView : packedB + packedBFloats * 4;
+  const aEnd = packedB + (packedBFloats + aFloats) * 4;
+  const bPtr = bDirect ? bView : aEnd;
+  const cPtr = outDirect ? cView : aEnd + bFloats * 4;
+
+  const heap = heapF32();
+  if (!aDirect) heap.set(a, aPtr >>> 2);
+  if (!bDirect) heap.set(b, bPtr >>> 2);
+  if (out !== undefined && !outDirect && beta !== 0) heap.set(out, cPtr >>> 2);
+
+  wasm.matmulF32(aPtr, bPtr, cPtr, m, k, n, transA ? m : k, transB ? k : n, n, transA, transB,
+    alpha, beta, packedA, packedB);
+
+  if (outDirect) return out!;
+  const result = heap.subarray(cPtr >>> 2, (cPtr >>> 2) + m * n);
+  if (out !== undefined) {
+    out.set(result);
+    return out;
+  }
+  return result.slice();
+}
