@@ -26,17 +26,19 @@ import { tailIn, tailOut } from "../tail";
   v128.store(expAvg, f32x4.add(f32x4.mul(beta2, m), f32x4.mul(oneMinusBeta2, g)));
 }
 
+// The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
+// to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
 export function lionStep(
   param: usize, grad: usize, expAvg: usize, length: i32,
-  lr: f32, beta1: f32, beta2: f32, paramScale: f32, maximize: bool,
+  lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
 ): void {
   const gradSignV = f32x4.splat(maximize ? -1 : 1);
   const paramScaleV = f32x4.splat(paramScale);
   const lrV = f32x4.splat(lr);
-  const beta1V = f32x4.splat(beta1);
-  const oneMinusBeta1V = f32x4.splat(1 - beta1);
-  const beta2V = f32x4.splat(beta2);
-  const oneMinusBeta2V = f32x4.splat(1 - beta2);
+  const beta1V = f32x4.splat(<f32>beta1);
+  const oneMinusBeta1V = f32x4.splat(<f32>(1 - beta1));
+  const beta2V = f32x4.splat(<f32>beta2);
+  const oneMinusBeta2V = f32x4.splat(<f32>(1 - beta2));
   const hasDecoupled = paramScale != 1;
   const body = <usize>(length & ~3) << 2;
   for (let offset: usize = 0; offset < body; offset += 16) {
