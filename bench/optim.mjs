@@ -25,6 +25,86 @@ export const plain = {
       p[i] -= (stepSize * mi) / (Math.sqrt(vi) * invBc2 + eps);
     }
   },
+  // Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion (issue 3): PyTorch's defaults, no weight decay.
+  adagrad(p, g, sum, { lr, lrDecay, eps, step }) {
+    const clr = lr / (1 + (step - 1) * lrDecay);
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const s = (sum[i] += gi * gi);
+      p[i] -= (clr * gi) / (Math.sqrt(s) + eps);
+    }
+  },
+  rmsprop(p, g, squareAvg, { lr, alpha, eps }) {
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const s = (squareAvg[i] = alpha * squareAvg[i] + (1 - alpha) * gi * gi);
+      p[i] -= (lr * gi) / (Math.sqrt(s) + eps);
+    }
+  },
+  rmspropCenteredMomentum(p, g, squareAvg, gradAvg, buf, { lr, alpha, eps, momentum }) {
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const s = (squareAvg[i] = alpha * squareAvg[i] + (1 - alpha) * gi * gi);
+      const a = (gradAvg[i] = alpha * gradAvg[i] + (1 - alpha) * gi);
+      const b = (buf[i] = momentum * buf[i] + gi / (Math.sqrt(s - a * a) + eps));
+      p[i] -= lr * b;
+    }
+  },
+  adadelta(p, g, squareAvg, accDelta, { lr, rho, eps }) {
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const s = (squareAvg[i] = rho * squareAvg[i] + (1 - rho) * gi * gi);
+      const delta = (Math.sqrt(accDelta[i] + eps) / Math.sqrt(s + eps)) * gi;
+      accDelta[i] = rho * accDelta[i] + (1 - rho) * delta * delta;
+      p[i] -= lr * delta;
+    }
+  },
+  adamax(p, g, m, u, { lr, beta1, beta2, eps, step }) {
+    const clr = lr / (1 - beta1 ** step);
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
+      const ui = (u[i] = Math.max(beta2 * u[i], Math.abs(gi) + eps));
+      p[i] -= (clr * mi) / ui;
+    }
+  },
+  nadam(p, g, m, v, muProduct, { lr, beta1, beta2, eps, momentumDecay, step }) {
+    const mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentumDecay));
+    const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentumDecay));
+    const product = (muProduct[0] *= mu);
+    const gradCoeff = (lr * (1 - mu)) / (1 - product);
+    const momentCoeff = (lr * muNext) / (1 - product * muNext);
+    const invBc2 = 1 / Math.sqrt(1 - beta2 ** step);
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
+      const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
+      p[i] -= (gradCoeff * gi + momentCoeff * mi) / (Math.sqrt(vi) * invBc2 + eps);
+    }
+  },
+  radam(p, g, m, v, { lr, beta1, beta2, eps, step }) {
+    const bc1 = 1 - beta1 ** step;
+    const bc2 = 1 - beta2 ** step;
+    const rhoInf = 2 / (1 - beta2) - 1;
+    const rhoT = rhoInf - (2 * step * beta2 ** step) / bc2;
+    const rectified = rhoT > 5;
+    const stepSize = rectified
+      ? (lr * Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT)) * Math.sqrt(bc2)) / bc1
+      : lr / bc1;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
+      const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
+      p[i] -= rectified ? (stepSize * mi) / (Math.sqrt(vi) + eps) : stepSize * mi;
+    }
+  },
+  lion(p, g, m, { lr, beta1, beta2 }) {
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      p[i] -= lr * Math.sign(beta1 * m[i] + (1 - beta1) * gi);
+      m[i] = beta2 * m[i] + (1 - beta2) * gi;
+    }
+  },
 };
 
 /**
@@ -57,6 +137,73 @@ export const algorithms = [
       for (let i = 0; i < p.length; i++) p[i] *= 1 - 1e-3 * 1e-2;
       plain.adam(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step });
     },
+  },
+  // Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion (issue 3). tfjs rows where tfjs has the
+  // algorithm (its defaults differ, e.g. Adagrad's initial accumulator 0.1; the work per step is the same).
+  {
+    name: "Adagrad",
+    make: (p) => new simdopt.Adagrad([p], { lr: 1e-2 }),
+    bytesPerParam: 4 * 5, // read p, g, sum; write p, sum
+    buffers: 1,
+    plainStep: (p, g, [sum], step) => plain.adagrad(p, g, sum, { lr: 1e-2, lrDecay: 0, eps: 1e-10, step }),
+    tfjs: (tf) => tf.train.adagrad(1e-2, 0),
+  },
+  {
+    name: "RMSprop",
+    make: (p) => new simdopt.RMSprop([p], { lr: 1e-2 }),
+    bytesPerParam: 4 * 5, // read p, g, squareAvg; write p, squareAvg
+    buffers: 1,
+    plainStep: (p, g, [squareAvg]) => plain.rmsprop(p, g, squareAvg, { lr: 1e-2, alpha: 0.99, eps: 1e-8 }),
+    tfjs: (tf) => tf.train.rmsprop(1e-2, 0.99, 0, 1e-8, false),
+  },
+  {
+    name: "RMSprop centered, momentum 0.9",
+    make: (p) => new simdopt.RMSprop([p], { lr: 1e-2, centered: true, momentum: 0.9 }),
+    bytesPerParam: 4 * 9, // read p, g, squareAvg, gradAvg, buf; write p, squareAvg, gradAvg, buf
+    buffers: 3,
+    plainStep: (p, g, [squareAvg, gradAvg, buf]) =>
+      plain.rmspropCenteredMomentum(p, g, squareAvg, gradAvg, buf, { lr: 1e-2, alpha: 0.99, eps: 1e-8, momentum: 0.9 }),
+    tfjs: (tf) => tf.train.rmsprop(1e-2, 0.99, 0.9, 1e-8, true),
+  },
+  {
+    name: "Adadelta",
+    make: (p) => new simdopt.Adadelta([p]),
+    bytesPerParam: 4 * 7, // read p, g, squareAvg, accDelta; write p, squareAvg, accDelta
+    buffers: 2,
+    plainStep: (p, g, [squareAvg, accDelta]) => plain.adadelta(p, g, squareAvg, accDelta, { lr: 1, rho: 0.9, eps: 1e-6 }),
+    tfjs: (tf) => tf.train.adadelta(1, 0.9, 1e-6),
+  },
+  {
+    name: "Adamax",
+    make: (p) => new simdopt.Adamax([p]),
+    bytesPerParam: 4 * 7, // read p, g, m, u; write p, m, u
+    buffers: 2,
+    plainStep: (p, g, [m, u], step) => plain.adamax(p, g, m, u, { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step }),
+    tfjs: (tf) => tf.train.adamax(2e-3, 0.9, 0.999, 1e-8, 0),
+  },
+  {
+    name: "NAdam",
+    make: (p) => new simdopt.NAdam([p]),
+    bytesPerParam: 4 * 7, // read p, g, m, v; write p, m, v
+    buffers: 2,
+    plainStep: (() => {
+      const muProduct = new Float64Array([1]);
+      return (p, g, [m, v], step) => plain.nadam(p, g, m, v, muProduct, { lr: 2e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, momentumDecay: 4e-3, step });
+    })(),
+  },
+  {
+    name: "RAdam",
+    make: (p) => new simdopt.RAdam([p]),
+    bytesPerParam: 4 * 7, // read p, g, m, v; write p, m, v
+    buffers: 2,
+    plainStep: (p, g, [m, v], step) => plain.radam(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step }),
+  },
+  {
+    name: "Lion",
+    make: (p) => new simdopt.Lion([p]),
+    bytesPerParam: 4 * 5, // read p, g, m; write p, m
+    buffers: 1,
+    plainStep: (p, g, [m]) => plain.lion(p, g, m, { lr: 1e-4, beta1: 0.9, beta2: 0.99 }),
   },
 ];
 
