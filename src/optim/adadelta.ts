@@ -26,11 +26,11 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
   }
 
   protected validateGroup(group: AdadeltaOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
-    checkUnitInterval(prefix + "rho", group.rho, true);
-    checkNonNegative(prefix + "eps", group.eps);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "lr", group.lr);
+    checkUnitInterval(prefix, "rho", group.rho, true);
+    checkNonNegative(prefix, "eps", group.eps);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(): readonly string[] {

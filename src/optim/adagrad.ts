@@ -30,12 +30,12 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   protected validateGroup(group: AdagradOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
-    checkNonNegative(prefix + "lrDecay", group.lrDecay);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkNonNegative(prefix + "initialAccumulatorValue", group.initialAccumulatorValue);
-    checkNonNegative(prefix + "eps", group.eps);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "lr", group.lr);
+    checkNonNegative(prefix, "lrDecay", group.lrDecay);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkNonNegative(prefix, "initialAccumulatorValue", group.initialAccumulatorValue);
+    checkNonNegative(prefix, "eps", group.eps);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(): readonly string[] {

@@ -38,12 +38,12 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   #invBiasCorrection2Sqrt = 0;
 
   protected validateGroup(group: AdamOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
-    checkBetas(prefix + "betas", group.betas);
-    checkNonNegative(prefix + "eps", group.eps);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkBoolean(prefix + "amsgrad", group.amsgrad);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "lr", group.lr);
+    checkBetas(prefix, "betas", group.betas);
+    checkNonNegative(prefix, "eps", group.eps);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkBoolean(prefix, "amsgrad", group.amsgrad);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(group: ParamGroup<AdamOptions>): readonly string[] {
@@ -51,7 +51,8 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   }
 
   protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     const biasCorrection1 = 1 - beta1 ** state.step;
     const biasCorrection2 = 1 - beta2 ** state.step;
     this.#stepSize = group.lr / biasCorrection1;
@@ -59,7 +60,8 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   }
 
   protected update(slice: Slice, group: ParamGroup<AdamOptions>): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
     const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
     const buffers = slice.buffers;

@@ -28,11 +28,11 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
 
   protected validateGroup(group: AdamaxOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
-    checkBetas(prefix + "betas", group.betas);
-    checkNonNegative(prefix + "eps", group.eps);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "lr", group.lr);
+    checkBetas(prefix, "betas", group.betas);
+    checkNonNegative(prefix, "eps", group.eps);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(): readonly string[] {
@@ -44,7 +44,8 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
 
   protected update(slice: Slice, group: ParamGroup<AdamaxOptions>): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     kernels().adamaxStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       beta1, beta2, group.eps, group.weightDecay, this.#clr, group.maximize);
   }

@@ -24,11 +24,11 @@ export class Lion extends Optimizer<LionOptions> {
   }
 
   protected validateGroup(group: LionOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
+    checkNonNegative(prefix, "lr", group.lr);
     // Deliberately stricter than lion-pytorch (which allows betas up to 1): [0, 1) as everywhere.
-    checkBetas(prefix + "betas", group.betas);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkBetas(prefix, "betas", group.betas);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(): readonly string[] {
@@ -36,7 +36,8 @@ export class Lion extends Optimizer<LionOptions> {
   }
 
   protected update(slice: Slice, group: ParamGroup<LionOptions>): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     kernels().lionStep(slice.param, slice.grad, slice.buffers[0]!, slice.length,
       group.lr, beta1, beta2, 1 - group.lr * group.weightDecay, group.maximize);
   }

@@ -24,10 +24,11 @@ const NADAM_DEFAULTS: NAdamOptions = {
   lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false,
 };
 const MOMENTS = ["firstMoment", "secondMoment"] as const;
+const MU_PRODUCT = ["muProduct"] as const;
 
 /**
  * NAdam (Dozat): Adam with Nesterov momentum under a warming momentum schedule. The running
- * product Π μ_i is per-parameter state (`scalars.muProduct`), carried by stateDict.
+ * product Π μ_i is per-parameter state (`muProduct`, the scalar state), carried by stateDict.
  */
 export class NAdam extends Optimizer<NAdamOptions> {
   #gradCoeff = 0;
@@ -39,33 +40,44 @@ export class NAdam extends Optimizer<NAdamOptions> {
   }
 
   protected validateGroup(group: NAdamOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
-    checkBetas(prefix + "betas", group.betas);
-    checkNonNegative(prefix + "eps", group.eps);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkNonNegative(prefix + "momentumDecay", group.momentumDecay);
-    checkBoolean(prefix + "decoupledWeightDecay", group.decoupledWeightDecay);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "lr", group.lr);
+    checkBetas(prefix, "betas", group.betas);
+    checkNonNegative(prefix, "eps", group.eps);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkNonNegative(prefix, "momentumDecay", group.momentumDecay);
+    checkBoolean(prefix, "decoupledWeightDecay", group.decoupledWeightDecay);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(): readonly string[] {
     return MOMENTS;
   }
 
+  protected override scalarStateNames(): readonly string[] {
+    return MU_PRODUCT;
+  }
+
+  /** Π μ_i over no steps yet. */
+  protected override initialScalarValue(): number {
+    return 1;
+  }
+
   protected override prepareStep(group: ParamGroup<NAdamOptions>, state: ParamState): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     const step = state.step;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (step * group.momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * group.momentumDecay));
-    const muProduct = (state.scalars.muProduct ?? 1) * mu;
-    state.scalars.muProduct = muProduct;
+    const muProduct = state.scalars[0]! * mu;
+    state.scalars[0] = muProduct;
     this.#gradCoeff = (group.lr * (1 - mu)) / (1 - muProduct);
     this.#momentCoeff = (group.lr * muNext) / (1 - muProduct * muNext);
     this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - beta2 ** step);
   }
 
   protected update(slice: Slice, group: ParamGroup<NAdamOptions>): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     const decoupled = group.decoupledWeightDecay;
     kernels().nadamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,

@@ -43,10 +43,11 @@ export interface ParamState {
    */
   touchedRows: Uint8Array | null;
   /**
-   * Per-parameter scalar state that is not a buffer (e.g. NAdam's `muProduct`), owned by the
-   * concrete optimizer's `prepareStep`; starts empty, carried by stateDict/loadStateDict.
+   * Per-parameter scalar state that is not a buffer (e.g. NAdam's `muProduct`): the values of
+   * `scalarStateNames()`, in order, owned by the optimizer's `prepareStep` and carried by
+   * stateDict/loadStateDict. A Float64Array so that updating it each step allocates nothing.
    */
-  scalars: Record<string, number>;
+  scalars: Float64Array;
 }
 
 /** The pointers of the slice being updated: a whole parameter, or one row of it. */
@@ -73,42 +74,56 @@ export interface OptimizerStateDict {
   paramGroups: Array<Record<string, unknown> & { params: number[] }>;
 }
 
-// ---- option checks shared by every optimizer (each names the option it rejects) ----
+// ---- option checks shared by every optimizer ----
+// Each names the option it rejects as `prefix + name` (e.g. "paramGroups[1]." + "lr"). The checks
+// run on every group at every step, so they are kept tiny (the engine inlines them and never boxes
+// the option's value) and the message is only assembled, out of line, when one fails: validating
+// allocates nothing.
 
-export function checkNumber(name: string, value: unknown): number {
-  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`simdopt: ${name} must be a number, got ${String(value)}`);
-  return value;
+/** Throws RangeError for a number out of range, TypeError for a value of the wrong type. */
+function reject(prefix: string, name: string, value: unknown, requirement: string, wrongType = typeof value !== "number" || Number.isNaN(value)): never {
+  const ErrorType = wrongType ? TypeError : RangeError;
+  throw new ErrorType(`simdopt: ${prefix}${name} must be ${requirement}, got ${String(value)}`);
 }
 
-export function checkNonNegative(name: string, value: unknown): void {
-  if (!(checkNumber(name, value) >= 0) || !Number.isFinite(value as number)) {
-    throw new RangeError(`simdopt: ${name} must be a finite number ≥ 0, got ${String(value)}`);
-  }
+export function checkNumber(prefix: string, name: string, value: unknown): number {
+  if (typeof value !== "number" || value !== value) reject(prefix, name, value, "a number");
+  return value as number;
 }
 
-export function checkPositive(name: string, value: unknown): void {
-  if (!(checkNumber(name, value) > 0) || !Number.isFinite(value as number)) {
-    throw new RangeError(`simdopt: ${name} must be a finite number > 0, got ${String(value)}`);
-  }
+export function checkNonNegative(prefix: string, name: string, value: unknown): void {
+  if (typeof value !== "number" || !(value >= 0 && value < Infinity)) reject(prefix, name, value, "a finite number ≥ 0");
+}
+
+export function checkPositive(prefix: string, name: string, value: unknown): void {
+  if (typeof value !== "number" || !(value > 0 && value < Infinity)) reject(prefix, name, value, "a finite number > 0");
 }
 
 /** A coefficient in [0, 1) (betas, alpha, rho) or, with `closed`, in [0, 1]. */
-export function checkUnitInterval(name: string, value: unknown, closed = false): void {
-  const x = checkNumber(name, value);
-  if (!(x >= 0 && (closed ? x <= 1 : x < 1))) throw new RangeError(`simdopt: ${name} must lie in [0, 1${closed ? "]" : ")"}, got ${x}`);
+export function checkUnitInterval(prefix: string, name: string, value: unknown, closed = false): void {
+  if (typeof value !== "number" || !(value >= 0 && (value < 1 || (closed && value === 1)))) {
+    reject(prefix, name, value, closed ? "in [0, 1]" : "in [0, 1)");
+  }
 }
 
-export function checkBetas(name: string, value: unknown): void {
-  if (!Array.isArray(value) || value.length !== 2) throw new TypeError(`simdopt: ${name} must be a pair [beta1, beta2], got ${String(value)}`);
-  checkUnitInterval(`${name}[0]`, value[0]);
-  checkUnitInterval(`${name}[1]`, value[1]);
+/** A pair [beta1, beta2], each in [0, 1). */
+export function checkBetas(prefix: string, name: string, value: unknown): void {
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new TypeError(`simdopt: ${prefix}${name} must be a pair [beta1, beta2], got ${String(value)}`);
+  }
+  const pair = value as unknown[];
+  const beta1 = pair[0];
+  const beta2 = pair[1];
+  if (typeof beta1 !== "number" || !(beta1 >= 0 && beta1 < 1)) reject(prefix, `${name}[0]`, beta1, "in [0, 1)");
+  if (typeof beta2 !== "number" || !(beta2 >= 0 && beta2 < 1)) reject(prefix, `${name}[1]`, beta2, "in [0, 1)");
 }
 
-export function checkBoolean(name: string, value: unknown): void {
-  if (typeof value !== "boolean") throw new TypeError(`simdopt: ${name} must be a boolean, got ${String(value)}`);
+export function checkBoolean(prefix: string, name: string, value: unknown): void {
+  if (typeof value !== "boolean") reject(prefix, name, value, "a boolean", true);
 }
 
 const NO_STEP_OPTIONS: StepOptions = Object.freeze({});
+const NO_NAMES: readonly string[] = Object.freeze([]);
 const groupPrefixes: string[] = [];
 /** "paramGroups[i]." for error messages, made once per index. */
 function groupPrefix(index: number): string {
@@ -195,6 +210,23 @@ export abstract class Optimizer<Options extends object> {
   /** The state buffers a parameter of this group needs now (order = Slice.buffers order). */
   protected abstract stateBufferNames(group: ParamGroup<Options>): readonly string[];
 
+  /** Names of per-parameter scalar state (see ParamState.scalars). Default none. */
+  protected scalarStateNames(): readonly string[] {
+    return NO_NAMES;
+  }
+
+  /** The value a scalar state starts with. Default 0. */
+  protected initialScalarValue(_scalar: string): number {
+    return 0;
+  }
+
+  #newScalars(values?: Record<string, number>): Float64Array {
+    const names = this.scalarStateNames();
+    const scalars = new Float64Array(names.length);
+    for (let i = 0; i < names.length; i++) scalars[i] = values?.[names[i]!] ?? this.initialScalarValue(names[i]!);
+    return scalars;
+  }
+
   /** The value a new state buffer starts with. Default 0. */
   protected initialStateValue(_buffer: string, _group: ParamGroup<Options>): number {
     return 0;
@@ -218,7 +250,7 @@ export abstract class Optimizer<Options extends object> {
   step(options?: StepOptions): boolean {
     const { mask, rows, skipIfNonfinite = false } = options ?? NO_STEP_OPTIONS;
     this.#checkBeforeStep(mask, rows);
-    if (skipIfNonfinite && !this.#gradientsFinite()) return false;
+    if (skipIfNonfinite && !this.#gradientsFinite(rows)) return false;
     for (const group of this.paramGroups) {
       const names = this.stateBufferNames(group);
       for (const param of group.params) {
@@ -262,7 +294,9 @@ export abstract class Optimizer<Options extends object> {
         } else {
           const buffers: Record<string, Float32Array> = {};
           for (const [name, block] of entry.buffers) buffers[name] = block.view.slice();
-          state.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars: { ...entry.scalars } });
+          const scalars: Record<string, number> = {};
+          this.scalarStateNames().forEach((name, i) => { scalars[name] = entry.scalars[i]!; });
+          state.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars });
         }
         indices.push(index++);
       }
@@ -299,6 +333,8 @@ export abstract class Optimizer<Options extends object> {
         throw new RangeError(`simdopt: state dict group ${g} has ${saved.params?.length} parameters, this optimizer's has ${group.params.length}`);
       }
       const { params: _indices, ...options } = saved;
+      // Copy array options (betas): the group must not share them with the caller's dict.
+      for (const [key, value] of Object.entries(options)) if (Array.isArray(value)) options[key] = [...value];
       const restored = { ...group, ...options, params: group.params } as ParamGroup<Options>;
       this.validateGroup(restored, `stateDict.paramGroups[${g}].`);
       restoredGroups.push(restored);
@@ -340,7 +376,7 @@ export abstract class Optimizer<Options extends object> {
         block.view.set(values);
         buffers.set(buffer, block);
       }
-      this.state.set(param, { step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars: { ...entry.scalars } });
+      this.state.set(param, { step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars: this.#newScalars(entry.scalars) });
     });
   }
 
@@ -364,7 +400,7 @@ export abstract class Optimizer<Options extends object> {
   #stateFor(param: Parameter, group: ParamGroup<Options>, names: readonly string[]): ParamState {
     let state = this.state.get(param);
     if (state === undefined) {
-      state = { step: 0, buffers: new Map(), touchedRows: null, scalars: {} };
+      state = { step: 0, buffers: new Map(), touchedRows: null, scalars: this.#newScalars() };
       this.state.set(param, state);
     }
     this.#freshBuffers = false;
@@ -446,10 +482,21 @@ export abstract class Optimizer<Options extends object> {
     kernels().restoreMaskedOut(param.dataPtr, saved, maskPtr, param.size, maskIsBytes);
   }
 
-  #gradientsFinite(): boolean {
+  /** Only the given rows of a row-stepped parameter are checked: the others are never read. */
+  #gradientsFinite(rows: StepOptions["rows"]): boolean {
     const { allFinite } = kernels();
     for (const group of this.paramGroups) {
-      for (const param of group.params) if (allFinite(param.gradPtr, param.size) === 0) return false;
+      for (const param of group.params) {
+        const paramRows = rows?.get(param);
+        if (paramRows === undefined) {
+          if (allFinite(param.gradPtr, param.size) === 0) return false;
+          continue;
+        }
+        const columns = param.size / param.shape[0]!;
+        for (let i = 0; i < paramRows.length; i++) {
+          if (allFinite(param.gradPtr + paramRows[i]! * columns * 4, columns) === 0) return false;
+        }
+      }
     }
     return true;
   }

@@ -34,12 +34,12 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 
   protected validateGroup(group: RAdamOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
-    checkBetas(prefix + "betas", group.betas);
-    checkNonNegative(prefix + "eps", group.eps);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkBoolean(prefix + "decoupledWeightDecay", group.decoupledWeightDecay);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "lr", group.lr);
+    checkBetas(prefix, "betas", group.betas);
+    checkNonNegative(prefix, "eps", group.eps);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkBoolean(prefix, "decoupledWeightDecay", group.decoupledWeightDecay);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(): readonly string[] {
@@ -47,7 +47,8 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 
   protected override prepareStep(group: ParamGroup<RAdamOptions>, state: ParamState): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     const step = state.step;
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2 = 1 - beta2 ** step;
@@ -64,7 +65,8 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 
   protected update(slice: Slice, group: ParamGroup<RAdamOptions>): void {
-    const [beta1, beta2] = group.betas;
+    const beta1 = group.betas[0];
+    const beta2 = group.betas[1];
     const decoupled = group.decoupledWeightDecay;
     kernels().radamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,

@@ -34,14 +34,14 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   protected validateGroup(group: RMSpropOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
+    checkNonNegative(prefix, "lr", group.lr);
     // PyTorch bounds alpha below only (0 ≤ alpha).
-    checkNonNegative(prefix + "alpha", group.alpha);
-    checkNonNegative(prefix + "eps", group.eps);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkNonNegative(prefix + "momentum", group.momentum);
-    checkBoolean(prefix + "centered", group.centered);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "alpha", group.alpha);
+    checkNonNegative(prefix, "eps", group.eps);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkNonNegative(prefix, "momentum", group.momentum);
+    checkBoolean(prefix, "centered", group.centered);
+    checkBoolean(prefix, "maximize", group.maximize);
   }
 
   protected stateBufferNames(group: ParamGroup<RMSpropOptions>): readonly string[] {

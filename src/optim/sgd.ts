@@ -29,12 +29,12 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected validateGroup(group: SGDOptions, prefix: string): void {
-    checkNonNegative(prefix + "lr", group.lr);
-    checkNonNegative(prefix + "momentum", group.momentum);
-    checkNonNegative(prefix + "dampening", group.dampening);
-    checkNonNegative(prefix + "weightDecay", group.weightDecay);
-    checkBoolean(prefix + "nesterov", group.nesterov);
-    checkBoolean(prefix + "maximize", group.maximize);
+    checkNonNegative(prefix, "lr", group.lr);
+    checkNonNegative(prefix, "momentum", group.momentum);
+    checkNonNegative(prefix, "dampening", group.dampening);
+    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    checkBoolean(prefix, "nesterov", group.nesterov);
+    checkBoolean(prefix, "maximize", group.maximize);
     if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
       throw new RangeError(`simdopt: ${prefix}nesterov requires momentum > 0 and dampening 0 (got momentum ${group.momentum}, dampening ${group.dampening})`);
     }
