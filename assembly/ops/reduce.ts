@@ -111,25 +111,31 @@ export function sumAbs(data: usize, length: i32): f64 {
   return f64x2.extract_lane(total, 0) + f64x2.extract_lane(total, 1);
 }
 
-/** max |x|; NaN if any element is NaN (f32x4.max propagates NaN, as torch.max does). */
+/**
+ * max |x|; NaN if any element is NaN (as torch.max). With the sign bit cleared, float bit patterns
+ * order like the values and every NaN pattern (> 0x7f800000) sorts above +Inf, so one unsigned
+ * integer max per vector computes max |x| with NaN propagation; f32x4.max would need a
+ * NaN-fixing instruction sequence on x86 (measured 4× slower here).
+ */
 export function maxAbs(data: usize, length: i32): f32 {
-  let a = f32x4.splat(0);
+  const magnitude = i32x4.splat(0x7fffffff);
+  let a = i32x4.splat(0);
   let b = a;
   const body = <usize>(length & ~7) << 2;
   let offset: usize = 0;
   for (; offset < body; offset += 32) {
-    a = f32x4.max(a, f32x4.abs(v128.load(data + offset)));
-    b = f32x4.max(b, f32x4.abs(v128.load(data + offset, 16)));
+    a = i32x4.max_u(a, v128.and(v128.load(data + offset), magnitude));
+    b = i32x4.max_u(b, v128.and(v128.load(data + offset, 16), magnitude));
   }
   if (length & 4) {
-    a = f32x4.max(a, f32x4.abs(v128.load(data + offset)));
+    a = i32x4.max_u(a, v128.and(v128.load(data + offset), magnitude));
     offset += 16;
   }
   const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) b = f32x4.max(b, f32x4.abs(v128.load(tailIn(0, data + offset, tailBytes))));
-  const m = f32x4.max(a, b);
-  const m2 = f32x4.max(m, highHalf(m));
-  return max<f32>(f32x4.extract_lane(m2, 0), f32x4.extract_lane(m2, 1));
+  if (tailBytes) b = i32x4.max_u(b, v128.and(v128.load(tailIn(0, data + offset, tailBytes)), magnitude));
+  const m = i32x4.max_u(a, b);
+  const m2 = i32x4.max_u(m, highHalf(m));
+  return reinterpret<f32>(max<u32>(<u32>i32x4.extract_lane(m2, 0), <u32>i32x4.extract_lane(m2, 1)));
 }
 
 /**
