@@ -9,7 +9,7 @@ interface Expected { lr: number[]; momentum: number[] }
 /** lr and momentum of every group at steps 0..totalSteps, phase by phase. */
 function oneCycleReference(groups: number, options: OneCycleLROptions): Expected[] {
   const total = options.totalSteps ?? options.epochs! * options.stepsPerEpoch!;
-  const maxLr = Array.isArray(options.maxLr) ? options.maxLr : new Array<number>(groups).fill(options.maxLr);
+  const maxLr = typeof options.maxLr === "number" ? new Array<number>(groups).fill(options.maxLr) : [...options.maxLr];
   const perGroup = (value: number | readonly number[] | undefined, fallback: number) =>
     Array.isArray(value) ? value : new Array<number>(groups).fill((value as number | undefined) ?? fallback);
   const baseMomentum = perGroup(options.baseMomentum, 0.85);
