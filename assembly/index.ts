@@ -10,4 +10,24 @@ export function relaxedBuild(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 1 : 0; }
 export { sgdStep } from "./optim/sgd";
 export { adamStep } from "./optim/adam";
 export { restoreMaskedOut } from "./ops/mask";
-export { allFinite } from "./ops/reduce";
+// Reductions and in-place passes of clipping and the non-finite guard
+export { allFinite, sumSquares, sumAbs, maxAbs, sumPowScaled, scaleInPlace, clampInPlace } from "./ops/reduce";
+
+// Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion (issue 3)
+export { adagradStep } from "./optim/adagrad";
+export { rmspropStep } from "./optim/rmsprop";
+export { adadeltaStep } from "./optim/adadelta";
+export { adamaxStep } from "./optim/adamax";
+export { nadamStep } from "./optim/nadam";
+export { radamStep } from "./optim/radam";
+export { lionStep } from "./optim/lion";
+
+// Batch normalisation forward/backward, NCHW and NHWC (issue 6)
+export {
+  batchNormWorkFloats, batchNormStatsNchw, batchNormStatsNhwc, batchNormFinishTraining, batchNormFinishEval,
+  batchNormNormalizeNchw, batchNormNormalizeNhwc, batchNormBackwardReduceNchw, batchNormBackwardReduceNhwc,
+  batchNormBackwardCoefficients, batchNormBackwardDxNchw, batchNormBackwardDxNhwc,
+} from "./ops/batchnorm";
+
+// GEMM (issue 5)
+export { matmulF32, matmulPackedASize, matmulPackedBSize } from "./ops/matmul";

@@ -14,8 +14,65 @@ export interface Kernels {
     length: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
     stepSize: number, invBiasCorrection2Sqrt: number, maximize: boolean): void;
 
+  // assembly/optim/{adagrad,rmsprop,adadelta,adamax,nadam,radam,lion}.ts (issue 3)
+  adagradStep(param: number, grad: number, stateSum: number, length: number,
+    clr: number, eps: number, weightDecay: number, maximize: boolean): void;
+  rmspropStep(param: number, grad: number, squareAvg: number, gradAvg: number, momentumBuffer: number, length: number,
+    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, maximize: boolean): void;
+  adadeltaStep(param: number, grad: number, squareAvg: number, accDelta: number, length: number,
+    lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean): void;
+  adamaxStep(param: number, grad: number, expAvg: number, expInf: number, length: number,
+    beta1: number, beta2: number, eps: number, weightDecay: number, clr: number, maximize: boolean): void;
+  nadamStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
+    beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
+    invBiasCorrection2Sqrt: number, gradCoeff: number, momentCoeff: number, maximize: boolean): void;
+  radamStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
+    beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number, stepSize: number,
+    rectified: boolean, maximize: boolean): void;
+  lionStep(param: number, grad: number, expAvg: number, length: number,
+    lr: number, beta1: number, beta2: number, paramScale: number, maximize: boolean): void;
+
   // assembly/ops/mask.ts
   restoreMaskedOut(param: number, saved: number, mask: number, length: number, maskIsBytes: boolean): void;
   // assembly/ops/reduce.ts
   allFinite(data: number, length: number): number;
+  sumSquares(data: number, length: number): number;
+  sumAbs(data: number, length: number): number;
+  maxAbs(data: number, length: number): number;
+  sumPowScaled(data: number, length: number, p: number, invScale: number): number;
+  scaleInPlace(data: number, length: number, factor: number): void;
+  clampInPlace(data: number, length: number, bound: number): void;
+
+  // assembly/ops/matmul.ts (issue 5). Strides in floats; packedA is used only when transA.
+  matmulF32(a: number, b: number, c: number, m: number, k: number, n: number, lda: number, ldb: number, ldc: number,
+    transA: boolean, transB: boolean, alpha: number, beta: number, packedA: number, packedB: number): void;
+  matmulPackedASize(m: number, k: number): number;
+  matmulPackedBSize(k: number, n: number): number;
+
+  // assembly/ops/batchnorm.ts (issue 6). f64 channel arrays are marked; every other array is f32.
+  batchNormWorkFloats(channels: number): number;
+  batchNormStatsNchw(x: number, batch: number, channels: number, spatial: number,
+    channelMean64: number, channelM2_64: number): void;
+  batchNormStatsNhwc(x: number, rows: number, channels: number, channelMean64: number, channelM2_64: number,
+    work: number): void;
+  batchNormFinishTraining(channelMean64: number, channelM2_64: number, channels: number, count: number, eps: number,
+    gamma: number, beta: number, mean: number, invStd: number, scale: number, offset: number,
+    runningMean: number, runningVar: number, momentum: number): void;
+  batchNormFinishEval(runningMean: number, runningVar: number, channels: number, eps: number,
+    gamma: number, beta: number, mean: number, invStd: number, scale: number, offset: number): void;
+  batchNormNormalizeNchw(x: number, y: number, batch: number, channels: number, spatial: number,
+    centre: number, scale: number, offset: number): void;
+  batchNormNormalizeNhwc(x: number, y: number, rows: number, channels: number,
+    centre: number, scale: number, offset: number, work: number): void;
+  batchNormBackwardReduceNchw(dy: number, x: number, batch: number, channels: number, spatial: number, mean: number,
+    sumDy64: number, sumDyCentred64: number, invStd: number, gamma: number, dx: number): void;
+  batchNormBackwardReduceNhwc(dy: number, x: number, rows: number, channels: number, mean: number,
+    sumDy64: number, sumDyCentred64: number, invStd: number, gamma: number, dx: number, work: number): void;
+  batchNormBackwardCoefficients(sumDy64: number, sumDyCentred64: number, channels: number, count: number,
+    invStd: number, gamma: number, training: boolean, dgamma: number, dbeta: number, accumulate: boolean,
+    coefDy: number, coefCentred: number, coefConst: number): void;
+  batchNormBackwardDxNchw(dy: number, x: number, dx: number, batch: number, channels: number, spatial: number,
+    mean: number, coefDy: number, coefCentred: number, coefConst: number): void;
+  batchNormBackwardDxNhwc(dy: number, x: number, dx: number, rows: number, channels: number,
+    mean: number, coefDy: number, coefCentred: number, coefConst: number, work: number): void;
 }
