@@ -164,10 +164,11 @@ function kindOf(value: unknown): string {
 }
 
 /**
- * The base of every scheduler. Subclasses validate their options, call `super(optimizer)`,
- * `this.attach(lastEpoch)`, set their fields and finish with `this[INITIAL_STEP]()` — the
- * order PyTorch follows (fields before the initial step), which JavaScript only allows after
- * `super()`.
+ * The base of every scheduler. A subclass validates its options, calls `super(optimizer)`,
+ * `this.attach(lastEpoch)`, sets its fields and finishes with `this.initialStep()` — the order
+ * PyTorch follows (fields before the initial step), which JavaScript only allows after
+ * `super()` — and implements `computeLr()` (PyTorch's `get_lr`: the new lr of every group,
+ * usually from `this.groupLrs()`, `this.baseLrs` and `this.lastEpoch`).
  */
 export abstract class LRScheduler {
   /**
@@ -243,6 +244,14 @@ export abstract class LRScheduler {
       this.stepCount = savedCount;
       throw error;
     }
+  }
+
+  /**
+   * Performs the initial step; a subclass calls it at the end of its constructor, after
+   * `attach(lastEpoch)` and after setting the fields its `computeLr` reads.
+   */
+  protected initialStep(): void {
+    this[INITIAL_STEP]();
   }
 
   /** @internal PyTorch's `_initial_step`: reset the step count and step once in initial mode. */

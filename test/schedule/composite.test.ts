@@ -44,6 +44,47 @@ describe("SequentialLR", () => {
     expectSequenceClose([scheduler.getLastLr()], [BASES.map(() => etaMin)]);
   });
 
+  it("the README's Keras CosineDecay(warmup_target) equivalent reproduces Keras's formula, hold included", () => {
+    const [init, peak, alpha, W, D] = [1e-5, 3e-3, 0.1, 20, 150];
+    const keras = (step: number) => {
+      const s = Math.min(step, W + D);
+      if (s < W) return init + (peak - init) * (s / W);
+      return peak * ((1 - alpha) * 0.5 * (1 + Math.cos(Math.PI * (s - W) / D)) + alpha);
+    };
+    const optimizer = sgdLike([peak]);
+    const scheduler = new SequentialLR(optimizer, {
+      schedulers: [
+        new LinearLR(optimizer, { startFactor: init / peak, totalIters: W }),
+        new CosineAnnealingLR(optimizer, { tMax: D, etaMin: alpha * peak }),
+        new LambdaLR(optimizer, { lrLambda: () => alpha }),
+      ],
+      milestones: [W, W + D],
+    });
+    const steps = W + D + 60;
+    expectSequenceClose(runLrs(scheduler, optimizer, steps), expectedRows([peak], steps, (_base, t) => keras(t)));
+  });
+
+  it("the README's optax warmup_cosine_decay_schedule equivalent reproduces optax's formula, hold included", () => {
+    const [init, peak, end, W, N] = [0, 1e-3, 1e-5, 30, 230];
+    const optax = (count: number) => {
+      if (count < W) return init + (peak - init) * Math.min(count, W) / W;
+      const alpha = end / peak;
+      const c = Math.min(count - W, N - W);
+      return peak * ((1 - alpha) * 0.5 * (1 + Math.cos(Math.PI * c / (N - W))) + alpha);
+    };
+    const optimizer = sgdLike([peak]);
+    const scheduler = new SequentialLR(optimizer, {
+      schedulers: [
+        new LambdaLR(optimizer, { lrLambda: (t) => t / W }), // init 0: LinearLR needs startFactor > 0
+        new CosineAnnealingLR(optimizer, { tMax: N - W, etaMin: end }),
+        new LambdaLR(optimizer, { lrLambda: () => end / peak }),
+      ],
+      milestones: [W, N],
+    });
+    const steps = N + 50;
+    expectSequenceClose(runLrs(scheduler, optimizer, steps), expectedRows([peak], steps, (_base, t) => optax(t)));
+  });
+
   it("ConstantLR then ExponentialLR (PyTorch's documented example)", () => {
     const optimizer = sgdLike([0.05, 0.01]);
     const scheduler = new SequentialLR(optimizer, {

@@ -1,8 +1,8 @@
 // StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, PolynomialLR: the chainable
 // (recursive) rules against closed forms written from PyTorch's formulas, in float64.
 import { describe, expect, it } from "vitest";
-import { ConstantLR, ExponentialLR, LinearLR, MultiStepLR, PolynomialLR, StepLR } from "../../src/index.js";
-import { checkRoundTrip, expectedRows, expectSequenceClose, runLrs, sgdLike } from "./helpers.js";
+import { ConstantLR, ExponentialLR, LinearLR, LRScheduler, MultiStepLR, PolynomialLR, StepLR } from "../../src/index.js";
+import { checkRoundTrip, expectedRows, expectSequenceClose, runLrs, sgdLike, type FakeOptimizer } from "./helpers.js";
 
 const BASES = [0.1, 0.025];
 
@@ -215,6 +215,27 @@ describe("LRScheduler basics", () => {
     const second = new ExponentialLR(optimizer, { gamma: 0.9 });
     expect(optimizer.paramGroups.map((g) => g.initialLr)).toEqual(BASES);
     expect(second.stateDict().baseLrs).toEqual(BASES);
+  });
+
+  it("a user subclass of LRScheduler gets the initial step, lastEpoch and state dicts", () => {
+    class InverseSqrtLR extends LRScheduler {
+      readonly warmup: number;
+      constructor(optimizer: FakeOptimizer, warmup: number) {
+        super(optimizer);
+        this.attach(-1);
+        this.warmup = warmup;
+        this.initialStep();
+      }
+      protected computeLr(): number[] {
+        const t = this.lastEpoch + 1;
+        return this.baseLrs.map((base) => base * Math.min(t / this.warmup, Math.sqrt(this.warmup / t)));
+      }
+    }
+    const optimizer = sgdLike(BASES);
+    const scheduler = new InverseSqrtLR(optimizer, 10);
+    const actual = runLrs(scheduler, optimizer, 60);
+    expectSequenceClose(actual, expectedRows(BASES, 60, (base, t) => base * Math.min((t + 1) / 10, Math.sqrt(10 / (t + 1)))));
+    expect(scheduler.stateDict()).toMatchObject({ lastEpoch: 60, warmup: 10, baseLrs: BASES });
   });
 
   it("getLastLr returns a copy", () => {
