@@ -37,16 +37,17 @@ import { tailIn, tailOut } from "../tail";
 
 export function adamStep(
   param: usize, grad: usize, firstMoment: usize, secondMoment: usize, maxSecondMoment: usize, length: i32,
-  beta1: f32, beta2: f32, eps: f32, l2WeightDecay: f32, paramScale: f32,
+  beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
   stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
 ): void {
+  // β arrives in f64 so that 1 − β is rounded once: 1 − f32(0.999) would be off by 1.3e-5.
   const gradSignV = f32x4.splat(maximize ? -1 : 1);
   const l2V = f32x4.splat(l2WeightDecay);
   const paramScaleV = f32x4.splat(paramScale);
-  const beta1V = f32x4.splat(beta1);
-  const oneMinusBeta1V = f32x4.splat(1 - beta1);
-  const beta2V = f32x4.splat(beta2);
-  const oneMinusBeta2V = f32x4.splat(1 - beta2);
+  const beta1V = f32x4.splat(<f32>beta1);
+  const oneMinusBeta1V = f32x4.splat(<f32>(1 - beta1));
+  const beta2V = f32x4.splat(<f32>beta2);
+  const oneMinusBeta2V = f32x4.splat(<f32>(1 - beta2));
   const stepSizeV = f32x4.splat(stepSize);
   const invBc2V = f32x4.splat(invBiasCorrection2Sqrt);
   const epsV = f32x4.splat(eps);

@@ -27,11 +27,12 @@ import { tailIn, tailOut } from "../tail";
 
 export function sgdStep(
   param: usize, grad: usize, momentumBuffer: usize, length: i32,
-  lr: f32, momentum: f32, dampening: f32, weightDecay: f32, maximize: bool, nesterov: bool, firstStep: bool,
+  lr: f32, momentum: f32, dampening: f64, weightDecay: f32, maximize: bool, nesterov: bool, firstStep: bool,
 ): void {
+  // dampening arrives in f64 so that 1 − dampening is rounded once.
   const lrV = f32x4.splat(lr);
   const momentumV = f32x4.splat(momentum);
-  const oneMinusDampeningV = f32x4.splat(1 - dampening);
+  const oneMinusDampeningV = f32x4.splat(<f32>(1 - dampening));
   const weightDecayV = f32x4.splat(weightDecay);
   const gradSignV = f32x4.splat(maximize ? -1 : 1);
   const hasWeightDecay = weightDecay != 0;
