@@ -62,6 +62,10 @@ function paramGradScales(dy: ArrayLike<number>, x: ArrayLike<number>, shape: num
   return { dgamma: maxAbs(g), dbeta: maxAbs(b) };
 }
 
+function x0Length(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
 function maxAbs(values: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]!));
@@ -199,6 +203,32 @@ describe("numerics", () => {
       // The saved f32 mean is off by up to half an ulp of 1e4 (5e-4 std), which the backward inherits.
       expectClose(dx, refBack.dx, 2e-3, maxAbs(refBack.dx), "dx");
       expectClose(dgamma, refBack.dgamma, 2e-3, maxAbs(refBack.dgamma), "dgamma");
+    });
+  }
+
+  for (const layout of LAYOUTS) {
+    it(`${layout}: images with wildly different means, sorted data and tiny spreads keep float32 accuracy`, () => {
+      const random = seededRandom(777);
+      const shape = shapeOf(9, 4, [31, 33], layout);
+      const channel = channelOf(shape, layout);
+      const perImage = x0Length(shape) / 9;
+      const x = new Float32Array(channel.length);
+      for (let i = 0; i < x.length; i++) {
+        const image = Math.floor(i / perImage);
+        const c = channel[i]!;
+        // c0: image means jump by 1e4 between images, spread 1e-2; c1: a ramp (sorted data);
+        // c2: mean 5e3 with spread 1e-1; c3: first image far off, the rest tight.
+        x[i] = c === 0 ? (image % 3) * 1e4 + 1e-2 * (random() - 0.5)
+          : c === 1 ? i * 1e-3
+          : c === 2 ? 5e3 + 0.1 * (random() - 0.5)
+          : image === 0 ? 1e3 + random() : random();
+      }
+      const ref = batchNormForwardReference(x, shape, { training: true, layout, runningMean: [0, 0, 0, 0], runningVar: [1, 1, 1, 1] });
+      const runningVar = new Float32Array(4).fill(1);
+      const { y, invStd } = batchNormForward(x, shape, { layout, runningVar });
+      expectClose(invStd, ref.invStd, 1e-6, 0, "invStd");
+      expectClose(runningVar, ref.runningVar!, 1e-6, 0, "runningVar");
+      expectClose(y, ref.y, 1e-5, 1, "y");
     });
   }
 

@@ -14,12 +14,16 @@ import { tailIn, tailOut } from "../tail";
 // tail at all; per-position sums are folded back into channels at the end of a chunk.
 //
 // Statistics. The variance must survive a channel mean far from zero (mean 1e4, std 1), so no
-// E[x²] − E[x]². Data are taken in chunks small enough to stay in L1/L2; per chunk a first pass
-// gives a rough centre (its f32 mean), a second pass (hitting cache, not memory) sums d = x − centre
-// and d², and the corrected two-pass formula  mean = centre + Σd/n,  M2 = Σd² − (Σd)²/n  fixes
-// whatever error the rough centre had. f32 lanes accumulate only within a chunk (≤ a few
-// thousand floats per lane group); chunks are merged in f64 with Chan et al.'s pairwise update,
-// so N·HW in the millions loses nothing to naive f32 accumulation. Memory traffic: one read of x.
+// E[x²] − E[x]². Each piece (an NCHW run of ≤ RUN_PIECE floats, an NHWC chunk of rows) is summed
+// about a centre c in f32 lanes as Σd and Σd² with d = x − c, and the corrected two-pass formula
+//   mean = c + Σd/n,   M2 = Σd² − (Σd)²/n
+// removes whatever error the centre had. Pieces are merged per channel in f64 with Chan et al.'s
+// pairwise update, so f32 lanes only ever sum a bounded run and N·HW in the millions loses
+// nothing. The centre of a channel's first piece comes from a first pass over that piece (then
+// in cache); every later piece is centred on the channel's mean so far, so x is read from memory
+// once. That is as safe as a true two-pass: the rounding error of the piece is ~ε·(M2_piece +
+// n·δ²) with δ = piece mean − centre, and the merge adds n·δ²·before/(before + n) ≥ n·δ²/2 to the
+// channel's M2 anyway (pieces never outnumber what came before), so the error stays ~ε relative.
 //
 // Forward then needs one more pass: y = (x − mean)·scale + offset with scale = γ·invStd and
 // offset = β − (mean64 − mean32)·scale. Subtracting the f32 mean first is exact for x near it
@@ -33,9 +37,12 @@ import { tailIn, tailOut } from "../tail";
 
 /** Longest stretch of an NCHW run accumulated in f32 lanes before it is merged in f64. */
 const RUN_PIECE: i32 = 2048;
-/** NHWC chunk size aimed at (floats), and the least number of super rows per chunk. */
-const CHUNK_FLOATS: i32 = 8192;
-const MIN_SUPER_ROWS: i32 = 16;
+/**
+ * NHWC chunk size aimed at (floats; bounds the f32 accumulation per lane) and the least number
+ * of super rows per chunk (wide C: keeps the per-chunk fold/merge, O(P), small beside the data).
+ */
+const CHUNK_FLOATS: i32 = 4096;
+const MIN_SUPER_ROWS: i32 = 128;
 
 // Results of pieceMoments (AssemblyScript has no tuples).
 let pieceMean: f64 = 0;
@@ -78,24 +85,30 @@ export function batchNormWorkFloats(channels: i32): i32 {
   store<f64>(m2Ptr, load<f64>(m2Ptr) + pieceM2 + delta * delta * (before * count / total));
 }
 
-/** Corrected two-pass moments of `length` contiguous floats (the second pass hits cache). */
-function pieceMoments(data: usize, length: i32): void {
+/**
+ * Moments of `length` contiguous floats about `centre` (corrected formula, see the header). With
+ * no centre yet (`centre` NaN: the channel's first piece) a first pass over the piece, which
+ * then sits in cache, gives one.
+ */
+function pieceMoments(data: usize, length: i32, centre: f32): void {
   const unrolledEnd = <usize>(length & ~15) << 2;
   const vectorEnd = <usize>(length & ~3) << 2;
   const end = <usize>length << 2;
-  let s0 = f32x4.splat(0);
-  let s1 = s0, s2 = s0, s3 = s0;
   let offset: usize = 0;
-  for (; offset < unrolledEnd; offset += 64) {
-    s0 = f32x4.add(s0, v128.load(data + offset));
-    s1 = f32x4.add(s1, v128.load(data + offset, 16));
-    s2 = f32x4.add(s2, v128.load(data + offset, 32));
-    s3 = f32x4.add(s3, v128.load(data + offset, 48));
+  if (isNaN(centre)) {
+    let s0 = f32x4.splat(0);
+    let s1 = s0, s2 = s0, s3 = s0;
+    for (; offset < unrolledEnd; offset += 64) {
+      s0 = f32x4.add(s0, v128.load(data + offset));
+      s1 = f32x4.add(s1, v128.load(data + offset, 16));
+      s2 = f32x4.add(s2, v128.load(data + offset, 32));
+      s3 = f32x4.add(s3, v128.load(data + offset, 48));
+    }
+    for (; offset < vectorEnd; offset += 16) s0 = f32x4.add(s0, v128.load(data + offset));
+    let sum = laneSum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)));
+    for (; offset < end; offset += 4) sum += <f64>load<f32>(data + offset);
+    centre = <f32>(sum / <f64>length);
   }
-  for (; offset < vectorEnd; offset += 16) s0 = f32x4.add(s0, v128.load(data + offset));
-  let sum = laneSum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)));
-  for (; offset < end; offset += 4) sum += <f64>load<f32>(data + offset);
-  const centre = <f32>(sum / <f64>length);
 
   const c = f32x4.splat(centre);
   let d0 = f32x4.splat(0);
@@ -142,8 +155,10 @@ export function batchNormStatsNchw(
       const m2Ptr = channelM2 + (<usize>c << 3);
       for (let start = 0; start < spatial; start += RUN_PIECE) {
         const length = min(RUN_PIECE, spatial - start);
-        pieceMoments(run + (<usize>start << 2), length);
-        mergeMoments(meanPtr, m2Ptr, <f64>n * <f64>spatial + <f64>start, <f64>length);
+        const before = <f64>n * <f64>spatial + <f64>start;
+        // After the first piece, the channel's mean so far is the centre: one pass over memory.
+        pieceMoments(run + (<usize>start << 2), length, before == 0 ? NaN : <f32>load<f64>(meanPtr));
+        mergeMoments(meanPtr, m2Ptr, before, <f64>length);
       }
       run += runBytes;
     }
@@ -167,6 +182,38 @@ function foldPositions(positionSums: usize, channelSums: usize, channels: i32, p
     store<f64>(at, load<f64>(at) + <f64>load<f32>(positionSums + (<usize>k << 2)));
     if (++c == channels) c = 0;
   }
+}
+
+/** Per-position sums of `count` super rows and a partial one (NHWC stats, first chunk). */
+function chunkSums(base: usize, count: i32, partial: usize, partialFloats: i32, sumX: usize, superBytes: usize): void {
+  // Four super rows per accumulator update: a quarter of the accumulator traffic.
+  memory.fill(sumX, 0, superBytes);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const row0 = base + <usize>i * superBytes;
+    const row1 = row0 + superBytes;
+    const row2 = row1 + superBytes;
+    const row3 = row2 + superBytes;
+    for (let offset: usize = 0; offset < superBytes; offset += 16) {
+      const rows4 = f32x4.add(
+        f32x4.add(v128.load(row0 + offset), v128.load(row1 + offset)),
+        f32x4.add(v128.load(row2 + offset), v128.load(row3 + offset)));
+      v128.store(sumX + offset, f32x4.add(v128.load(sumX + offset), rows4));
+    }
+  }
+  for (; i < count; i++) {
+    const row = base + <usize>i * superBytes;
+    for (let offset: usize = 0; offset < superBytes; offset += 16) {
+      v128.store(sumX + offset, f32x4.add(v128.load(sumX + offset), v128.load(row + offset)));
+    }
+  }
+  const partialVectorEnd = <usize>(partialFloats & ~3) << 2;
+  const partialEnd = <usize>partialFloats << 2;
+  let offset: usize = 0;
+  for (; offset < partialVectorEnd; offset += 16) {
+    v128.store(sumX + offset, f32x4.add(v128.load(sumX + offset), v128.load(partial + offset)));
+  }
+  for (; offset < partialEnd; offset += 4) store<f32>(sumX + offset, load<f32>(sumX + offset) + load<f32>(partial + offset));
 }
 
 /** NHWC batch statistics (see the header): per channel f64 mean and M2 over all rows. */
@@ -200,32 +247,42 @@ export function batchNormStatsNhwc(
     const base = x + <usize>superRow * superBytes;
     const partial = base + <usize>count * superBytes;
 
-    // Pass 1: rough per-channel centre of this chunk.
-    memory.fill(sumX, 0, superBytes);
-    for (let i = 0; i < count; i++) {
-      const row = base + <usize>i * superBytes;
-      for (let offset: usize = 0; offset < superBytes; offset += 16) {
-        v128.store(sumX + offset, f32x4.add(v128.load(sumX + offset), v128.load(row + offset)));
-      }
+    if (rowsDone == 0) {
+      // First chunk: a first pass for a rough per-channel centre.
+      chunkSums(base, count, partial, partialFloats, sumX, superBytes);
+      memory.fill(foldX, 0, <usize>channels << 3);
+      foldPositions(sumX, foldX, channels, positions);
     }
-    let offset: usize = 0;
-    for (; offset < partialVectorEnd; offset += 16) {
-      v128.store(sumX + offset, f32x4.add(v128.load(sumX + offset), v128.load(partial + offset)));
-    }
-    for (; offset < partialEnd; offset += 4) store<f32>(sumX + offset, load<f32>(sumX + offset) + load<f32>(partial + offset));
-    memory.fill(foldX, 0, <usize>channels << 3);
-    foldPositions(sumX, foldX, channels, positions);
     for (let c = 0; c < channels; c++) {
-      // The centre actually used is the f32 value; keep it (as f64) for the correction below.
-      const centre = <f32>(load<f64>(foldX + (<usize>c << 3)) / chunkRows);
+      // Later chunks are centred on the channel's mean so far (one pass over memory). The centre
+      // actually used is the f32 value; keep it (as f64) for the correction below.
+      const at64 = <usize>c << 3;
+      const centre = rowsDone == 0 ? <f32>(load<f64>(foldX + at64) / chunkRows) : <f32>load<f64>(channelMean + at64);
       store<f32>(sumX + (<usize>c << 2), centre);
-      store<f64>(foldX + (<usize>c << 3), <f64>centre);
+      store<f64>(foldX + at64, <f64>centre);
     }
     expandChannels(sumX, centres, channels, positions);
 
-    // Pass 2 (from cache): Σd and Σd² about the centre.
+    // Σd and Σd² about the centre (the first chunk: from cache).
     memory.fill(sumD, 0, superBytes << 1);
-    for (let i = 0; i < count; i++) {
+    let i = 0;
+    for (; i + 4 <= count; i += 4) {
+      const row0 = base + <usize>i * superBytes;
+      const row1 = row0 + superBytes;
+      const row2 = row1 + superBytes;
+      const row3 = row2 + superBytes;
+      for (let offset: usize = 0; offset < superBytes; offset += 16) {
+        const c = v128.load(centres + offset);
+        const d0 = f32x4.sub(v128.load(row0 + offset), c);
+        const d1 = f32x4.sub(v128.load(row1 + offset), c);
+        const d2 = f32x4.sub(v128.load(row2 + offset), c);
+        const d3 = f32x4.sub(v128.load(row3 + offset), c);
+        v128.store(sumD + offset, f32x4.add(v128.load(sumD + offset), f32x4.add(f32x4.add(d0, d1), f32x4.add(d2, d3))));
+        const squares = f32x4.add(madd(d0, d0, f32x4.mul(d1, d1)), madd(d2, d2, f32x4.mul(d3, d3)));
+        v128.store(sumD2 + offset, f32x4.add(v128.load(sumD2 + offset), squares));
+      }
+    }
+    for (; i < count; i++) {
       const row = base + <usize>i * superBytes;
       for (let offset: usize = 0; offset < superBytes; offset += 16) {
         const d = f32x4.sub(v128.load(row + offset), v128.load(centres + offset));
@@ -233,7 +290,7 @@ export function batchNormStatsNhwc(
         v128.store(sumD2 + offset, madd(d, d, v128.load(sumD2 + offset)));
       }
     }
-    offset = 0;
+    let offset: usize = 0;
     for (; offset < partialVectorEnd; offset += 16) {
       const d = f32x4.sub(v128.load(partial + offset), v128.load(centres + offset));
       v128.store(sumD + offset, f32x4.add(v128.load(sumD + offset), d));
@@ -364,7 +421,22 @@ export function batchNormNormalizeNhwc(
   const superRows = total / <usize>positions;
   let xRow = x;
   let yRow = y;
-  for (let i: usize = 0; i < superRows; i++) {
+  let i: usize = 0;
+  // Four super rows per load of the coefficients.
+  for (; i + 4 <= superRows; i += 4) {
+    for (let j: usize = 0; j < superBytes; j += 16) {
+      const cv = v128.load(centres + j);
+      const sv = v128.load(scales + j);
+      const ov = v128.load(offsets + j);
+      normalizeLanes(xRow + j, yRow + j, cv, sv, ov);
+      normalizeLanes(xRow + superBytes + j, yRow + superBytes + j, cv, sv, ov);
+      normalizeLanes(xRow + 2 * superBytes + j, yRow + 2 * superBytes + j, cv, sv, ov);
+      normalizeLanes(xRow + 3 * superBytes + j, yRow + 3 * superBytes + j, cv, sv, ov);
+    }
+    xRow += superBytes << 2;
+    yRow += superBytes << 2;
+  }
+  for (; i < superRows; i++) {
     for (let j: usize = 0; j < superBytes; j += 16) {
       normalizeLanes(xRow + j, yRow + j, v128.load(centres + j), v128.load(scales + j), v128.load(offsets + j));
     }
@@ -485,7 +557,36 @@ export function batchNormBackwardReduceNhwc(
     const last = superRow + count == superRows;
     memory.fill(accDy, 0, superBytes << 1);
     let offset: usize = <usize>superRow * superBytes;
-    for (let i = 0; i < count; i++) {
+    let i = 0;
+    for (; i + 4 <= count; i += 4) {
+      for (let j: usize = 0; j < superBytes; j += 16) {
+        const m = v128.load(means + j);
+        const at0 = offset + j;
+        const at1 = at0 + superBytes;
+        const at2 = at1 + superBytes;
+        const at3 = at2 + superBytes;
+        const g0 = v128.load(dy + at0);
+        const g1 = v128.load(dy + at1);
+        const g2 = v128.load(dy + at2);
+        const g3 = v128.load(dy + at3);
+        const d0 = f32x4.sub(v128.load(x + at0), m);
+        const d1 = f32x4.sub(v128.load(x + at1), m);
+        const d2 = f32x4.sub(v128.load(x + at2), m);
+        const d3 = f32x4.sub(v128.load(x + at3), m);
+        v128.store(accDy + j, f32x4.add(v128.load(accDy + j), f32x4.add(f32x4.add(g0, g1), f32x4.add(g2, g3))));
+        const products = f32x4.add(madd(g0, d0, f32x4.mul(g1, d1)), madd(g2, d2, f32x4.mul(g3, d3)));
+        v128.store(accDyCentred + j, f32x4.add(v128.load(accDyCentred + j), products));
+        if (dx) {
+          const p = v128.load(dxScales + j);
+          v128.store(dx + at0, f32x4.mul(g0, p));
+          v128.store(dx + at1, f32x4.mul(g1, p));
+          v128.store(dx + at2, f32x4.mul(g2, p));
+          v128.store(dx + at3, f32x4.mul(g3, p));
+        }
+      }
+      offset += superBytes << 2;
+    }
+    for (; i < count; i++) {
       for (let j: usize = 0; j < superBytes; j += 16) {
         const g = v128.load(dy + offset);
         const d = f32x4.sub(v128.load(x + offset), v128.load(means + j));
@@ -607,7 +708,22 @@ export function batchNormBackwardDxNhwc(
   const total = <usize>rows * <usize>channels;
   const superRows = total / <usize>positions;
   let offset: usize = 0;
-  for (let i: usize = 0; i < superRows; i++) {
+  let i: usize = 0;
+  // Four super rows per load of the coefficients.
+  for (; i + 4 <= superRows; i += 4) {
+    for (let j: usize = 0; j < superBytes; j += 16) {
+      const mv = v128.load(means + j);
+      const pv = v128.load(ps + j);
+      const qv = v128.load(qs + j);
+      const rv = v128.load(rs + j);
+      for (let row: usize = 0; row < 4; row++) {
+        const at = offset + row * superBytes + j;
+        dxLanes(dy + at, x + at, dx + at, mv, pv, qv, rv);
+      }
+    }
+    offset += superBytes << 2;
+  }
+  for (; i < superRows; i++) {
     for (let j: usize = 0; j < superBytes; j += 16) {
       dxLanes(dy + offset, x + offset, dx + offset,
         v128.load(means + j), v128.load(ps + j), v128.load(qs + j), v128.load(rs + j));
