@@ -138,19 +138,6 @@ export function maxAbs(data: usize, length: i32): f32 {
   return reinterpret<f32>(max<u32>(<u32>i32x4.extract_lane(m2, 0), <u32>i32x4.extract_lane(m2, 1)));
 }
 
-/**
- * Σ (|x|·invScale)^p for a general p > 0, in f64 (scalar: there is no vector pow). The caller
- * passes invScale = 1 / max|x| so that the terms lie in [0, 1] and cannot overflow for large p.
- */
-export function sumPowScaled(data: usize, length: i32, p: f64, invScale: f64): f64 {
-  let sum: f64 = 0;
-  for (let i = 0; i < length; i++) {
-    const x = Math.abs(<f64>load<f32>(data + (<usize>i << 2))) * invScale;
-    if (x != 0) sum += Math.pow(x, p);
-  }
-  return sum;
-}
-
 // @ts-ignore: decorator
 @inline function scaleLanes(at: usize, factor: v128): void {
   v128.store(at, f32x4.mul(v128.load(at), factor));

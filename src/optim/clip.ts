@@ -1,6 +1,6 @@
-// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_: the norms are SIMD
-// reductions accumulated in float64 lanes (assembly/ops/reduce.ts), the scaling and clamping
-// are in-place SIMD passes over the gradients in wasm memory.
+// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_: the 1-, 2- and
+// ∞-norms are SIMD reductions accumulated in float64 lanes (assembly/ops/reduce.ts), the scaling
+// and clamping are in-place SIMD passes over the gradients in wasm memory.
 
 import { kernels } from "../bindings/instance.js";
 import { Parameter } from "../parameter.js";
@@ -36,12 +36,22 @@ function checkFiniteNonNegative(fn: string, name: string, value: unknown): numbe
   return value;
 }
 
-/** The p-norm of one gradient (p finite, > 0, not 1 or 2), scaled by its max |x| against overflow. */
+/**
+ * The p-norm of one gradient (p finite, > 0, not 1 or 2), scaled by its max |x| so that |x|^p
+ * can neither overflow nor underflow. A plain float64 loop over the zero-copy view: a general p
+ * is rare, and a wasm pow would add ~8 KB (its log/exp tables) to each build of the module.
+ */
 function pNormOf(param: Parameter, p: number): number {
-  const k = kernels();
-  const largest = k.maxAbs(param.gradPtr, param.size);
+  const largest = kernels().maxAbs(param.gradPtr, param.size);
   if (largest === 0 || !Number.isFinite(largest)) return largest; // 0, NaN or Inf: the norm is the same
-  return largest * k.sumPowScaled(param.gradPtr, param.size, p, 1 / largest) ** (1 / p);
+  const grad = param.grad;
+  const invScale = 1 / largest;
+  let sum = 0;
+  for (let i = 0; i < grad.length; i++) {
+    const x = Math.abs(grad[i]!) * invScale;
+    if (x !== 0) sum += x ** p;
+  }
+  return largest * sum ** (1 / p);
 }
 
 /** The p-norm of a few non-negative numbers, scaled the same way. */
