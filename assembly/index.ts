@@ -11,7 +11,7 @@ export { sgdStep } from "./optim/sgd";
 export { adamStep } from "./optim/adam";
 export { restoreMaskedOut } from "./ops/mask";
 // Reductions and in-place passes of clipping and the non-finite guard
-export { allFinite, sumSquares, sumAbs, maxAbs, sumPowScaled, scaleInPlace, clampInPlace } from "./ops/reduce";
+export { allFinite, sumSquares, sumAbs, maxAbs, scaleInPlace, clampInPlace } from "./ops/reduce";
 
 // Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion (issue 3)
 export { adagradStep } from "./optim/adagrad";

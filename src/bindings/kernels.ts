@@ -39,7 +39,6 @@ export interface Kernels {
   sumSquares(data: number, length: number): number;
   sumAbs(data: number, length: number): number;
   maxAbs(data: number, length: number): number;
-  sumPowScaled(data: number, length: number, p: number, invScale: number): number;
   scaleInPlace(data: number, length: number, factor: number): void;
   clampInPlace(data: number, length: number, bound: number): void;
 
