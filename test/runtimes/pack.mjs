@@ -5,7 +5,7 @@
 // Reused when SIMDOPT_RUNTIME_DIR names an already prepared directory (the vitest file packs once
 // and hands the directory to every runner).
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,6 +28,9 @@ export function preparePackage() {
     throw new Error("simdopt is not built: run `npm run build` first (dist/index.js is missing)");
   }
   const dir = mkdtempSync(join(tmpdir(), "simdopt-runtimes-"));
+  // A runner started on its own packs for itself and cleans up on exit; under vitest the test
+  // file packs once, hands the directory down, and removes it in afterAll.
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   const [info] = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", dir], {
     cwd: repoRoot,
     encoding: "utf8",
