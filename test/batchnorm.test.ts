@@ -580,6 +580,7 @@ describe("validation: RangeError/TypeError naming the argument, nothing written"
     ["x type", (o) => () => batchNormForward([1, 2] as never, [1, 2], o), /x must be a Float32Array/, TypeError],
     ["eps", (o) => () => batchNormForward(x, shape, { ...o, eps: -1 }), /eps/, RangeError],
     ["momentum", (o) => () => batchNormForward(x, shape, { ...o, momentum: NaN }), /momentum/, TypeError],
+    ["momentum null", (o) => () => batchNormForward(x, shape, { ...o, momentum: null as never }), /momentum null/, TypeError],
     ["eval without running stats", (o) => () => batchNormForward(x, shape, { ...o, training: false, runningVar: null }), /runningMean and runningVar/, TypeError],
     ["one value per channel", (o) => () => batchNormForward(new Float32Array(3), [1, 3, 1, 1], { ...o, out: o.out.subarray(0, 3) }), /Expected more than 1 value per channel when training, got input size \[1, 3, 1, 1\]/, RangeError],
   ];

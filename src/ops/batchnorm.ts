@@ -225,6 +225,9 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
   const geo = batchNormGeometry(fn, shape, x.length, options.layout ?? "NCHW");
   const C = geo.channels;
   const training = checkBoolean(fn, "training", options.training, true);
+  if (options.momentum === null) {
+    throw new TypeError(`simdopt: ${fn}: momentum null (the cumulative average) needs a count of batches: use the BatchNorm layer, or pass 1/batchesSeen`);
+  }
   const momentum = checkNumber(fn, "momentum", options.momentum, 0.1, -Infinity);
   const eps = checkNumber(fn, "eps", options.eps, 1e-5, 0);
   const gamma = optionalArray(fn, "gamma", options.gamma, C, "one per channel");
