@@ -232,6 +232,27 @@ describe("numerics", () => {
     });
   }
 
+  for (const layout of LAYOUTS) {
+    it(`${layout}: 2·10⁶ values per channel lose nothing to f32 accumulation`, () => {
+      const shape = shapeOf(2, 2, [1024, 1024], layout);
+      const random = seededRandom(555);
+      const channel = channelOf(shape, layout);
+      const x = new Float32Array(channel.length);
+      for (let i = 0; i < x.length; i++) x[i] = (channel[i] === 0 ? 1e4 : 3) + (random() - 0.5) * 2;
+      const ref = batchNormForwardReference(x, shape, { training: true, layout, runningMean: [0, 0], runningVar: [1, 1] });
+      const runningMean = new Float32Array(2);
+      const runningVar = new Float32Array(2).fill(1);
+      const { mean, invStd } = batchNormForward(x, shape, { layout, runningMean, runningVar });
+      expectClose(mean, ref.mean, 1e-7, 0, "mean");
+      expectClose(invStd, ref.invStd, 1e-6, 0, "invStd");
+      expectClose(runningMean, ref.runningMean!, 1e-7, 0, "runningMean");
+      expectClose(runningVar, ref.runningVar!, 1e-6, 0, "runningVar");
+      const dy = new Float32Array(x.length).fill(0.5);
+      const { dbeta } = batchNormBackward(dy, x, shape, { mean, invStd, layout });
+      expectClose(dbeta, [2 ** 20, 2 ** 20], 1e-7, 0, "dbeta = Σdy");
+    });
+  }
+
   it("a constant channel gives variance 0 exactly (y = β, invStd = 1/√eps)", () => {
     const x = new Float32Array(2 * 3 * 10).fill(1234.5);
     const beta = f32([0.25, -1, 2]);
