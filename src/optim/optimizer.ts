@@ -141,6 +141,7 @@ export abstract class Optimizer<Options extends object> {
   /** Per-parameter state, created on a parameter's first step. */
   protected readonly state = new Map<Parameter, ParamState>();
   readonly #slice: Slice = { param: 0, grad: 0, length: 0, buffers: [], firstUse: false };
+  readonly #bufferBases: number[] = [];
   readonly #rowSeen = new Map<Parameter, Uint8Array>();
 
   /**
@@ -433,12 +434,25 @@ export abstract class Optimizer<Options extends object> {
       // State that exists from dense steps counts as touched everywhere.
       state.touchedRows = new Uint8Array(param.shape[0]!).fill(this.#freshBuffers ? 0 : 1);
     }
+    // Look the pointers up once; each row is then only an offset from them (rows are the
+    // embedding-table case, thousands per step, so per-row overhead matters).
     const slice = this.#slice;
+    this.#fillSlice(slice, param, state, names, 0, columns);
+    const paramBase = slice.param;
+    const gradBase = slice.grad;
+    const bufferBases = this.#bufferBases;
+    bufferBases.length = slice.buffers.length;
+    for (let b = 0; b < bufferBases.length; b++) bufferBases[b] = slice.buffers[b]!;
+    const rowBytes = columns * 4;
+    const touched = state.touchedRows;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      this.#fillSlice(slice, param, state, names, row * columns, columns);
-      slice.firstUse = state.touchedRows[row] === 0;
-      state.touchedRows[row] = 1;
+      const offset = row * rowBytes;
+      slice.param = paramBase + offset;
+      slice.grad = gradBase + offset;
+      for (let b = 0; b < bufferBases.length; b++) slice.buffers[b] = bufferBases[b]! + offset;
+      slice.firstUse = touched[row] === 0;
+      touched[row] = 1;
       this.update(slice, group, state);
     }
   }
