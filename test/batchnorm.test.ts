@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { init, batchNormForward, batchNormBackward, BatchNorm, parameter, SGD } from "../src/index.js";
 import { wasmOffset } from "../src/bindings/views.js";
@@ -642,6 +645,26 @@ describe("validation: RangeError/TypeError naming the argument, nothing written"
       expect(Array.from(out)).toEqual(new Array(24).fill(7));
       expect(Array.from(dgammaOut)).toEqual([7, 7, 7]);
       expect(Array.from(dbetaOut)).toEqual([7, 7, 7]);
+    }
+  });
+});
+
+describe("relaxed-SIMD build", () => {
+  // Node 20 accepts relaxed SIMD only behind a flag: the relaxed build (fused multiply-adds) runs
+  // in a child process on the built package (dist/, made by `npm test`'s pretest build).
+  it("batch norm forward/backward of the relaxed build match float64", () => {
+    const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    expect(existsSync(dist), "dist/ is missing: run `npm run build` first").toBe(true);
+    const child = fileURLToPath(new URL("./support/batchnorm-relaxed-child.mjs", import.meta.url));
+    const output = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", child], { encoding: "utf8" });
+    const report = JSON.parse(output) as { relaxedSimd: boolean; cases: { label: string; worstY: number; worstDx: number; worstDgamma: number }[] };
+    expect(report.relaxedSimd).toBe(true);
+    expect(report.cases.length).toBe(10);
+    for (const { label, worstY, worstDx, worstDgamma } of report.cases) {
+      // Channels with mean 1e3: the saved f32 mean (±3e-5) bounds dx and dgamma, as in the default build.
+      expect(worstY, `${label} y`).toBeLessThan(2e-6);
+      expect(worstDx, `${label} dx`).toBeLessThan(1e-4);
+      expect(worstDgamma, `${label} dgamma`).toBeLessThan(1e-4);
     }
   });
 });
