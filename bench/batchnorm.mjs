@@ -29,7 +29,7 @@ function geometry(shape, layout) {
 }
 
 /** What one would write by hand: two-pass statistics, then normalise; backward: sums, then dx. */
-function makePlain(shape, layout) {
+export function makePlain(shape, layout) {
   const { size, channels: C, batch: N, spatial: S } = geometry(shape, layout);
   const mean = new Float64Array(C);
   const invStd = new Float64Array(C);
