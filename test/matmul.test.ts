@@ -15,12 +15,12 @@ const TRANSPOSES: Array<[boolean, boolean]> = [[false, false], [false, true], [t
 
 // Shapes [m, k, n]. Block sizes of the kernel (assembly/ops/matmul.ts): register block MR×NR =
 // 4×8 (simd build) or 6×8 (relaxed), with a 4-column kernel for a last sliver of ≤ 4 columns;
-// cache blocks KC = 256 (k), MC = 96 (simd) / 120 (relaxed) (m), NC = 1024 (n). Every one is
-// hit at block−1, block and block+1, plus 1s and primes.
+// cache blocks KC = 256 (k), MC = 48 (m), NC = 1024 (n). Every one is hit at block−1, block
+// and block+1 (and around 2·MC, 2·KC), plus 1s and primes.
 const SHAPES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 37, 1], [1, 1, 37], [37, 1, 1], [37, 53, 29], [2, 3, 5],
   [3, 5, 4], [4, 4, 4], [5, 6, 3], [6, 8, 8], [7, 9, 7], [8, 2, 9], [13, 17, 12], [11, 19, 13],
-  [95, 31, 33], [96, 31, 33], [97, 31, 33], [119, 23, 17], [120, 23, 17], [121, 23, 17], [193, 41, 21],
+  [47, 31, 33], [48, 31, 33], [49, 31, 33], [95, 23, 17], [96, 23, 17], [97, 23, 17], [193, 41, 21],
   [9, 255, 11], [9, 256, 11], [9, 257, 11], [10, 513, 6], [5, 771, 3],
   [3, 7, 1023], [3, 7, 1024], [3, 7, 1025], [7, 300, 1031],
 ];
