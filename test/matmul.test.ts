@@ -14,13 +14,14 @@ beforeAll(async () => {
 const TRANSPOSES: Array<[boolean, boolean]> = [[false, false], [false, true], [true, false], [true, true]];
 
 // Shapes [m, k, n]. Block sizes of the kernel (assembly/ops/matmul.ts): register block MR×NR =
-// 4×8 (simd build) or 6×8 (relaxed), with a 4-column kernel for a last sliver of ≤ 4 columns;
-// cache blocks KC = 256 (k), MC = 48 (m), NC = 1024 (n). Every one is hit at block−1, block
+// 5×8 (simd build) or 6×8 (relaxed), with a 4-column kernel for a last sliver of ≤ 4 columns;
+// cache blocks KC = 256 (k), MC = 50 (simd) / 48 (relaxed) (m), NC = 1024 (n). Every one is hit at block−1, block
 // and block+1 (and around 2·MC, 2·KC), plus 1s and primes.
 const SHAPES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 37, 1], [1, 1, 37], [37, 1, 1], [37, 53, 29], [2, 3, 5],
   [3, 5, 4], [4, 4, 4], [5, 6, 3], [6, 8, 8], [7, 9, 7], [8, 2, 9], [13, 17, 12], [11, 19, 13],
-  [47, 31, 33], [48, 31, 33], [49, 31, 33], [95, 23, 17], [96, 23, 17], [97, 23, 17], [193, 41, 21],
+  [49, 31, 33], [50, 31, 33], [51, 31, 33], [99, 23, 17], [100, 23, 17], [101, 23, 17], [193, 41, 21],
+  [10, 3, 16], [15, 12, 20],
   [9, 255, 11], [9, 256, 11], [9, 257, 11], [10, 513, 6], [5, 771, 3],
   [3, 7, 1023], [3, 7, 1024], [3, 7, 1025], [7, 300, 1031],
 ];

@@ -19,26 +19,29 @@ import { madd } from "../simd";
 // Register block. x86-64 V8 has 16 xmm registers and keeps one as scratch. With a fused
 // multiply-add (relaxed build) a 6×8 block needs 12 accumulators + 2 B vectors + 1 broadcast
 // A value = 15 registers, exactly what is free. Unfused, each update needs a temporary for the
-// product as well, so 6×8 spills (measured: one spill per step and 5–40% slower); 4×8 (8
-// accumulators, 12 live) keeps everything in registers with 8 independent add chains, enough to
-// cover the add latency. The loop is not unrolled over k: TurboFan then hoists every load of the
-// unrolled steps to the top of the body and spills (measured 20% slower).
+// product as well, so 6×8 spills (measured: one spill per step and 5–40% slower); 5×8 (10
+// accumulators, 14 live) keeps everything in registers with 10 independent add chains, enough to
+// cover the add latency; it beat 4×8 by 1–3% on large shapes and up to 15% on small ones (fewer
+// loop-control and pointer uops, which compete with the FP ports, per multiply-add). The loop is
+// not unrolled over k: TurboFan then hoists every load of the unrolled steps to the top of the
+// body and spills (measured 20% slower).
 //
-// Measured on a 2-core Xeon (Golden Cove class): the 4×8 kernel reaches ~44 GFLOP/s and the 6×8
+// Measured on a 2-core Xeon (Golden Cove class): the 5×8 kernel reaches ~45 GFLOP/s and the 6×8
 // fused one ~61, i.e. about 95% of what the core's 2 FMA / 3 FP-add-or-mul ports allow.
 
 const NR: i32 = 8;
 // @ts-ignore: decorator
-@inline const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
+@inline const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 5;
 
 // Cache blocking (L1d 32–48 KiB, L2 ≥ 1 MiB on current x86 and Arm cores):
 // - a KC×NR sliver of packedB (8 KiB at KC = 256) stays in L1 while the ir loop runs over it;
-// - the MC×KC block of A (48 KiB at MC = 48) is re-read for every B sliver, so it is kept
+// - the MC×KC block of A (~48 KiB at MC ≈ 48) is re-read for every B sliver, so it is kept
 //   small enough to stay in L1/L2; measured on a 48 KiB-L1d/2 MiB-L2 Xeon, MC = 96–120 lost
 //   5–10% at 1024³ against 32–72, and KC from 192 to 384 made no measurable difference;
 // - the KC×NC panel of packedB (1 MiB) stays in L2 and is reused by every row block.
 const KC: i32 = 256;
-const MC: i32 = 48;
+// @ts-ignore: decorator
+@inline const MC: i32 = ASC_FEATURE_RELAXED_SIMD ? 48 : 50; // a multiple of MR
 const NC: i32 = 1024;
 
 /** MR×NR floats: edge tiles are stored here first, then clipped into C. */
@@ -99,6 +102,7 @@ function packTransposedA(a: usize, lda: i32, i0: i32, rows: i32, p0: i32, kc: i3
     if (live == MR) {
       for (let p = 0; p < kc; p++) {
         v128.store(out, v128.load(src));
+        if (MR == 5) store<f32>(out, load<f32>(src, 16), 16);
         if (MR == 6) v128.store64_lane(out, v128.load64_zero(src, 16), 0, 16);
         src += strideBytes;
         out += MR << 2;
@@ -243,10 +247,8 @@ function storeEdge(c: usize, ldcBytes: usize, rows: i32, cols: i32, alpha: f32, 
     a1 = a + aStride * <usize>min(1, last);
     a2 = a + aStride * <usize>min(2, last);
     a3 = a + aStride * <usize>min(3, last);
-    if (MR == 6) {
-      a4 = a + aStride * <usize>min(4, last);
-      a5 = a + aStride * <usize>min(5, last);
-    }
+    if (MR >= 5) a4 = a + aStride * <usize>min(4, last);
+    if (MR == 6) a5 = a + aStride * <usize>min(5, last);
   }
   const bStep: usize = wide ? 32 : 16;
   const end = pb + <usize>kc * bStep;
@@ -266,17 +268,20 @@ function storeEdge(c: usize, ldcBytes: usize, rows: i32, cols: i32, alpha: f32, 
     v = rowMajorA ? v128.load32_splat(a3) : v128.load32_splat(a, 12);
     c30 = madd(v, b0, c30);
     if (wide) c31 = madd(v, b1, c31);
-    if (MR == 6) {
+    if (MR >= 5) {
       v = rowMajorA ? v128.load32_splat(a4) : v128.load32_splat(a, 16);
       c40 = madd(v, b0, c40);
       if (wide) c41 = madd(v, b1, c41);
+    }
+    if (MR == 6) {
       v = rowMajorA ? v128.load32_splat(a5) : v128.load32_splat(a, 20);
       c50 = madd(v, b0, c50);
       if (wide) c51 = madd(v, b1, c51);
     }
     if (rowMajorA) {
       a0 += 4; a1 += 4; a2 += 4; a3 += 4;
-      if (MR == 6) { a4 += 4; a5 += 4; }
+      if (MR >= 5) a4 += 4;
+      if (MR == 6) a5 += 4;
     } else {
       a += aStride;
     }
@@ -296,10 +301,12 @@ function storeEdge(c: usize, ldcBytes: usize, rows: i32, cols: i32, alpha: f32, 
     c += ldcBytes;
     storeVector(c, c30, alphaV, betaV, readC);
     if (wide) storeVector(c + 16, c31, alphaV, betaV, readC);
-    if (MR == 6) {
+    if (MR >= 5) {
       c += ldcBytes;
       storeVector(c, c40, alphaV, betaV, readC);
       if (wide) storeVector(c + 16, c41, alphaV, betaV, readC);
+    }
+    if (MR == 6) {
       c += ldcBytes;
       storeVector(c, c50, alphaV, betaV, readC);
       if (wide) storeVector(c + 16, c51, alphaV, betaV, readC);
@@ -309,10 +316,8 @@ function storeEdge(c: usize, ldcBytes: usize, rows: i32, cols: i32, alpha: f32, 
     v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
     v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
     v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
-    if (MR == 6) {
-      v128.store(TILE, c40, 128); v128.store(TILE, c41, 144);
-      v128.store(TILE, c50, 160); v128.store(TILE, c51, 176);
-    }
+    if (MR >= 5) { v128.store(TILE, c40, 128); v128.store(TILE, c41, 144); }
+    if (MR == 6) { v128.store(TILE, c50, 160); v128.store(TILE, c51, 176); }
     storeEdge(c, ldcBytes, rows, cols, alpha, beta, readC);
   }
 }
