@@ -148,30 +148,40 @@ function checkOptions(fn: string, options: unknown): void {
  */
 class Staging {
   #floats = 0;
+  // Slot records are reused across calls (no garbage per call); #count of them are live.
   #slots: { array: Float32Array | null; at: number; foreign: boolean; read: boolean }[] = [];
+  #count = 0;
   #base = 0;
 
   /** Starts a new call (the object is reused: one per module, calls do not nest). */
   reset(): this {
+    for (let i = 0; i < this.#count; i++) this.#slots[i]!.array = null; // drop references to caller arrays
     this.#floats = 0;
-    this.#slots.length = 0;
+    this.#count = 0;
     this.#base = 0;
     return this;
+  }
+
+  #add(array: Float32Array | null, at: number, foreign: boolean, read: boolean): number {
+    if (this.#count === this.#slots.length) this.#slots.push({ array: null, at: 0, foreign: false, read: false });
+    const slot = this.#slots[this.#count]!;
+    slot.array = array;
+    slot.at = at;
+    slot.foreign = foreign;
+    slot.read = read;
+    return this.#count++;
   }
 
   /** A caller array (or null → pointer 0). `read`: its contents are input and must be copied in. */
   bind(array: Float32Array | null, read: boolean): number {
     const offset = array === null ? -1 : wasmOffset(array);
     const foreign = array !== null && offset < 0;
-    const at = foreign ? this.#reserve(array.length) : offset;
-    this.#slots.push({ array, at, foreign, read });
-    return this.#slots.length - 1;
+    return this.#add(array, foreign ? this.#reserve(array.length) : offset, foreign, read);
   }
 
   /** Internal scratch of `floats` floats (16-byte aligned). */
   scratch(floats: number): number {
-    this.#slots.push({ array: null, at: this.#reserve(floats), foreign: true, read: false });
-    return this.#slots.length - 1;
+    return this.#add(null, this.#reserve(floats), true, false);
   }
 
   #reserve(floats: number): number {
@@ -183,7 +193,8 @@ class Staging {
   /** Takes the scratch and copies the foreign inputs in. */
   commit(): void {
     this.#base = scratch.floats(Math.max(this.#floats, 4));
-    for (const slot of this.#slots) {
+    for (let i = 0; i < this.#count; i++) {
+      const slot = this.#slots[i]!;
       if (slot.foreign && slot.read && slot.array !== null) copyIn(slot.array, this.#base + slot.at * 4);
     }
   }
@@ -285,11 +296,13 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
     stage.writeBack(runningMeanSlot);
     stage.writeBack(runningVarSlot);
   }
-  return {
+  const result = {
     y: stage.result(ySlot, x.length),
     mean: stage.result(meanSlot, C),
     invStd: stage.result(invStdSlot, C),
   };
+  stage.reset();
+  return result;
 }
 
 /** Internal form of the backward: `paramGrads: false` skips dgamma/dbeta (a layer without affine). */
@@ -353,11 +366,13 @@ export function batchNormBackwardImpl(
     if (geo.channelsLast) k.batchNormBackwardDxNhwc(dyPtr, xPtr, dxPtr, rows, C, meanPtr, coefDy, coefCentred, coefConst, workPtr);
     else k.batchNormBackwardDxNchw(dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst);
   }
-  return {
+  const result = {
     dx: stage.result(dxSlot, x.length),
     dgamma: paramGrads ? stage.result(dgammaSlot, C) : new Float32Array(0),
     dbeta: paramGrads ? stage.result(dbetaSlot, C) : new Float32Array(0),
   };
+  stage.reset();
+  return result;
 }
 
 /**
