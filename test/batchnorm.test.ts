@@ -142,6 +142,7 @@ describe("batchNormForward / batchNormBackward against the float64 reference", (
     const cases: [number, number, number[], Layout][] = [
       [3, 2, [50, 45], "NCHW"], [2, 3, [40, 41], "NHWC"], [17, 64, [7, 5], "NHWC"], [1037, 5, [], "NCHW"],
       [1037, 6, [], "NHWC"], [5, 9, [3, 331], "NHWC"], [2, 3, [4099], "NCHW"], [4, 1, [1030], "NHWC"],
+      [5, 3, [2], "NCHW"], [4, 6, [3], "NCHW"], [3, 2, [6], "NCHW"], [3, 2, [2], "NHWC"],
     ];
     let seed = 900;
     for (const [N, C, spatial, layout] of cases) {
