@@ -18,6 +18,10 @@ let memory: WebAssembly.Memory | null = null;
 let shared = false;
 let buffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
 let heapTop = 0;                              // first never-allocated byte
+// Every buffer object the memory has had: after growth a shared memory's views made earlier keep
+// the older SharedArrayBuffer object (still valid, same bytes), so identity with the current one
+// is not enough to recognise a library view.
+let ownBuffers = new WeakSet<object>();
 const freeBlocks: FreeBlock[] = [];           // sorted by start, coalesced
 const liveBlocks = new Map<number, number>(); // start → bytes
 
@@ -25,6 +29,7 @@ export function attachMemory(mem: WebAssembly.Memory, isShared: boolean, heapBas
   memory = mem;
   shared = isShared;
   buffer = mem.buffer;
+  ownBuffers = new WeakSet([buffer]);
   heapTop = alignUp(Math.max(heapBase, ALIGNMENT));
   freeBlocks.length = 0;
   liveBlocks.clear();
@@ -32,6 +37,17 @@ export function attachMemory(mem: WebAssembly.Memory, isShared: boolean, heapBas
 
 export function memoryIsShared(): boolean {
   return shared;
+}
+
+/**
+ * The byte offset in wasm memory of a view into it (a library view: used zero-copy), or −1 for an
+ * array elsewhere (copied in and out). With a plain memory only views of the current buffer
+ * count: older ones were detached by growth.
+ */
+export function wasmOffset(view: ArrayBufferView): number {
+  const viewBuffer = view.buffer;
+  if (viewBuffer === buffer || (shared && ownBuffers.has(viewBuffer))) return view.byteOffset;
+  return -1;
 }
 
 /** The current buffer of the wasm memory (replaced on growth; see the note above). */
@@ -63,6 +79,7 @@ function grow(minTop: number): void {
     }
   }
   buffer = mem.buffer;
+  ownBuffers.add(buffer);
 }
 
 /**
