@@ -270,6 +270,26 @@ async function fetchBytesOrModule(source: URL | string | Response | PromiseLike<
   return new Uint8Array(await response.arrayBuffer());
 }
 
+/** The bytes of a source that needs no fetching (the embedded build, or the caller's bytes), else null. */
+function bytesAtHand(source: unknown): Uint8Array | null {
+  if (source === undefined || source === null) return embeddedBytes();
+  if (isBufferSource(source)) return toBytes(source);
+  return null;
+}
+
+function isFetchable(source: unknown): source is URL | string | Response | PromiseLike<Response> {
+  return typeof source === "string" || source instanceof URL ||
+    (typeof Response === "function" && source instanceof Response) ||
+    (typeof source === "object" && source !== null && typeof (source as PromiseLike<Response>).then === "function");
+}
+
+/** Common start of init/initSync: checks, and whether the memory will be shared. */
+function begin(options: InitOptions | undefined): boolean {
+  requireSimd();
+  checkOptions(options);
+  return probe().threads;
+}
+
 /**
  * Loads the WebAssembly module. Idempotent: later calls return at once. With no `source` the
  * module embedded in the package is used (the relaxed-SIMD build where the runtime accepts it).
@@ -278,21 +298,15 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
   if (loaded !== null) return Promise.resolve();
   if (pending !== null) return pending;
   pending = (async () => {
-    requireSimd();
-    checkOptions(options);
-    const shared = probe().threads;
+    const shared = begin(options);
     let module: WebAssembly.Module;
     if (source instanceof WebAssembly.Module) {
       module = source;
     } else {
-      let bytes: Uint8Array;
-      if (source === undefined || source === null) bytes = embeddedBytes();
-      else if (isBufferSource(source)) bytes = toBytes(source);
-      else if (typeof source === "string" || source instanceof URL || typeof (source as PromiseLike<Response>).then === "function" ||
-        (typeof Response === "function" && source instanceof Response)) {
-        bytes = await fetchBytesOrModule(source as URL | string | Response | PromiseLike<Response>);
-      } else {
-        throw new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response");
+      let bytes = bytesAtHand(source);
+      if (bytes === null) {
+        if (!isFetchable(source)) throw new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response");
+        bytes = await fetchBytesOrModule(source);
       }
       try {
         module = await WebAssembly.compile(prepareBytes(bytes, shared) as BufferSource);
@@ -309,17 +323,13 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
 /** Synchronous `init` (Node, Deno, Bun, workers): a Module or bytes, or nothing for the embedded build. */
 export function initSync(source?: WebAssembly.Module | BufferSource, options?: InitOptions): void {
   if (loaded !== null) return;
-  requireSimd();
-  checkOptions(options);
-  const shared = probe().threads;
+  const shared = begin(options);
   let module: WebAssembly.Module;
   if (source instanceof WebAssembly.Module) {
     module = source;
   } else {
-    let bytes: Uint8Array;
-    if (source === undefined || source === null) bytes = embeddedBytes();
-    else if (isBufferSource(source)) bytes = toBytes(source);
-    else throw new TypeError("simdopt: initSync(source) takes a WebAssembly.Module or bytes (use init() for a URL or Response)");
+    const bytes = bytesAtHand(source);
+    if (bytes === null) throw new TypeError("simdopt: initSync(source) takes a WebAssembly.Module or bytes (use init() for a URL or Response)");
     try {
       module = new WebAssembly.Module(prepareBytes(bytes, shared) as BufferSource);
     } catch (error) {
