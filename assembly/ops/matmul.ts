@@ -5,9 +5,11 @@ import { madd } from "../simd";
 //   for each NC-wide column panel of C            (jc)
 //     for each KC-deep slice of the k dimension   (pc)   pack op(B)[pc.., jc..] → packedB
 //       for each MC-tall row block of C           (ic)   (transA: pack op(A)[ic.., pc..])
-//         for each NR-wide sliver of packedB      (jr)   stays in L1 across the ir loop
-//           for each MR-tall sliver of A          (ir)   from L1/L2
-//             micro-kernel: MR×NR block of C in registers, kc rank-1 updates
+//         A row-major: for each MR-row sliver of A (ir, read in place, stays in L1)
+//                        for each NR-wide sliver of packedB (jr, from L2)      → micro-kernel
+//         transA:      for each NR-wide sliver of packedB (jr, stays in L1)
+//                        for each MR-row sliver of packedA (ir, from L1/L2)   → micro-kernel
+//   micro-kernel: an MR×NR block of C in registers, kc rank-1 updates, then one store into C
 //
 // Packing B turns every B access of the micro-kernel into a unit-stride walk from one pointer
 // with constant offsets, whatever transB and ldb are (the transposed case is packed with 4×4
