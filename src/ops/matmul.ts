@@ -62,12 +62,13 @@ function checkScalar(value: unknown, name: string, fallback: number): number {
   return value;
 }
 
-function checkArray(value: unknown, name: string, length: number, shape: string): Float32Array {
+/** `shape` names the expected matrix, e.g. ["m×k", 3, 4]: the message is built only on failure. */
+function checkArray(value: unknown, name: string, rows: number, cols: number, shape: string): Float32Array {
   if (!(value instanceof Float32Array)) {
     throw new TypeError(`simdopt: matmul: ${name} must be a Float32Array, got ${value === null ? "null" : typeof value}`);
   }
-  if (value.length !== length) {
-    throw new RangeError(`simdopt: matmul: ${name} has ${value.length} elements but ${shape} needs ${length}`);
+  if (value.length !== rows * cols) {
+    throw new RangeError(`simdopt: matmul: ${name} has ${value.length} elements but ${shape} = ${rows}×${cols} needs ${rows * cols}`);
   }
   return value;
 }
@@ -99,9 +100,11 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   const transA = checkFlag(options.transA, "transA");
   const transB = checkFlag(options.transB, "transB");
   const alpha = checkScalar(options.alpha, "alpha", 1);
-  checkArray(a, "a", m * k, transA ? `transA with k×m = ${k}×${m}` : `m×k = ${m}×${k}`);
-  checkArray(b, "b", k * n, transB ? `transB with n×k = ${n}×${k}` : `k×n = ${k}×${n}`);
-  const out = options.out === undefined ? undefined : checkArray(options.out, "out", m * n, `m×n = ${m}×${n}`);
+  if (transA) checkArray(a, "a", k, m, "Aᵀ stored k×m");
+  else checkArray(a, "a", m, k, "m×k");
+  if (transB) checkArray(b, "b", n, k, "Bᵀ stored n×k");
+  else checkArray(b, "b", k, n, "k×n");
+  const out = options.out === undefined ? undefined : checkArray(options.out, "out", m, n, "m×n");
   // Without `out` there is no C to scale: beta has no effect.
   const beta = out === undefined ? 0 : checkScalar(options.beta, "beta", 0);
 
