@@ -4,7 +4,7 @@
 // other Float32Array is copied into reused scratch and the result copied back out.
 
 import { kernels } from "../bindings/instance.js";
-import { currentBuffer, heapF32, Scratch } from "../bindings/memory.js";
+import { heapF32, Scratch, wasmOffset } from "../bindings/memory.js";
 
 /** Options of {@link matmul}. `m`, `k` and `n` are required. */
 export interface MatmulOptions {
@@ -35,12 +35,9 @@ export interface MatmulOptions {
 }
 
 const scratch = new Scratch();
-// Every buffer the wasm memory has had while we looked: a view made before a memory growth keeps
-// its older (still valid, shared) buffer, and is still zero-copy.
-const wasmBuffers = new WeakSet<ArrayBufferLike>();
-
+/** A library view (zero-copy), including one made before a memory growth; see wasmOffset. */
 function isWasmView(array: Float32Array): boolean {
-  return wasmBuffers.has(array.buffer);
+  return wasmOffset(array) >= 0;
 }
 
 function checkSize(value: unknown, name: string): number {
@@ -108,7 +105,6 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   // Without `out` there is no C to scale: beta has no effect.
   const beta = out === undefined ? 0 : checkScalar(options.beta, "beta", 0);
 
-  wasmBuffers.add(currentBuffer());
   const outDirect = out !== undefined && isWasmView(out);
   // A view input that overlaps a view `out` would be overwritten while it is still being read.
   const aDirect = isWasmView(a) && !(outDirect && overlaps(a, out!));
@@ -125,7 +121,6 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   const cView = outDirect ? out!.byteOffset : 0;
   // One reused block for everything; it only grows, and never on a call that fits.
   const packedA = scratch.floats(packedAFloats + packedBFloats + aFloats + bFloats + cFloats);
-  wasmBuffers.add(currentBuffer());
   const packedB = packedA + packedAFloats * 4;
   const aPtr = aDirect ? aView : packedB + packedBFloats * 4;
   const aEnd = packedB + (packedBFloats + aFloats) * 4;
