@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { movingAverage } from "./common";
 
 // torch.optim.Adadelta, one fused pass: read p, g, squareAvg, accDelta once; write each once.
 //   g ← ±g + weightDecay·p
@@ -16,11 +17,11 @@ import { tailIn, tailOut } from "../tail";
   const p = v128.load(param);
   let g = f32x4.mul(v128.load(grad), gradSign);
   if (hasWeightDecay) g = f32x4.add(g, f32x4.mul(weightDecay, p));
-  const square = f32x4.add(f32x4.mul(rho, v128.load(squareAvg)), f32x4.mul(oneMinusRho, f32x4.mul(g, g)));
+  const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), rho, oneMinusRho);
   v128.store(squareAvg, square);
   const accumulated = v128.load(accDelta);
   const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(accumulated, eps)), f32x4.sqrt(f32x4.add(square, eps))), g);
-  v128.store(accDelta, f32x4.add(f32x4.mul(rho, accumulated), f32x4.mul(oneMinusRho, f32x4.mul(delta, delta))));
+  v128.store(accDelta, movingAverage(accumulated, f32x4.mul(delta, delta), rho, oneMinusRho));
   v128.store(param, f32x4.sub(p, f32x4.mul(lr, delta)));
 }
 

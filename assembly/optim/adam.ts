@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { movingAverage } from "./common";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
 // one fused pass: read p, g, m, v (, vMax) once; write p, m, v (, vMax) once.
@@ -22,8 +23,8 @@ import { tailIn, tailOut } from "../tail";
   let g = f32x4.mul(v128.load(grad), gradSign);
   if (hasL2) g = f32x4.add(g, f32x4.mul(l2WeightDecay, p));
   if (hasDecoupled) p = f32x4.mul(p, paramScale);
-  const m = f32x4.add(f32x4.mul(beta1, v128.load(firstMoment)), f32x4.mul(oneMinusBeta1, g));
-  const v = f32x4.add(f32x4.mul(beta2, v128.load(secondMoment)), f32x4.mul(oneMinusBeta2, f32x4.mul(g, g)));
+  const m = movingAverage(v128.load(firstMoment), g, beta1, oneMinusBeta1);
+  const v = movingAverage(v128.load(secondMoment), f32x4.mul(g, g), beta2, oneMinusBeta2);
   v128.store(firstMoment, m);
   v128.store(secondMoment, v);
   let vHat = v;

@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { movingAverage } from "./common";
 
 // torch.optim.Adamax, one fused pass: read p, g, expAvg, expInf once; write each once.
 //   g ← ±g + weightDecay·p
@@ -16,7 +17,7 @@ import { tailIn, tailOut } from "../tail";
   const p = v128.load(param);
   let g = f32x4.mul(v128.load(grad), gradSign);
   if (hasWeightDecay) g = f32x4.add(g, f32x4.mul(weightDecay, p));
-  const m = f32x4.add(f32x4.mul(beta1, v128.load(expAvg)), f32x4.mul(oneMinusBeta1, g));
+  const m = movingAverage(v128.load(expAvg), g, beta1, oneMinusBeta1);
   const u = f32x4.max(f32x4.mul(beta2, v128.load(expInf)), f32x4.add(f32x4.abs(g), eps));
   v128.store(expAvg, m);
   v128.store(expInf, u);

@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { movingAverage } from "./common";
 
 // Lion (Chen et al. 2023, as in lion-pytorch), one fused pass: read p, g, m once; write p, m once.
 //   g ← ±g
@@ -17,13 +18,13 @@ import { tailIn, tailOut } from "../tail";
   const g = f32x4.mul(v128.load(grad), gradSign);
   const m = v128.load(expAvg);
   if (hasDecoupled) p = f32x4.mul(p, paramScale);
-  const direction = f32x4.add(f32x4.mul(beta1, m), f32x4.mul(oneMinusBeta1, g));
+  const direction = movingAverage(m, g, beta1, oneMinusBeta1);
   // ±1 carrying the direction's sign bit, zeroed where the direction is ±0, the NaN kept.
   const unit = v128.or(v128.and(direction, i32x4.splat(0x80000000)), f32x4.splat(1));
   let sign = v128.and(unit, f32x4.ne(direction, f32x4.splat(0)));
   sign = v128.bitselect(direction, sign, f32x4.ne(direction, direction));
   v128.store(param, f32x4.sub(p, f32x4.mul(lr, sign)));
-  v128.store(expAvg, f32x4.add(f32x4.mul(beta2, m), f32x4.mul(oneMinusBeta2, g)));
+  v128.store(expAvg, movingAverage(m, g, beta2, oneMinusBeta2));
 }
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999

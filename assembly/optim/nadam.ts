@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { movingAverage } from "./common";
 
 // torch.optim.NAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -21,8 +22,8 @@ import { tailIn, tailOut } from "../tail";
   let g = f32x4.mul(v128.load(grad), gradSign);
   if (hasL2) g = f32x4.add(g, f32x4.mul(l2WeightDecay, p));
   if (hasDecoupled) p = f32x4.mul(p, paramScale);
-  const m = f32x4.add(f32x4.mul(beta1, v128.load(firstMoment)), f32x4.mul(oneMinusBeta1, g));
-  const v = f32x4.add(f32x4.mul(beta2, v128.load(secondMoment)), f32x4.mul(oneMinusBeta2, f32x4.mul(g, g)));
+  const m = movingAverage(v128.load(firstMoment), g, beta1, oneMinusBeta1);
+  const v = movingAverage(v128.load(secondMoment), f32x4.mul(g, g), beta2, oneMinusBeta2);
   v128.store(firstMoment, m);
   v128.store(secondMoment, v);
   const denom = f32x4.add(f32x4.mul(f32x4.sqrt(v), invBiasCorrection2Sqrt), eps);

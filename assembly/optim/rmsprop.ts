@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { movingAverage } from "./common";
 
 // torch.optim.RMSprop, one fused pass: read p, g, squareAvg (, gradAvg, momentumBuffer) once;
 // write each of them once.
@@ -19,11 +20,11 @@ import { tailIn, tailOut } from "../tail";
   const p = v128.load(param);
   let g = f32x4.mul(v128.load(grad), gradSign);
   if (hasWeightDecay) g = f32x4.add(g, f32x4.mul(weightDecay, p));
-  const square = f32x4.add(f32x4.mul(alpha, v128.load(squareAvg)), f32x4.mul(oneMinusAlpha, f32x4.mul(g, g)));
+  const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), alpha, oneMinusAlpha);
   v128.store(squareAvg, square);
   let variance = square;
   if (centered) {
-    const mean = f32x4.add(f32x4.mul(alpha, v128.load(gradAvg)), f32x4.mul(oneMinusAlpha, g));
+    const mean = movingAverage(v128.load(gradAvg), g, alpha, oneMinusAlpha);
     v128.store(gradAvg, mean);
     variance = f32x4.sub(square, f32x4.mul(mean, mean));
   }
