@@ -47,6 +47,41 @@ function loadMembers(owner: string, schedulers: readonly LRScheduler[], states: 
   schedulers.forEach((scheduler, i) => scheduler.loadStateDict(states[i] as SchedulerStateDict));
 }
 
+/** What SequentialLR and ChainedScheduler share: member schedulers, saved inside the state dict. */
+abstract class CompositeScheduler extends LRScheduler {
+  /** The member schedulers, in order. */
+  readonly schedulers: readonly LRScheduler[];
+
+  constructor(optimizer: SchedulableOptimizer, schedulers: readonly LRScheduler[]) {
+    super(optimizer);
+    this.schedulers = schedulers;
+  }
+
+  protected computeLr(): number[] {
+    throw new TypeError(`simdopt: ${this.constructor.name} has no lr rule of its own; it delegates to its schedulers`);
+  }
+
+  protected override nonStateKeys(): readonly string[] {
+    return ["schedulers"];
+  }
+
+  /** As LRScheduler's, with the members' state dicts under `schedulers`. */
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), schedulers: stateOfMembers(this.schedulers) };
+  }
+
+  override loadStateDict(stateDict: SchedulerStateDict): void {
+    const owner = this.constructor.name;
+    if (typeof stateDict === "object" && stateDict !== null && "schedulers" in stateDict) {
+      if (!Array.isArray(stateDict.schedulers) || stateDict.schedulers.length !== this.schedulers.length) {
+        throw new TypeError(`simdopt: ${owner}.loadStateDict: "schedulers" must hold ${this.schedulers.length} state dicts`);
+      }
+    }
+    super.loadStateDict(stateDict);
+    if ("schedulers" in stateDict) loadMembers(owner, this.schedulers, stateDict.schedulers);
+  }
+}
+
 /**
  * Runs `schedulers[0]` until `milestones[0]`, then `schedulers[1]` (which starts over at its
  * epoch 0, from its closed form where it has one) until `milestones[1]`, and so on.
@@ -54,9 +89,7 @@ function loadMembers(owner: string, schedulers: readonly LRScheduler[], states: 
  * Construction resets every group's lr to its `initialLr`, undoes the initial step the member
  * schedulers made when they were built, and performs the initial step of the first one only.
  */
-export class SequentialLR extends LRScheduler {
-  /** The member schedulers, in order. */
-  readonly schedulers: readonly LRScheduler[];
+export class SequentialLR extends CompositeScheduler {
   readonly milestones: number[];
 
   constructor(optimizer: SchedulableOptimizer, options: SequentialLROptions) {
@@ -66,7 +99,7 @@ export class SequentialLR extends LRScheduler {
     const schedulers = checkMembers(owner, o.schedulers, opt);
     schedulers.forEach((scheduler, i) => {
       // PyTorch hands over with `_update_lr(0)`, which a composite scheduler cannot do.
-      if (i > 0 && (scheduler instanceof SequentialLR || scheduler instanceof ChainedScheduler)) {
+      if (i > 0 && scheduler instanceof CompositeScheduler) {
         throw new TypeError(`simdopt: SequentialLR schedulers[${i}] is a ${scheduler.constructor.name}; only the first scheduler may be a composite`);
       }
     });
@@ -83,18 +116,13 @@ export class SequentialLR extends LRScheduler {
       if (typeof group.initialLr !== "number") throw new TypeError(`simdopt: SequentialLR needs paramGroups[${i}].initialLr (set by the member schedulers)`);
     });
 
-    super(opt);
-    this.schedulers = schedulers;
+    super(opt, schedulers);
     this.milestones = milestones;
     this.lastEpoch = lastEpoch + 1;
     for (const group of opt.paramGroups) group.lr = group.initialLr as number;
     undoInitialSteps(this);
     schedulers[0]![INITIAL_STEP]();
     this.lastLr = schedulers[0]!.getLastLr();
-  }
-
-  protected computeLr(): number[] {
-    throw new TypeError("simdopt: SequentialLR has no lr rule of its own; it delegates to its schedulers");
   }
 
   /** Steps the scheduler whose turn it is; at a milestone, the next one starts at its epoch 0. */
@@ -108,30 +136,11 @@ export class SequentialLR extends LRScheduler {
     this.lastEpoch = epoch;
     this.lastLr = scheduler.getLastLr();
   }
-
-  protected override nonStateKeys(): readonly string[] {
-    return ["schedulers"];
-  }
-
-  /** As LRScheduler's, with the members' state dicts under `schedulers`. */
-  override stateDict(): SchedulerStateDict {
-    return { ...super.stateDict(), schedulers: stateOfMembers(this.schedulers) };
-  }
-
-  override loadStateDict(stateDict: SchedulerStateDict): void {
-    if (typeof stateDict === "object" && stateDict !== null && "schedulers" in stateDict) {
-      if (!Array.isArray(stateDict.schedulers) || stateDict.schedulers.length !== this.schedulers.length) {
-        throw new TypeError(`simdopt: SequentialLR.loadStateDict: "schedulers" must hold ${this.schedulers.length} state dicts`);
-      }
-    }
-    super.loadStateDict(stateDict);
-    if ("schedulers" in stateDict) loadMembers("SequentialLR", this.schedulers, stateDict.schedulers);
-  }
 }
 
 /** PyTorch's `recursive_undo`: step every leaf scheduler's `lastEpoch` back by one. */
 function undoInitialSteps(scheduler: LRScheduler): void {
-  if (scheduler instanceof SequentialLR || scheduler instanceof ChainedScheduler) {
+  if (scheduler instanceof CompositeScheduler) {
     for (const member of scheduler.schedulers) undoInitialSteps(member);
   } else {
     scheduler.lastEpoch -= 1;
@@ -143,9 +152,7 @@ function undoInitialSteps(scheduler: LRScheduler): void {
  * ConstantLR's factor times ExponentialLR's decay). It makes no initial step of its own.
  * `lastEpoch` follows the last member's.
  */
-export class ChainedScheduler extends LRScheduler {
-  /** The member schedulers, in order. */
-  readonly schedulers: readonly LRScheduler[];
+export class ChainedScheduler extends CompositeScheduler {
 
   /**
    * @param schedulers the schedulers to chain, all attached to one optimizer
@@ -154,14 +161,9 @@ export class ChainedScheduler extends LRScheduler {
   constructor(schedulers: readonly LRScheduler[], optimizer?: SchedulableOptimizer) {
     const opt = optimizer === undefined ? undefined : checkOptimizer("ChainedScheduler", optimizer);
     const members = checkMembers("ChainedScheduler", schedulers, opt);
-    super(opt ?? members[0]!.optimizer);
-    this.schedulers = members;
+    super(opt ?? members[0]!.optimizer, members);
     this.lastLr = this.groupLrs();
     this.lastEpoch = members[members.length - 1]!.lastEpoch;
-  }
-
-  protected computeLr(): number[] {
-    throw new TypeError("simdopt: ChainedScheduler has no lr rule of its own; it delegates to its schedulers");
   }
 
   /** Steps every member scheduler, in order. */
@@ -169,24 +171,5 @@ export class ChainedScheduler extends LRScheduler {
     for (const scheduler of this.schedulers) scheduler.step();
     this.lastLr = this.groupLrs();
     this.lastEpoch = this.schedulers[this.schedulers.length - 1]!.lastEpoch;
-  }
-
-  protected override nonStateKeys(): readonly string[] {
-    return ["schedulers"];
-  }
-
-  /** As LRScheduler's, with the members' state dicts under `schedulers`. */
-  override stateDict(): SchedulerStateDict {
-    return { ...super.stateDict(), schedulers: stateOfMembers(this.schedulers) };
-  }
-
-  override loadStateDict(stateDict: SchedulerStateDict): void {
-    if (typeof stateDict === "object" && stateDict !== null && "schedulers" in stateDict) {
-      if (!Array.isArray(stateDict.schedulers) || stateDict.schedulers.length !== this.schedulers.length) {
-        throw new TypeError(`simdopt: ChainedScheduler.loadStateDict: "schedulers" must hold ${this.schedulers.length} state dicts`);
-      }
-    }
-    super.loadStateDict(stateDict);
-    if ("schedulers" in stateDict) loadMembers("ChainedScheduler", this.schedulers, stateDict.schedulers);
   }
 }
