@@ -226,6 +226,9 @@ function explainCompileError(error: unknown, entry: "init" | "initSync"): Error 
 }
 
 function instantiateSync(module: WebAssembly.Module, options: InitOptions | undefined, shared: boolean): void {
+  // One module and one memory per realm: an init() that was still compiling when initSync()
+  // loaded the module must not swap in a second memory under the parameters made since.
+  if (loaded !== null) return;
   const { initialPages, maximumPages } = checkOptions(options);
   const memory = createMemory(initialPages, maximumPages, shared);
   let instance: WebAssembly.Instance;
@@ -293,6 +296,9 @@ function begin(options: InitOptions | undefined): boolean {
 /**
  * Loads the WebAssembly module. Idempotent: later calls return at once. With no `source` the
  * module embedded in the package is used (the relaxed-SIMD build where the runtime accepts it).
+ * Whatever the order and mix of `init`/`initSync` calls, the first one to finish loading decides
+ * the module and its memory; every later or concurrent call keeps that one (its own source and
+ * options are then ignored).
  */
 export function init(source?: InitSource, options?: InitOptions): Promise<void> {
   if (loaded !== null) return Promise.resolve();
@@ -315,7 +321,10 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
       }
     }
     instantiateSync(module, options, shared);
-  })();
+  })().catch((error: unknown) => {
+    // initSync() may have loaded the module meanwhile: then this init() has what it waited for.
+    if (loaded === null) throw error;
+  });
   pending.catch(() => { pending = null; });
   return pending;
 }
