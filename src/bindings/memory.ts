@@ -11,6 +11,8 @@
 const PAGE_BYTES = 65536;
 /** Every block starts on a 16-byte boundary (one v128) and spans whole v128s. */
 export const ALIGNMENT = 16;
+/** A 32-bit memory holds at most 4 GiB. */
+const MAX_BYTES = 2 ** 32;
 
 interface FreeBlock { start: number; bytes: number }
 
@@ -59,6 +61,48 @@ function alignUp(bytes: number): number {
   return Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
 }
 
+/** Heap top in bytes: the first byte never handed out (for soak tests of fragmentation). @internal */
+export function heapTopBytes(): number {
+  return heapTop;
+}
+
+/**
+ * Sizes and pointers reach the allocator from arithmetic on user input; a NaN, fraction or
+ * negative value that slipped through would corrupt heapTop or the free list for good, so the
+ * allocator refuses them itself rather than trusting every caller.
+ */
+function checkByteValue(name: string, value: unknown, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`simdopt: internal error: ${name} must be an integer in [0, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+function outOfMemory(minTop: number): RangeError {
+  return new RangeError(
+    `simdopt: out of wasm memory: cannot grow to ${Math.ceil(minTop / 2 ** 20)} MiB ` +
+      `(the memory's maximum is set by init(source, { maximumMemoryMiB }))`,
+  );
+}
+
+// ---- fault injection (tests only): make one allocation fail as if the memory could not grow ----
+let allocationCounter = 0;
+let failingAllocation = 0;
+
+/** Allocations made since the module loaded (for fault-injection tests). @internal */
+export function allocationCount(): number {
+  return allocationCounter;
+}
+
+/**
+ * Makes the `n`-th allocation from now (1 = the next one) throw the out-of-memory RangeError,
+ * once; 0 cancels. For tests that check every allocation point leaves state as it was. @internal
+ */
+export function failNthAllocation(n: number): void {
+  checkByteValue("n", n, Number.MAX_SAFE_INTEGER);
+  failingAllocation = n === 0 ? 0 : allocationCounter + n;
+}
+
 function grow(minTop: number): void {
   const mem = memory!;
   const have = buffer.byteLength;
@@ -72,10 +116,7 @@ function grow(minTop: number): void {
     try {
       mem.grow(neededPages);
     } catch {
-      throw new RangeError(
-        `simdopt: out of wasm memory: cannot grow to ${Math.ceil(minTop / 2 ** 20)} MiB ` +
-          `(the memory's maximum is set by init(source, { maximumMemoryMiB }))`,
-      );
+      throw outOfMemory(minTop);
     }
   }
   buffer = mem.buffer;
@@ -88,7 +129,13 @@ function grow(minTop: number): void {
  */
 export function allocate(bytes: number): number {
   if (memory === null) throw new Error("simdopt: call `await init()` (or initSync()) first");
+  checkByteValue("allocation size", bytes, MAX_BYTES);
   const size = alignUp(Math.max(bytes, 1));
+  allocationCounter++;
+  if (allocationCounter === failingAllocation) {
+    failingAllocation = 0;
+    throw outOfMemory(heapTop + size);
+  }
   // Best fit over the free list keeps large holes for large tensors.
   let best = -1;
   for (let i = 0; i < freeBlocks.length; i++) {
@@ -103,15 +150,18 @@ export function allocate(bytes: number): number {
     else { block.start += size; block.bytes -= size; }
     new Uint8Array(buffer, start, size).fill(0);
   } else {
-    // Reuse a free block that ends at the top, then extend it.
+    // Reuse a free block that ends at the top, then extend it. Nothing changes before the
+    // memory has grown: a failed growth leaves the free list and heapTop as they were.
     const last = freeBlocks[freeBlocks.length - 1];
-    if (last !== undefined && last.start + last.bytes === heapTop) {
+    const extendLast = last !== undefined && last.start + last.bytes === heapTop;
+    start = extendLast ? last.start : heapTop;
+    if (start + size > MAX_BYTES) throw outOfMemory(start + size);
+    if (start + size > buffer.byteLength) grow(start + size);
+    if (extendLast) {
       freeBlocks.pop();
-      heapTop = last.start;
+      // Bytes above the top are zero (fresh memory), so the whole block is cleared.
       new Uint8Array(buffer, last.start, last.bytes).fill(0);
     }
-    start = heapTop;
-    if (start + size > buffer.byteLength) grow(start + size);
     heapTop = start + size;
   }
   liveBlocks.set(start, size);
@@ -120,6 +170,7 @@ export function allocate(bytes: number): number {
 
 /** Returns a block to the free list; neighbours are merged. */
 export function release(start: number): void {
+  checkByteValue("pointer", start, MAX_BYTES);
   const size = liveBlocks.get(start);
   if (size === undefined) throw new Error(`simdopt: internal error: freeing unknown block ${start}`);
   liveBlocks.delete(start);
@@ -161,33 +212,89 @@ export function allocatedBytes(): number {
 }
 
 /**
+ * A library view that is still attached: `view` itself while it is over wasm memory (always, with
+ * a shared memory), else a new view of `length` floats at `byteOffset` over the current buffer —
+ * a plain memory detaches its views when it grows. `byteOffset` must be read before any growth.
+ */
+export function liveF32View(view: Float32Array, byteOffset: number, length: number): Float32Array {
+  if (wasmOffset(view) >= 0 && view.length === length) return view;
+  return new Float32Array(buffer, byteOffset, length);
+}
+
+/**
+ * Whether two arrays share any byte: views of the wasm memory by their offsets in it (views made
+ * before a growth keep an older buffer object over the same bytes), other arrays only within one
+ * buffer. Exact aliasing (same offset and length) counts as overlap; callers that allow it test
+ * for it first.
+ */
+export function viewsOverlap(x: ArrayBufferView, y: ArrayBufferView): boolean {
+  const xInWasm = wasmOffset(x) >= 0;
+  if (xInWasm !== wasmOffset(y) >= 0) return false;
+  if (!xInWasm && x.buffer !== y.buffer) return false;
+  return x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
+}
+
+// ---- reclaiming blocks nobody can reach ----
+// A block is released when the F32Block object and every view it handed out are garbage: a view
+// a caller still holds (`const w = p.data`) keeps the bytes allocated even after the Parameter is
+// dropped, so such a view never aliases a later allocation. Arrays derived from a view
+// (`subarray`, `new Float32Array(view.buffer, ...)`) are not tracked: keep the view or its owner
+// alive while using them, or dispose explicitly.
+interface Holder { ptr: number; refs: number; freed: boolean }
+const reclaimer: FinalizationRegistry<Holder> | null = typeof FinalizationRegistry === "function"
+  ? new FinalizationRegistry<Holder>((holder) => {
+    holder.refs -= 1;
+    if (holder.refs === 0 && !holder.freed && liveBlocks.get(holder.ptr) !== undefined) {
+      holder.freed = true;
+      release(holder.ptr);
+    }
+  })
+  : null;
+
+function track(target: object, holder: Holder): void {
+  if (reclaimer === null) return;
+  holder.refs += 1;
+  reclaimer.register(target, holder, holder);
+}
+
+/**
  * A float32 array living in wasm memory. `.view` is a live Float32Array over it: with a shared
  * memory the view made first stays valid forever; with a plain memory it is re-made after growth.
+ * `free()` releases it at once; a block that becomes unreachable (with its views) is released by
+ * the garbage collector.
  */
 export class F32Block {
   readonly ptr: number;
   readonly length: number;
   #view: Float32Array;
-  #freed = false;
+  readonly #holder: Holder;
 
   constructor(length: number) {
+    checkByteValue("block length", length, MAX_BYTES / 4);
     this.length = length;
     this.ptr = allocate(length * 4);
     this.#view = new Float32Array(buffer, this.ptr, length);
+    this.#holder = { ptr: this.ptr, refs: 0, freed: false };
+    track(this, this.#holder);
+    track(this.#view, this.#holder);
   }
 
   get view(): Float32Array {
-    if (this.#view.buffer !== buffer) this.#view = new Float32Array(buffer, this.ptr, this.length);
+    if (this.#view.buffer !== buffer) {
+      this.#view = new Float32Array(buffer, this.ptr, this.length);
+      if (!this.#holder.freed) track(this.#view, this.#holder);
+    }
     return this.#view;
   }
 
   get freed(): boolean {
-    return this.#freed;
+    return this.#holder.freed;
   }
 
   free(): void {
-    if (this.#freed) return;
-    this.#freed = true;
+    if (this.#holder.freed) return;
+    this.#holder.freed = true;
+    reclaimer?.unregister(this.#holder);
     release(this.ptr);
   }
 }
@@ -199,11 +306,15 @@ export class F32Block {
 export class Scratch {
   #block: F32Block | null = null;
 
-  /** Pointer to at least `length` floats of scratch (contents unspecified). */
+  /**
+   * Pointer to at least `length` floats of scratch (contents unspecified). The larger block is
+   * allocated before the old one is freed: if that fails, the scratch is as it was.
+   */
   floats(length: number): number {
     if (this.#block === null || this.#block.length < length) {
+      const grown = new F32Block(Math.max(length, 4));
       this.#block?.free();
-      this.#block = new F32Block(Math.max(length, 4));
+      this.#block = grown;
     }
     return this.#block.ptr;
   }

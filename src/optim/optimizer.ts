@@ -133,6 +133,27 @@ function groupPrefix(index: number): string {
 const scratch = new Scratch();
 const maskScratch = new Scratch();
 
+// Group membership is checked on every step: each parameter is stamped with the check's number,
+// so a parameter met twice is caught in one pass and nothing is allocated (the stamps are small
+// integers; the table is replaced on the rare wrap-around so that an old stamp never matches).
+let memberStamps = new WeakMap<Parameter, number>();
+let memberCheck = 0;
+function nextMemberCheck(): number {
+  memberCheck = (memberCheck + 1) & 0x3fffffff;
+  if (memberCheck === 0) {
+    memberStamps = new WeakMap();
+    memberCheck = 1;
+  }
+  return memberCheck;
+}
+
+/** A value's kind for messages: "Object", "Float32Array", "number 3", "undefined". */
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return (value as { constructor?: { name?: string } }).constructor?.name ?? "an object";
+  return value === undefined ? "undefined" : `${typeof value} ${String(value)}`;
+}
+
 export abstract class Optimizer<Options extends object> {
   /** The groups, in order; plain objects whose options may be changed between steps. */
   readonly paramGroups: ParamGroup<Options>[] = [];
@@ -143,6 +164,15 @@ export abstract class Optimizer<Options extends object> {
   readonly #slice: Slice = { param: 0, grad: 0, length: 0, buffers: [], firstUse: false };
   readonly #bufferBases: number[] = [];
   readonly #rowSeen = new Map<Parameter, Uint8Array>();
+  #disposed = false;
+  // Reused by every step (no allocation per step): per parameter in step order, whether its
+  // state buffers were created by this call; what this call allocated, so that a failed
+  // allocation can be undone; and the largest masked parameter and mask, for the scratch.
+  readonly #fresh: boolean[] = [];
+  readonly #madeBlocks: { state: ParamState; name: string; block: F32Block }[] = [];
+  readonly #madeStates: Parameter[] = [];
+  #maskedBytes = 0;
+  #maskBytes = 0;
 
   /**
    * @param params parameters, or groups `{ params, ...options }`
@@ -249,13 +279,21 @@ export abstract class Optimizer<Options extends object> {
    * `skipIfNonfinite` is set and a gradient holds NaN/±Inf; otherwise true.
    */
   step(options?: StepOptions): boolean {
+    this.#checkLive("step");
     const { mask, rows, skipIfNonfinite = false } = options ?? NO_STEP_OPTIONS;
     this.#checkBeforeStep(mask, rows);
     if (skipIfNonfinite && !this.#gradientsFinite(rows)) return false;
+    // Everything the step needs is allocated before anything is written: running out of memory
+    // leaves every parameter, buffer and step count as it was.
+    this.#allocateForStep();
+    let index = 0;
     for (const group of this.paramGroups) {
       const names = this.stateBufferNames(group);
       for (const param of group.params) {
-        const state = this.#stateFor(param, group, names);
+        const state = this.state.get(param)!;
+        this.#freshBuffers = this.#fresh[index++]!;
+        // New buffers are untouched everywhere, so per-row first-use rules start over.
+        if (this.#freshBuffers && state.touchedRows !== null) state.touchedRows.fill(0);
         state.step += 1;
         this.prepareStep(group, state);
         const paramRows = rows?.get(param);
@@ -276,6 +314,9 @@ export abstract class Optimizer<Options extends object> {
 
   /** Zeroes every gradient (PyTorch's zero_grad; gradients here always exist, so they are zero-filled). */
   zeroGrad(): void {
+    this.#checkLive("zeroGrad");
+    // Every parameter is checked first: a disposed one must not leave the gradients half-zeroed.
+    this.#checkMembers();
     for (const group of this.paramGroups) {
       for (const param of group.params) param.grad.fill(0);
     }
@@ -283,6 +324,7 @@ export abstract class Optimizer<Options extends object> {
 
   /** A snapshot: step counts, copies of state buffers, and group options with parameter indices. */
   stateDict(): OptimizerStateDict {
+    this.#checkLive("stateDict");
     const state: OptimizerStateDict["state"] = [];
     const paramGroups: OptimizerStateDict["paramGroups"] = [];
     let index = 0;
@@ -315,6 +357,7 @@ export abstract class Optimizer<Options extends object> {
    * same sizes. Checks everything first: a mismatch throws and changes nothing.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
+    this.#checkLive("loadStateDict");
     const name = this.constructor.name;
     if (typeof stateDict !== "object" || stateDict === null || !Array.isArray(stateDict.state) || !Array.isArray(stateDict.paramGroups)) {
       throw new TypeError(`simdopt: loadStateDict expects an object made by ${name}.stateDict()`);
@@ -381,8 +424,18 @@ export abstract class Optimizer<Options extends object> {
     });
   }
 
-  /** Frees this optimizer's state buffers (the parameters are the caller's). */
+  /**
+   * Frees this optimizer's state (its buffers in wasm memory) at once. The parameters are the
+   * caller's and stay usable. Afterwards `step()`, `zeroGrad()`, `stateDict()` and
+   * `loadStateDict()` throw; calling `dispose()` again does nothing.
+   *
+   * An optimizer dropped without `dispose()` has its state reclaimed once the garbage collector
+   * finds it unreachable — at a time the engine chooses, so call `dispose()` where memory
+   * matters (optimizers made in a loop, large models).
+   */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     for (const param of [...this.state.keys()]) this.#freeState(param);
   }
 
@@ -397,26 +450,62 @@ export abstract class Optimizer<Options extends object> {
     this.state.delete(param);
   }
 
-  /** The parameter's state, creating it (and any buffer the group now needs) zeroed. */
-  #stateFor(param: Parameter, group: ParamGroup<Options>, names: readonly string[]): ParamState {
+  #checkLive(method: string): void {
+    if (this.#disposed) {
+      throw new Error(`simdopt: ${this.constructor.name}.${method}() after dispose(): its state has been freed; create a new optimizer`);
+    }
+  }
+
+  /**
+   * Creates every state and buffer this step needs and the masked step's scratch; on failure
+   * frees what this call created and rethrows, leaving the optimizer as it was.
+   */
+  #allocateForStep(): void {
+    const madeBlocks = this.#madeBlocks;
+    const madeStates = this.#madeStates;
+    try {
+      let index = 0;
+      for (const group of this.paramGroups) {
+        const names = this.stateBufferNames(group);
+        for (const param of group.params) this.#fresh[index++] = this.#ensureState(param, group, names);
+      }
+      if (this.#maskedBytes > 0) {
+        scratch.bytes(this.#maskedBytes);
+        maskScratch.bytes(this.#maskBytes);
+      }
+    } catch (error) {
+      for (const made of madeBlocks) {
+        made.state.buffers.delete(made.name);
+        made.block.free();
+      }
+      for (const param of madeStates) this.state.delete(param);
+      throw error;
+    } finally {
+      madeBlocks.length = 0;
+      madeStates.length = 0;
+    }
+  }
+
+  /** Creates the parameter's state and any buffer the group now needs; true if a buffer was made. */
+  #ensureState(param: Parameter, group: ParamGroup<Options>, names: readonly string[]): boolean {
     let state = this.state.get(param);
     if (state === undefined) {
       state = { step: 0, buffers: new Map(), touchedRows: null, scalars: this.#newScalars() };
       this.state.set(param, state);
+      this.#madeStates.push(param);
     }
-    this.#freshBuffers = false;
+    let fresh = false;
     for (const name of names) {
       if (!state.buffers.has(name)) {
         const block = new F32Block(param.size);
+        state.buffers.set(name, block);
+        this.#madeBlocks.push({ state, name, block });
         const initial = this.initialStateValue(name, group);
         if (initial !== 0) block.view.fill(initial);
-        state.buffers.set(name, block);
-        this.#freshBuffers = true;
+        fresh = true;
       }
     }
-    // New buffers are untouched everywhere, so per-row first-use rules start over.
-    if (this.#freshBuffers && state.touchedRows !== null) state.touchedRows.fill(0);
-    return state;
+    return fresh;
   }
 
   #fillSlice(slice: Slice, param: Parameter, state: ParamState, names: readonly string[], firstElement: number, length: number): void {
@@ -515,16 +604,40 @@ export abstract class Optimizer<Options extends object> {
     return true;
   }
 
+  /**
+   * Checks that the live groups hold only live Parameters, each once (users may push into
+   * `paramGroups[i].params`); stamps each with the check's number for #checkOwnParameter.
+   */
+  #checkMembers(): void {
+    const check = nextMemberCheck();
+    for (let index = 0; index < this.paramGroups.length; index++) {
+      const params: unknown = this.paramGroups[index]!.params;
+      if (!Array.isArray(params)) {
+        throw new TypeError(`simdopt: paramGroups[${index}].params must be an array of Parameters, got ${describeValue(params)}`);
+      }
+      for (let i = 0; i < params.length; i++) {
+        const param: unknown = params[i];
+        if (!(param instanceof Parameter)) {
+          throw new TypeError(`simdopt: paramGroups[${index}].params[${i}] must be a Parameter, got ${describeValue(param)}`);
+        }
+        if (param.disposed) throw new TypeError(`simdopt: parameter "${param.name}" has been disposed`);
+        if (memberStamps.get(param) === check) {
+          throw new RangeError(`simdopt: parameter "${param.name}" appears more than once in paramGroups (again at paramGroups[${index}].params[${i}])`);
+        }
+        memberStamps.set(param, check);
+      }
+    }
+  }
+
   /** Validates the options of every group and the step's masks and rows; throws before any write. */
   #checkBeforeStep(mask: StepOptions["mask"], rows: StepOptions["rows"]): void {
     // Plain loops and cached prefixes: step() allocates nothing, validation included.
     for (let index = 0; index < this.paramGroups.length; index++) {
-      const group = this.paramGroups[index]!;
-      this.validateGroup(group, groupPrefix(index));
-      for (const param of group.params) {
-        if (param.disposed) throw new TypeError(`simdopt: parameter "${param.name}" has been disposed`);
-      }
+      this.validateGroup(this.paramGroups[index]!, groupPrefix(index));
     }
+    this.#checkMembers();
+    this.#maskedBytes = 0;
+    this.#maskBytes = 0;
     if (mask !== undefined) {
       if (!(mask instanceof Map)) throw new TypeError("simdopt: step({ mask }) must be a Map<Parameter, Uint8Array | Float32Array>");
       for (const [param, values] of mask) {
@@ -535,6 +648,8 @@ export abstract class Optimizer<Options extends object> {
         if (values.length !== param.size) {
           throw new RangeError(`simdopt: mask of "${param.name}" has ${values.length} entries, the parameter has ${param.size}`);
         }
+        this.#maskedBytes = Math.max(this.#maskedBytes, param.size * 4);
+        this.#maskBytes = Math.max(this.#maskBytes, values.byteLength);
       }
     }
     if (rows !== undefined) {
@@ -566,8 +681,9 @@ export abstract class Optimizer<Options extends object> {
     }
   }
 
+  /** After #checkMembers: this optimizer's parameters carry the current check's stamp. */
   #checkOwnParameter(param: Parameter, what: string): void {
-    if (!(param instanceof Parameter) || !this.paramGroups.some((group) => group.params.includes(param))) {
+    if (!(param instanceof Parameter) || memberStamps.get(param) !== memberCheck) {
       throw new RangeError(`simdopt: step({ ${what} }) names a parameter this optimizer does not hold`);
     }
   }
