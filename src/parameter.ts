@@ -103,7 +103,15 @@ export class Parameter {
     return this.#live(this.#grad).ptr;
   }
 
-  /** Frees the values and gradient; any later use of this parameter throws. */
+  /**
+   * Frees the values and gradient at once; any later use of this parameter throws, and views
+   * obtained earlier must no longer be used (their bytes go to later allocations).
+   *
+   * A parameter dropped without `dispose()` is reclaimed by the garbage collector once neither
+   * it nor a view returned by `.data`/`.grad` is reachable: a held view keeps its bytes. Arrays
+   * derived from a view (`subarray()`, `new Float32Array(view.buffer, ...)`) do not: keep the
+   * parameter or the view itself alive while using them.
+   */
   dispose(): void {
     this.#data?.free();
     this.#grad?.free();

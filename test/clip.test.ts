@@ -184,7 +184,6 @@ describe("clipGradNorm", () => {
     expect(() => clipGradNorm(params, -1)).toThrow(RangeError);
     expect(() => clipGradNorm(params, -1)).toThrow(/maxNorm/);
     expect(() => clipGradNorm(params, NaN)).toThrow(/maxNorm/);
-    expect(() => clipGradNorm(params, Infinity)).toThrow(/maxNorm/);
     expect(() => clipGradNorm(params, "1" as unknown as number)).toThrow(TypeError);
     for (const normType of [0, -1, -Infinity, NaN]) {
       expect(() => clipGradNorm(params, 1, normType)).toThrow(RangeError);
@@ -203,7 +202,6 @@ describe("clipGradNorm", () => {
     expect(() => clipGradValue(params, -0.5)).toThrow(RangeError);
     expect(() => clipGradValue(params, -0.5)).toThrow(/clipValue/);
     expect(() => clipGradValue(params, NaN)).toThrow(/clipValue/);
-    expect(() => clipGradValue(params, Infinity)).toThrow(/clipValue/);
     params.forEach((p, i) => expect(p.grad).toEqual(before[i]));
   });
 });

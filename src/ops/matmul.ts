@@ -4,13 +4,13 @@
 // other Float32Array is copied into reused scratch and the result copied back out.
 
 import { kernels } from "../bindings/instance.js";
-import { heapF32, Scratch, wasmOffset } from "../bindings/memory.js";
+import { heapF32, liveF32View, Scratch, viewsOverlap, wasmOffset } from "../bindings/memory.js";
 
 /** Options of {@link matmul}. `m`, `k` and `n` are required. */
 export interface MatmulOptions {
   /** Rows of op(A) and of C. A positive integer. */
   m: number;
-  /** Columns of op(A) = rows of op(B). A positive integer. */
+  /** Columns of op(A) = rows of op(B). An integer ≥ 0 (0: the product is empty and C = beta·C). */
   k: number;
   /** Columns of op(B) and of C. A positive integer. */
   n: number;
@@ -40,9 +40,9 @@ function isWasmView(array: Float32Array): boolean {
   return wasmOffset(array) >= 0;
 }
 
-function checkSize(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new RangeError(`simdopt: matmul: ${name} must be a positive integer, got ${String(value)}`);
+function checkSize(value: unknown, name: string, min = 1): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`simdopt: matmul: ${name} must be ${min === 0 ? "an integer ≥ 0" : "a positive integer"}, got ${String(value)}`);
   }
   return value;
 }
@@ -70,10 +70,6 @@ function checkArray(value: unknown, name: string, rows: number, cols: number, sh
   return value;
 }
 
-function overlaps(x: Float32Array, y: Float32Array): boolean {
-  return x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength;
-}
-
 /** Floats rounded up to whole v128s, so every scratch region starts 16-byte aligned. */
 function slots(floats: number): number {
   return (floats + 3) & ~3;
@@ -92,7 +88,7 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
     throw new TypeError("simdopt: matmul: options { m, k, n } are required");
   }
   const m = checkSize(options.m, "m");
-  const k = checkSize(options.k, "k");
+  const k = checkSize(options.k, "k", 0);
   const n = checkSize(options.n, "n");
   const transA = checkFlag(options.transA, "transA");
   const transB = checkFlag(options.transB, "transB");
@@ -104,11 +100,12 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   const out = options.out === undefined ? undefined : checkArray(options.out, "out", m, n, "m×n");
   // Without `out` there is no C to scale: beta has no effect.
   const beta = out === undefined ? 0 : checkScalar(options.beta, "beta", 0);
+  if (k === 0) return emptyProduct(out, m * n, beta);
 
   const outDirect = out !== undefined && isWasmView(out);
   // A view input that overlaps a view `out` would be overwritten while it is still being read.
-  const aDirect = isWasmView(a) && !(outDirect && overlaps(a, out!));
-  const bDirect = isWasmView(b) && !(outDirect && overlaps(b, out!));
+  const aDirect = isWasmView(a) && !(outDirect && viewsOverlap(a, out!));
+  const bDirect = isWasmView(b) && !(outDirect && viewsOverlap(b, out!));
 
   const packedAFloats = transA ? slots(wasm.matmulPackedASize(m, k)) : 0;
   const packedBFloats = slots(wasm.matmulPackedBSize(k, n));
@@ -116,30 +113,50 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   const bFloats = bDirect ? 0 : slots(k * n);
   const cFloats = outDirect ? 0 : slots(m * n);
   // Read the views' offsets first: growing a non-shared memory below detaches them.
-  const aView = aDirect ? a.byteOffset : 0;
-  const bView = bDirect ? b.byteOffset : 0;
+  const aOffset = wasmOffset(a);
+  const bOffset = wasmOffset(b);
   const cView = outDirect ? out!.byteOffset : 0;
   // One reused block for everything; it only grows, and never on a call that fits.
   const packedA = scratch.floats(packedAFloats + packedBFloats + aFloats + bFloats + cFloats);
   const packedB = packedA + packedAFloats * 4;
-  const aPtr = aDirect ? aView : packedB + packedBFloats * 4;
+  const aPtr = aDirect ? aOffset : packedB + packedBFloats * 4;
   const aEnd = packedB + (packedBFloats + aFloats) * 4;
-  const bPtr = bDirect ? bView : aEnd;
+  const bPtr = bDirect ? bOffset : aEnd;
   const cPtr = outDirect ? cView : aEnd + bFloats * 4;
 
   const heap = heapF32();
-  if (!aDirect) heap.set(a, aPtr >>> 2);
-  if (!bDirect) heap.set(b, bPtr >>> 2);
+  stageIn(heap, a, m * k, aOffset, aDirect, aPtr);
+  stageIn(heap, b, k * n, bOffset, bDirect, bPtr);
   if (out !== undefined && !outDirect && beta !== 0) heap.set(out, cPtr >>> 2);
 
   wasm.matmulF32(aPtr, bPtr, cPtr, m, k, n, transA ? m : k, transB ? k : n, n, transA, transB,
     alpha, beta, packedA, packedB);
 
-  if (outDirect) return out!;
+  // The scratch may have grown a plain memory and detached `out`: return a live view of it.
+  if (outDirect) return liveF32View(out!, cView, m * n);
   const result = heap.subarray(cPtr >>> 2, (cPtr >>> 2) + m * n);
   if (out !== undefined) {
     out.set(result);
     return out;
   }
   return result.slice();
+}
+
+/**
+ * Copies an input the kernel must not read in place into scratch at `ptr`: a library view (one
+ * overlapping `out`) from its offset in wasm memory — the view itself may have been detached by
+ * the scratch's growth, so its `length` is passed — and any other array from itself.
+ */
+function stageIn(heap: Float32Array, array: Float32Array, length: number, offset: number, direct: boolean, ptr: number): void {
+  if (direct) return;
+  if (offset >= 0) heap.copyWithin(ptr >>> 2, offset >>> 2, (offset >>> 2) + length);
+  else heap.set(array, ptr >>> 2);
+}
+
+/** k = 0: op(A)·op(B) is an m×n matrix of zeros, so C = beta·C (zeros when beta is 0, as in BLAS). */
+function emptyProduct(out: Float32Array | undefined, length: number, beta: number): Float32Array {
+  if (out === undefined) return new Float32Array(length);
+  if (beta === 0) out.fill(0);
+  else if (beta !== 1) for (let i = 0; i < length; i++) out[i] = beta * out[i]!;
+  return out;
 }

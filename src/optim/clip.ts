@@ -30,9 +30,10 @@ function checkParams(params: unknown, fn: string): Parameter[] {
   return list as Parameter[];
 }
 
-function checkFiniteNonNegative(fn: string, name: string, value: unknown): number {
+/** A bound ≥ 0; Infinity means "no bound", as in PyTorch. */
+function checkNonNegative(fn: string, name: string, value: unknown): number {
   if (typeof value !== "number") throw new TypeError(`simdopt: ${fn} ${name} must be a number, got ${String(value)}`);
-  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`simdopt: ${fn} ${name} must be a finite number ≥ 0, got ${value}`);
+  if (!(value >= 0)) throw new RangeError(`simdopt: ${fn} ${name} must be a number ≥ 0 or Infinity, got ${value}`);
   return value;
 }
 
@@ -71,7 +72,7 @@ function pNormOfNumbers(values: number[], p: number): number {
  * min(1, maxNorm / (total + 1e-6)).
  *
  * @param params a Parameter or an array of Parameters
- * @param maxNorm the largest total norm allowed (finite, ≥ 0)
+ * @param maxNorm the largest total norm allowed (≥ 0); Infinity measures the norm without clipping
  * @param normType the order p of the norm: any p > 0, or Infinity (max |g|). Default 2.
  * @param options `{ errorIfNonfinite: false }`
  * @returns the total norm of the gradients before clipping
@@ -83,7 +84,8 @@ export function clipGradNorm(
   options: ClipGradNormOptions = {},
 ): number {
   const list = checkParams(params, "clipGradNorm");
-  checkFiniteNonNegative("clipGradNorm", "maxNorm", maxNorm);
+  // maxNorm = Infinity is PyTorch's idiom for measuring the norm without clipping.
+  checkNonNegative("clipGradNorm", "maxNorm", maxNorm);
   if (typeof normType !== "number") throw new TypeError(`simdopt: clipGradNorm normType must be a number, got ${String(normType)}`);
   if (!(normType > 0)) {
     throw new RangeError(`simdopt: clipGradNorm normType must be a number > 0 or Infinity, got ${normType}`);
@@ -136,11 +138,12 @@ export function clipGradNorm(
  * `clip_grad_value_` (NaN stays NaN).
  *
  * @param params a Parameter or an array of Parameters
- * @param clipValue the bound (finite, ≥ 0)
+ * @param clipValue the bound (≥ 0); Infinity leaves the gradients as they are
  */
 export function clipGradValue(params: Parameter | readonly Parameter[], clipValue: number): void {
   const list = checkParams(params, "clipGradValue");
-  checkFiniteNonNegative("clipGradValue", "clipValue", clipValue);
+  checkNonNegative("clipGradValue", "clipValue", clipValue);
+  if (clipValue === Infinity) return;
   const k = kernels();
   for (const param of list) k.clampInPlace(param.gradPtr, param.size, clipValue);
 }
