@@ -2,7 +2,7 @@
 // with weight/bias as Parameters (so every optimizer of the package updates them) and running
 // statistics in wasm memory (live views).
 
-import { F32Block } from "../bindings/memory.js";
+import { F32Block, liveF32View, wasmOffset } from "../bindings/memory.js";
 import { isInitialized, notInitialized } from "../bindings/instance.js";
 import { Parameter } from "../parameter.js";
 import { batchNormBackwardImpl, batchNormForward, batchNormGeometry, type BatchNormLayout } from "../ops/batchnorm.js";
@@ -50,6 +50,10 @@ export class BatchNorm {
   #savedMean: F32Block;
   #savedInvStd: F32Block;
   #lastX: Float32Array | null = null;
+  // A library view's place in wasm memory, read at forward time: if a later allocation grows a
+  // plain (non-shared) memory, the view detaches and backward re-views these bytes.
+  #lastXOffset = -1;
+  #lastXLength = 0;
   #lastShape: number[] = [];
   #lastUsedBatchStats = true;
   #disposed = false;
@@ -75,13 +79,27 @@ export class BatchNorm {
     this.affine = affine;
     this.trackRunningStats = trackRunningStats;
     this.layout = layout;
-    this.weight = affine ? new Parameter([numFeatures], { init: "ones", name: `${name}.weight` }) : null;
-    this.bias = affine ? new Parameter([numFeatures], { init: "zeros", name: `${name}.bias` }) : null;
-    this.#runningMean = trackRunningStats ? new F32Block(numFeatures) : null;
-    this.#runningVar = trackRunningStats ? new F32Block(numFeatures) : null;
+    // All or nothing: if an allocation fails, what was made before it is freed.
+    const made: { dispose(): void }[] = [];
+    const block = (): F32Block => {
+      const b = new F32Block(numFeatures);
+      made.push({ dispose: () => b.free() });
+      return b;
+    };
+    try {
+      this.weight = affine ? new Parameter([numFeatures], { init: "ones", name: `${name}.weight` }) : null;
+      if (this.weight !== null) made.push(this.weight);
+      this.bias = affine ? new Parameter([numFeatures], { init: "zeros", name: `${name}.bias` }) : null;
+      if (this.bias !== null) made.push(this.bias);
+      this.#runningMean = trackRunningStats ? block() : null;
+      this.#runningVar = trackRunningStats ? block() : null;
+      this.#savedMean = block();
+      this.#savedInvStd = block();
+    } catch (error) {
+      for (const thing of made) thing.dispose();
+      throw error;
+    }
     this.#runningVar?.view.fill(1);
-    this.#savedMean = new F32Block(numFeatures);
-    this.#savedInvStd = new F32Block(numFeatures);
   }
 
   /** Running mean: a live view into wasm memory (null without trackRunningStats). */
@@ -125,6 +143,8 @@ export class BatchNorm {
     });
     if (updateRunning) this.numBatchesTracked++;
     this.#lastX = x;
+    this.#lastXOffset = wasmOffset(x);
+    this.#lastXLength = x.length;
     this.#lastShape = [...shape];
     this.#lastUsedBatchStats = useBatchStats;
     return y;
@@ -137,7 +157,8 @@ export class BatchNorm {
   backward(dy: Float32Array, options: BatchNormCallOptions = {}): Float32Array {
     this.#checkLive();
     if (this.#lastX === null) throw new Error("simdopt: BatchNorm.backward: call forward first");
-    const { dx } = batchNormBackwardImpl(dy, this.#lastX, this.#lastShape, {
+    const x = this.#lastXOffset >= 0 ? liveF32View(this.#lastX, this.#lastXOffset, this.#lastXLength) : this.#lastX;
+    const { dx } = batchNormBackwardImpl(dy, x, this.#lastShape, {
       mean: this.#savedMean.view,
       invStd: this.#savedInvStd.view,
       gamma: this.weight?.data ?? null,

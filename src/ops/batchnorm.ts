@@ -7,7 +7,7 @@
 // the caller did not supply. Everything is validated before anything is written.
 
 import { kernels } from "../bindings/instance.js";
-import { Scratch } from "../bindings/memory.js";
+import { heapF32, liveF32View, Scratch, viewsOverlap } from "../bindings/memory.js";
 import { copyIn, copyOut, copyToNew, wasmOffset } from "../bindings/views.js";
 import { shapeSize } from "../parameter.js";
 
@@ -143,13 +143,17 @@ function checkOptions(fn: string, options: unknown): void {
 
 /**
  * Stages the arrays of one call. `bind` classifies an array before any scratch is taken (a
- * library view keeps its offset even if taking scratch grows the memory); `commit` takes one
- * scratch block for every foreign array and internal buffer; afterwards `ptr` resolves them.
+ * library view keeps its offset even if taking scratch grows the memory); `separate` gives a
+ * written library view that overlaps another array of the call its own scratch (the kernels
+ * would read bytes they already overwrote); `commit` takes one scratch block for every staged
+ * array and internal buffer; afterwards `ptr` resolves them.
  */
 class Staging {
   #floats = 0;
   // Slot records are reused across calls (no garbage per call); #count of them are live.
-  #slots: { array: Float32Array | null; at: number; foreign: boolean; read: boolean }[] = [];
+  // offset: byte offset of a library view in wasm memory, else −1; at: float index of the
+  // slot's scratch, or −1 when the kernels use the library view in place.
+  #slots: { array: Float32Array | null; name: string; offset: number; at: number; length: number; read: boolean; write: boolean }[] = [];
   #count = 0;
   #base = 0;
 
@@ -162,26 +166,32 @@ class Staging {
     return this;
   }
 
-  #add(array: Float32Array | null, at: number, foreign: boolean, read: boolean): number {
-    if (this.#count === this.#slots.length) this.#slots.push({ array: null, at: 0, foreign: false, read: false });
+  #add(array: Float32Array | null, name: string, offset: number, at: number, read: boolean, write: boolean): number {
+    if (this.#count === this.#slots.length) this.#slots.push({ array: null, name: "", offset: -1, at: -1, length: 0, read: false, write: false });
     const slot = this.#slots[this.#count]!;
     slot.array = array;
+    slot.name = name;
+    slot.offset = offset;
     slot.at = at;
-    slot.foreign = foreign;
+    slot.length = array === null ? 0 : array.length;
     slot.read = read;
+    slot.write = write;
     return this.#count++;
   }
 
-  /** A caller array (or null → pointer 0). `read`: its contents are input and must be copied in. */
-  bind(array: Float32Array | null, read: boolean): number {
+  /**
+   * A caller array (or null → pointer 0). `read`: its contents are input (copied in when
+   * staged); `write`: the kernels write it (copied back when staged).
+   */
+  bind(array: Float32Array | null, name: string, read: boolean, write: boolean): number {
     const offset = array === null ? -1 : wasmOffset(array);
-    const foreign = array !== null && offset < 0;
-    return this.#add(array, foreign ? this.#reserve(array.length) : offset, foreign, read);
+    const staged = array !== null && offset < 0;
+    return this.#add(array, name, offset, staged ? this.#reserve(array.length) : -1, read, write);
   }
 
   /** Internal scratch of `floats` floats (16-byte aligned). */
   scratch(floats: number): number {
-    return this.#add(null, this.#reserve(floats), true, false);
+    return this.#add(null, "", -1, this.#reserve(floats), true, true);
   }
 
   #reserve(floats: number): number {
@@ -190,33 +200,62 @@ class Staging {
     return at;
   }
 
-  /** Takes the scratch and copies the foreign inputs in. */
+  /**
+   * Two written arrays that share bytes throw RangeError (no order of writes is right); a written
+   * library view that shares bytes with an input is staged through scratch and copied back at
+   * the end — except exact aliasing of the slots `aliasOut` and `aliasIn` (y = x, dx = dy),
+   * which the kernels support in place (they read each element before writing it).
+   */
+  separate(fn: string, aliasOut: number, aliasIn: number): void {
+    for (let i = 0; i < this.#count; i++) {
+      const slot = this.#slots[i]!;
+      if (!slot.write || slot.array === null) continue;
+      for (let j = 0; j < this.#count; j++) {
+        const other = this.#slots[j]!;
+        if (j === i || other.array === null || !viewsOverlap(slot.array, other.array)) continue;
+        if (other.write) {
+          throw new RangeError(`simdopt: ${fn}: ${slot.name} and ${other.name} share memory; outputs must not overlap`);
+        }
+        const exactAlias = i === aliasOut && j === aliasIn && slot.offset === other.offset && slot.length === other.length;
+        if (!exactAlias && slot.at < 0) slot.at = this.#reserve(slot.length);
+      }
+    }
+  }
+
+  /** Takes the scratch and copies the staged inputs in. */
   commit(): void {
     this.#base = scratch.floats(Math.max(this.#floats, 4));
     for (let i = 0; i < this.#count; i++) {
       const slot = this.#slots[i]!;
-      if (slot.foreign && slot.read && slot.array !== null) copyIn(slot.array, this.#base + slot.at * 4);
+      if (slot.at < 0 || !slot.read || slot.array === null) continue;
+      const ptr = this.#base + slot.at * 4;
+      // A library view is copied from its offset: the scratch's growth may have detached it.
+      if (slot.offset >= 0) heapF32().copyWithin(ptr >>> 2, slot.offset >>> 2, (slot.offset >>> 2) + slot.length);
+      else copyIn(slot.array, ptr);
     }
   }
 
   ptr(slot: number): number {
     const s = this.#slots[slot]!;
-    if (s.foreign) return this.#base + s.at * 4;
-    return s.array === null ? 0 : s.at;
+    if (s.at >= 0) return this.#base + s.at * 4;
+    return s.array === null ? 0 : s.offset;
   }
 
-  /** Copies a written foreign array back to the caller's array. */
+  /** Copies a written staged array back to the caller's array. */
   writeBack(slot: number): void {
     const s = this.#slots[slot]!;
-    if (s.foreign && s.array !== null) copyOut(this.#base + s.at * 4, s.array);
+    if (s.at < 0 || s.array === null) return;
+    const ptr = this.#base + s.at * 4;
+    if (s.offset >= 0) heapF32().copyWithin(s.offset >>> 2, ptr >>> 2, (ptr >>> 2) + s.length);
+    else copyOut(ptr, s.array);
   }
 
-  /** The written array: the caller's, or a new copy of the scratch. */
+  /** The written array: the caller's (a live view of it if it is a library view), or a new copy of the scratch. */
   result(slot: number, length: number): Float32Array {
     const s = this.#slots[slot]!;
     if (s.array !== null) {
       this.writeBack(slot);
-      return s.array;
+      return s.offset >= 0 ? liveF32View(s.array, s.offset, length) : s.array;
     }
     return copyToNew(this.#base + s.at * 4, length);
   }
@@ -256,19 +295,26 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
   }
 
   const stage = staging.reset();
-  const xSlot = stage.bind(x, true);
-  const gammaSlot = stage.bind(gamma, true);
-  const betaSlot = stage.bind(beta, true);
-  const runningMeanSlot = stage.bind(runningMean, true);
-  const runningVarSlot = stage.bind(runningVar, true);
-  const meanSlot = meanOut !== null ? stage.bind(meanOut, false) : stage.scratch(C);
-  const invStdSlot = invStdOut !== null ? stage.bind(invStdOut, false) : stage.scratch(C);
+  const xSlot = stage.bind(x, "x", true, false);
+  const gammaSlot = stage.bind(gamma, "gamma", true, false);
+  const betaSlot = stage.bind(beta, "beta", true, false);
+  // Eval mode only reads the running statistics.
+  const runningMeanSlot = stage.bind(runningMean, "runningMean", true, training);
+  const runningVarSlot = stage.bind(runningVar, "runningVar", true, training);
+  const meanSlot = meanOut !== null ? stage.bind(meanOut, "meanOut", false, true) : stage.scratch(C);
+  const invStdSlot = invStdOut !== null ? stage.bind(invStdOut, "invStdOut", false, true) : stage.scratch(C);
   const scaleSlot = stage.scratch(C);
   const offsetSlot = stage.scratch(C);
-  const ySlot = out !== null ? stage.bind(out, false) : stage.scratch(x.length);
+  const ySlot = out !== null ? stage.bind(out, "out", false, true) : stage.scratch(x.length);
   const momentsSlot = training ? stage.scratch(4 * C) : -1;
   const workSlot = geo.channelsLast ? stage.scratch(k.batchNormWorkFloats(C)) : -1;
-  stage.commit();
+  try {
+    stage.separate(fn, ySlot, xSlot);
+    stage.commit();
+  } catch (error) {
+    stage.reset();
+    throw error;
+  }
 
   const xPtr = stage.ptr(xSlot);
   const yPtr = stage.ptr(ySlot);
@@ -328,19 +374,25 @@ export function batchNormBackwardImpl(
   const dbetaOut = optionalArray(fn, "dbetaOut", options.dbetaOut, C, "one per channel");
 
   const stage = staging.reset();
-  const dySlot = stage.bind(dy, true);
-  const xSlot = stage.bind(x, true);
-  const meanSlot = stage.bind(mean, true);
-  const invStdSlot = stage.bind(invStd, true);
-  const gammaSlot = stage.bind(gamma, true);
-  const dxSlot = out !== null ? stage.bind(out, false) : stage.scratch(x.length);
-  // Accumulating into a foreign array needs its old contents.
-  const dgammaSlot = !paramGrads ? -1 : dgammaOut !== null ? stage.bind(dgammaOut, accumulate) : stage.scratch(C);
-  const dbetaSlot = !paramGrads ? -1 : dbetaOut !== null ? stage.bind(dbetaOut, accumulate) : stage.scratch(C);
+  const dySlot = stage.bind(dy, "dy", true, false);
+  const xSlot = stage.bind(x, "x", true, false);
+  const meanSlot = stage.bind(mean, "mean", true, false);
+  const invStdSlot = stage.bind(invStd, "invStd", true, false);
+  const gammaSlot = stage.bind(gamma, "gamma", true, false);
+  const dxSlot = out !== null ? stage.bind(out, "out", false, true) : stage.scratch(x.length);
+  // Accumulating into a staged array needs its old contents.
+  const dgammaSlot = !paramGrads ? -1 : dgammaOut !== null ? stage.bind(dgammaOut, "dgammaOut", accumulate, true) : stage.scratch(C);
+  const dbetaSlot = !paramGrads ? -1 : dbetaOut !== null ? stage.bind(dbetaOut, "dbetaOut", accumulate, true) : stage.scratch(C);
   const sumsSlot = stage.scratch(4 * C);
   const coefSlot = stage.scratch(3 * C);
   const workSlot = geo.channelsLast ? stage.scratch(k.batchNormWorkFloats(C)) : -1;
-  stage.commit();
+  try {
+    stage.separate(fn, dxSlot, dySlot);
+    stage.commit();
+  } catch (error) {
+    stage.reset();
+    throw error;
+  }
 
   const dyPtr = stage.ptr(dySlot);
   const xPtr = stage.ptr(xSlot);
