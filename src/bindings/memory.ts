@@ -19,7 +19,8 @@ interface FreeBlock { start: number; bytes: number }
 let memory: WebAssembly.Memory | null = null;
 let shared = false;
 let buffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
-let heapTop = 0;                              // first never-allocated byte
+let heapTop = 0;      // end of the highest live block: everything above is free
+let highWater = 0;    // end of the highest block ever handed out: everything above is still zero
 // Every buffer object the memory has had: after growth a shared memory's views made earlier keep
 // the older SharedArrayBuffer object (still valid, same bytes), so identity with the current one
 // is not enough to recognise a library view.
@@ -33,6 +34,7 @@ export function attachMemory(mem: WebAssembly.Memory, isShared: boolean, heapBas
   buffer = mem.buffer;
   ownBuffers = new WeakSet([buffer]);
   heapTop = alignUp(Math.max(heapBase, ALIGNMENT));
+  highWater = heapTop;
   freeBlocks.length = 0;
   liveBlocks.clear();
 }
@@ -150,19 +152,15 @@ export function allocate(bytes: number): number {
     else { block.start += size; block.bytes -= size; }
     new Uint8Array(buffer, start, size).fill(0);
   } else {
-    // Reuse a free block that ends at the top, then extend it. Nothing changes before the
-    // memory has grown: a failed growth leaves the free list and heapTop as they were.
-    const last = freeBlocks[freeBlocks.length - 1];
-    const extendLast = last !== undefined && last.start + last.bytes === heapTop;
-    start = extendLast ? last.start : heapTop;
+    // From the top (release() keeps no free block there). Nothing changes before the memory has
+    // grown: a failed growth leaves the free list and heapTop as they were.
+    start = heapTop;
     if (start + size > MAX_BYTES) throw outOfMemory(start + size);
     if (start + size > buffer.byteLength) grow(start + size);
-    if (extendLast) {
-      freeBlocks.pop();
-      // Bytes above the top are zero (fresh memory), so the whole block is cleared.
-      new Uint8Array(buffer, last.start, last.bytes).fill(0);
-    }
+    // Bytes never handed out are still zero (fresh memory): only reused ones are cleared.
+    if (start < highWater) new Uint8Array(buffer, start, Math.min(size, highWater - start)).fill(0);
     heapTop = start + size;
+    highWater = Math.max(highWater, heapTop);
   }
   liveBlocks.set(start, size);
   return start;
@@ -186,6 +184,13 @@ export function release(start: number): void {
   if (previous !== undefined && previous.start + previous.bytes === start) {
     previous.bytes += freeBlocks[index]!.bytes;
     freeBlocks.splice(index, 1);
+  }
+  // A free block ending at the top lowers the top: the heap shrinks back as blocks are freed,
+  // so a failed call that frees what it allocated leaves heapTop exactly as it was.
+  const last = freeBlocks[freeBlocks.length - 1]!;
+  if (last.start + last.bytes === heapTop) {
+    heapTop = last.start;
+    freeBlocks.pop();
   }
 }
 

@@ -130,8 +130,12 @@ function groupPrefix(index: number): string {
   return (groupPrefixes[index] ??= `paramGroups[${index}].`);
 }
 
+/** Masked steps: the parameter's values set aside, then the mask, in one block (one allocation). */
 const scratch = new Scratch();
-const maskScratch = new Scratch();
+/** Bytes of the masked-step scratch for a parameter of `size` floats and a mask of `maskBytes`. */
+function maskedScratchBytes(size: number, maskBytes: number): number {
+  return Math.ceil(size / 4) * 16 + maskBytes;
+}
 
 // Group membership is checked on every step: each parameter is stamped with the check's number,
 // so a parameter met twice is caught in one pass and nothing is allocated (the stamps are small
@@ -167,12 +171,11 @@ export abstract class Optimizer<Options extends object> {
   #disposed = false;
   // Reused by every step (no allocation per step): per parameter in step order, whether its
   // state buffers were created by this call; what this call allocated, so that a failed
-  // allocation can be undone; and the largest masked parameter and mask, for the scratch.
+  // allocation can be undone; and the scratch the step's masks need.
   readonly #fresh: boolean[] = [];
   readonly #madeBlocks: { state: ParamState; name: string; block: F32Block }[] = [];
   readonly #madeStates: Parameter[] = [];
-  #maskedBytes = 0;
-  #maskBytes = 0;
+  #maskScratchBytes = 0;
 
   /**
    * @param params parameters, or groups `{ params, ...options }`
@@ -469,10 +472,8 @@ export abstract class Optimizer<Options extends object> {
         const names = this.stateBufferNames(group);
         for (const param of group.params) this.#fresh[index++] = this.#ensureState(param, group, names);
       }
-      if (this.#maskedBytes > 0) {
-        scratch.bytes(this.#maskedBytes);
-        maskScratch.bytes(this.#maskBytes);
-      }
+      // Last: once it has grown, nothing after it can fail.
+      if (this.#maskScratchBytes > 0) scratch.bytes(this.#maskScratchBytes);
     } catch (error) {
       for (const made of madeBlocks) {
         made.state.buffers.delete(made.name);
@@ -573,9 +574,10 @@ export abstract class Optimizer<Options extends object> {
 
   #stepMasked(param: Parameter, group: ParamGroup<Options>, state: ParamState, names: readonly string[], mask: Uint8Array | Float32Array): void {
     const bytes = param.size * 4;
-    const saved = scratch.bytes(bytes);
+    // Fits: step() reserved the scratch before changing anything.
+    const saved = scratch.bytes(maskedScratchBytes(param.size, mask.byteLength));
     const maskIsBytes = mask instanceof Uint8Array;
-    const maskPtr = maskScratch.bytes(mask.byteLength);
+    const maskPtr = saved + Math.ceil(param.size / 4) * 16;
     // Copy the parameter aside and the mask in (reused scratch: no allocation per step).
     const heap = heapU8();
     heap.copyWithin(saved, param.dataPtr, param.dataPtr + bytes);
@@ -636,8 +638,7 @@ export abstract class Optimizer<Options extends object> {
       this.validateGroup(this.paramGroups[index]!, groupPrefix(index));
     }
     this.#checkMembers();
-    this.#maskedBytes = 0;
-    this.#maskBytes = 0;
+    this.#maskScratchBytes = 0;
     if (mask !== undefined) {
       if (!(mask instanceof Map)) throw new TypeError("simdopt: step({ mask }) must be a Map<Parameter, Uint8Array | Float32Array>");
       for (const [param, values] of mask) {
@@ -648,8 +649,7 @@ export abstract class Optimizer<Options extends object> {
         if (values.length !== param.size) {
           throw new RangeError(`simdopt: mask of "${param.name}" has ${values.length} entries, the parameter has ${param.size}`);
         }
-        this.#maskedBytes = Math.max(this.#maskedBytes, param.size * 4);
-        this.#maskBytes = Math.max(this.#maskBytes, values.byteLength);
+        this.#maskScratchBytes = Math.max(this.#maskScratchBytes, maskedScratchBytes(param.size, values.byteLength));
       }
     }
     if (rows !== undefined) {

@@ -3,7 +3,7 @@
 // after which every new parameter aliased every other at byte 0.
 import { beforeAll, describe, expect, it } from "vitest";
 import { Adam, init, parameter, SGD, type Parameter } from "../../src/index.js";
-import { allocate, allocatedBytes, F32Block, heapTopBytes, release } from "../../src/bindings/memory.js";
+import { allocate, allocatedBytes, currentBuffer, F32Block, heapTopBytes, release } from "../../src/bindings/memory.js";
 
 beforeAll(async () => {
   await init();
@@ -108,6 +108,23 @@ describe("the allocator refuses bad sizes and pointers", () => {
     expect(() => release(value)).toThrow(RangeError);
     expect(() => release(value)).toThrow(`got ${value}`);
     expect(allocatedBytes()).toBe(bytes);
+  });
+
+  it("freeing the highest blocks lowers the heap top; memory handed out again there is zeroed", () => {
+    const top = heapTopBytes();
+    const a = allocate(64);
+    const b = allocate(4096);
+    expect(heapTopBytes()).toBe(top + 64 + 4096);
+    new Uint8Array(currentBuffer(), a, 64 + 4096).fill(9);
+    release(a);
+    expect(heapTopBytes()).toBe(top + 64 + 4096);
+    release(b);
+    expect(heapTopBytes()).toBe(top);
+    const c = allocate(8192);
+    expect(c).toBe(a);
+    expect(new Uint8Array(currentBuffer(), c, 8192).every((x) => x === 0)).toBe(true);
+    release(c);
+    expect(heapTopBytes()).toBe(top);
   });
 
   it("valid sizes still work, 0 included, and blocks never overlap", () => {
