@@ -180,7 +180,11 @@ export class BatchNorm {
     this.numBatchesTracked = 0;
   }
 
-  /** Frees the parameters, running statistics and saved statistics; later use throws. */
+  /**
+   * Frees the parameters, running statistics and saved statistics at once; later use throws.
+   * A layer dropped without `dispose()` is reclaimed by the garbage collector (see
+   * `Parameter.dispose` for the rule on views still held).
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;

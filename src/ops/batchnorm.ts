@@ -32,7 +32,11 @@ export interface BatchNormForwardOptions {
   eps?: number;
   /** Default `"NCHW"`. A 2-D shape [N, C] is the same in both layouts. */
   layout?: BatchNormLayout;
-  /** Receives y (length = x.length) in place; may be `x` itself. Default: a new array. */
+  /**
+   * Receives y (length = x.length) in place; may be `x` itself. Any other overlap with an input
+   * is handled (staged through scratch); two outputs sharing memory throw RangeError. Default: a
+   * new array.
+   */
   out?: Float32Array;
   /** Receives the mean used (length C). Default: a new array. */
   meanOut?: Float32Array;
@@ -62,7 +66,10 @@ export interface BatchNormBackwardOptions {
   training?: boolean;
   /** Default `"NCHW"`. */
   layout?: BatchNormLayout;
-  /** Receives dx in place; may be `dy` itself. Default: a new array. */
+  /**
+   * Receives dx in place; may be `dy` itself. Any other overlap with an input is handled (staged
+   * through scratch); two outputs sharing memory throw RangeError. Default: a new array.
+   */
   out?: Float32Array;
   /** Receives dL/dγ = Σ dy·x̂ (length C). Default: a new array. */
   dgammaOut?: Float32Array;
