@@ -72,7 +72,7 @@ function pNormOfNumbers(values: number[], p: number): number {
  * min(1, maxNorm / (total + 1e-6)).
  *
  * @param params a Parameter or an array of Parameters
- * @param maxNorm the largest total norm allowed (≥ 0); Infinity measures the norm without clipping
+ * @param maxNorm the largest total norm allowed (≥ 0); Infinity measures the norm and changes nothing
  * @param normType the order p of the norm: any p > 0, or Infinity (max |g|). Default 2.
  * @param options `{ errorIfNonfinite: false }`
  * @returns the total norm of the gradients before clipping
@@ -126,8 +126,10 @@ export function clipGradNorm(
   }
   // The gradients are float32, so is the coefficient; PyTorch also multiplies when it clamps to
   // 1, but multiplying by 1 is exact, so that pass is skipped. NaN (a NaN norm) does scale.
+  // maxNorm = Infinity only measures: even an infinite or NaN norm (where PyTorch's Inf/Inf
+  // coefficient would turn the gradients into NaN) leaves them as they are.
   const coefficient = Math.fround(maxNorm / (total + 1e-6));
-  if (!(coefficient >= 1)) {
+  if (maxNorm !== Infinity && !(coefficient >= 1)) {
     for (const param of list) k.scaleInPlace(param.gradPtr, param.size, coefficient);
   }
   return total;

@@ -19,6 +19,14 @@ describe("clipping with an infinite bound", () => {
     expect(clipGradNorm([p, q], Infinity, Infinity)).toBe(Math.fround(1e30));
     expect(clipGradNorm([p, q], Infinity)).toBeCloseTo(Math.fround(1e30), -24);
     expect([...p.grad, ...q.grad]).toEqual(before);
+    // Measuring never scales, not even an infinite or NaN norm.
+    q.grad[0] = Infinity;
+    expect(clipGradNorm([p, q], Infinity)).toBe(Infinity);
+    q.grad[1] = NaN;
+    expect(clipGradNorm([p, q], Infinity, 1)).toBeNaN();
+    expect([...p.grad]).toEqual(before.slice(0, 3));
+    expect(q.grad[0]).toBe(Infinity);
+    expect(() => clipGradNorm([p, q], Infinity, 2, { errorIfNonfinite: true })).toThrow(/non-finite/);
   });
 
   it("clipGradValue(ps, Infinity) changes nothing, infinities and NaN included", () => {
