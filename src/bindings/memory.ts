@@ -312,14 +312,23 @@ export class Scratch {
   #block: F32Block | null = null;
 
   /**
-   * Pointer to at least `length` floats of scratch (contents unspecified). The larger block is
-   * allocated before the old one is freed: if that fails, the scratch is as it was.
+   * Pointer to at least `length` floats of scratch (contents unspecified). The old block is
+   * freed first, so that the larger one may reuse its bytes (a scratch at the top of the heap
+   * only grows by the difference); if the larger one cannot be had, a block of the old size is
+   * taken again — it fits where the old one was — so the scratch and the bytes allocated are as
+   * before, and the error is rethrown.
    */
   floats(length: number): number {
     if (this.#block === null || this.#block.length < length) {
-      const grown = new F32Block(Math.max(length, 4));
-      this.#block?.free();
-      this.#block = grown;
+      const old = this.#block;
+      this.#block = null;
+      old?.free();
+      try {
+        this.#block = new F32Block(Math.max(length, 4));
+      } catch (error) {
+        if (old !== null) this.#block = new F32Block(old.length);
+        throw error;
+      }
     }
     return this.#block.ptr;
   }
