@@ -63,7 +63,7 @@ function alignUp(bytes: number): number {
   return Math.ceil(bytes / ALIGNMENT) * ALIGNMENT;
 }
 
-/** Heap top in bytes: the first byte never handed out (for soak tests of fragmentation). @internal */
+/** Heap top in bytes: the end of the highest live block (for soak tests of fragmentation). @internal */
 export function heapTopBytes(): number {
   return heapTop;
 }
