@@ -5,7 +5,12 @@
 // - tfjs-backend-cpu keeps each tensor's values as a JS typed array in `backend.data`
 //   (a DataStorage keyed by the tensor's dataId): read it and write it directly.
 // - tfjs-backend-wasm keeps them in its own wasm heap: `backend.dataIdMap.get(dataId).memoryOffset`
-//   is the byte offset in `backend.wasm.HEAPU8` — one memcpy each way, no tensor made.
+//   is the byte offset in `backend.wasm.HEAPU8` — one memcpy each way, no tensor made. Its
+//   matmul, conv2d and prelu kernels cache XNNPACK operators holding a packed copy of the weights,
+//   keyed by the weight tensor's id and dropped when that id is disposed (backend.cc
+//   dispose_data). A value written in place would leave them computing with the old weights, so
+//   after each write the id is disposed and registered again at the same memory (what a new
+//   tensor per step, as tfjs's own optimizers make, costs in repacking anyway).
 // - Anything else (WebGL, WebGPU, the Node binding, data still on another backend) goes through
 //   the public API: `dataSync()` to read, `assign()` of a freshly made tensor to write. That costs
 //   a readback and an upload per variable per step.
@@ -45,8 +50,11 @@ export interface TfNamespace {
 interface DataStorage<T> { has(dataId: object): boolean; get(dataId: object): T | undefined }
 interface CpuBackend { data: DataStorage<{ values?: unknown }>; refCount(dataId: object): number }
 interface WasmBackend {
-  dataIdMap: DataStorage<{ memoryOffset: number | null }>;
-  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: DataStorage<{ id: number; memoryOffset: number | null }>;
+  wasm: {
+    HEAPU8: Uint8Array;
+    tfjs: { disposeData(id: number): void; registerTensor(id: number, size: number, memoryOffset: number): void };
+  };
   refCount(dataId: object): number;
 }
 
@@ -112,8 +120,9 @@ export class TensorCopier {
   write(variable: TfVariable, values: Float32Array, owned: object | null): object {
     if (owned !== null && variable.dataId === owned && this.#unshared(owned)) {
       const storage = this.#storage(variable);
-      if (storage !== null) {
+      if (storage !== null && this.#canRefresh()) {
         storage.set(values);
+        this.#refresh(variable);
         return owned;
       }
     }
@@ -123,6 +132,24 @@ export class TensorCopier {
     variable.assign(fresh);
     fresh.dispose();
     return variable.dataId;
+  }
+
+  /** On the wasm backend: whether its kernels' per-tensor caches can be dropped (see the top). */
+  #canRefresh(): boolean {
+    const backend = this.tf.backend();
+    if (kindOf(backend) !== "wasm") return true;
+    const tfjs = (backend as Partial<WasmBackend>).wasm?.tfjs;
+    return typeof tfjs?.disposeData === "function" && typeof tfjs.registerTensor === "function";
+  }
+
+  /** Drops what the wasm backend cached for the tensor's old values (nothing to do on cpu). */
+  #refresh(tensor: TfTensor): void {
+    const backend = this.tf.backend();
+    if (kindOf(backend) !== "wasm") return;
+    const wasm = backend as WasmBackend;
+    const info = wasm.dataIdMap.get(tensor.dataId)!;
+    wasm.wasm.tfjs.disposeData(info.id);
+    wasm.wasm.tfjs.registerTensor(info.id, tensor.size, info.memoryOffset!);
   }
 
   #unshared(dataId: object): boolean {

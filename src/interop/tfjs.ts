@@ -135,8 +135,9 @@ interface AdapterConfig {
 }
 
 function adapterClass(tf: TfNamespace, OptimizerClass: OptimizerConstructor): new (options?: unknown, adapterOptions?: unknown) => object {
-  let perTf = classes.get(tf.Optimizer);
-  if (perTf === undefined) classes.set(tf.Optimizer, (perTf = new Map()));
+  // Per namespace: the class's methods use the `tf` it was made from.
+  let perTf = classes.get(tf);
+  if (perTf === undefined) classes.set(tf, (perTf = new Map()));
   const cached = perTf.get(OptimizerClass);
   if (cached !== undefined) return cached as new (options?: unknown, adapterOptions?: unknown) => object;
 
