@@ -52,9 +52,11 @@ async function applyGradientsCase(backend) {
   ];
   for (const [, step] of steps) step();
   const tensors = tf.memory().numTensors;
+  const dataIds = ours.variables.map((v) => v.dataId);
   const [simd, tfjs, simdW, pub] = interleaved(steps);
   if (tf.memory().numTensors !== tensors) throw new Error(`tensor count changed over the run (${tensors} → ${tf.memory().numTensors})`);
-  console.log(`  ${backend}: adapter route "${adapter.copyRoute}", ${ours.count.toLocaleString("en")} parameters`);
+  const inPlace = ours.variables.every((v, i) => v.dataId === dataIds[i]);
+  console.log(`  ${backend}: ${ours.count.toLocaleString("en")} parameters; the adapter wrote ${inPlace ? "in place (variables kept their data)" : "new tensors"}`);
   for (const o of [adapter, adamW, viaPublicApi, adam]) o.dispose();
   for (const set of [ours, theirs, publicRoute]) tf.dispose([...set.variables, ...Object.values(set.grads)]);
   return [`tfjs-backend-${backend}`, ms(simd), ms(simdW), ms(pub), ms(tfjs), ratio(tfjs / simd), ratio(tfjs / pub)];

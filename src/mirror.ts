@@ -24,7 +24,7 @@ export interface Steppable {
   step(options?: StepOptions): boolean;
 }
 
-/** Parameters mirroring caller-owned arrays; see the module comment. */
+/** Parameters mirroring caller-owned Float32Arrays: `step(optimizer)` copies in, steps, copies out. */
 export class Mirror {
   /** One Parameter per pair, in order: give these to an optimizer. */
   readonly params: readonly Parameter[];

@@ -8,11 +8,9 @@ import * as core from "../index.js";
 import { Optimizer } from "../optim/optimizer.js";
 import type { Parameter } from "../parameter.js";
 import { ReduceLROnPlateau } from "../schedule/plateau.js";
-import { AdapterState, type SavedState } from "./tfjs-adapter.js";
-import { type TfNamespace, type TfTensor, type TfVariable } from "./tfjs-backend.js";
-import { checkOptionKeys, decodeConfig, encodeConfig } from "./tfjs-config.js";
+import { AdapterState, checkOptionKeys, decodeConfig, encodeConfig, type SavedState, type TfNamespace, type TfTensor, type TfVariable } from "./tfjs-adapter.js";
 
-export type { TfNamespace, TfTensor, TfVariable } from "./tfjs-backend.js";
+export type { TfNamespace, TfTensor, TfVariable } from "./tfjs-adapter.js";
 
 /** Options of the adapter itself (the optimizer's own options are the third argument). */
 export interface TfAdapterOptions {
@@ -31,8 +29,6 @@ export interface TfSimdoptExtras<O extends Optimizer<object>> {
   readonly simdopt: O;
   /** The Parameter a variable joined as, or undefined before its first gradient. */
   parameterOf(variable: TfVariable): Parameter | undefined;
-  /** How values move on the current backend: "cpu", "wasm" (in place) or "public" (dataSync + assign). */
-  readonly copyRoute: string;
 }
 
 type NamedTensor = { name: string; tensor: TfTensor };
@@ -91,35 +87,23 @@ export function tfSchedulerCallback(
   scheduler: { step(metric?: number): void },
   options: TfSchedulerCallbackOptions = {},
 ): TfSchedulerCallback {
-  if (typeof scheduler !== "object" || scheduler === null || typeof scheduler.step !== "function") {
-    throw new TypeError(`simdopt: tfSchedulerCallback scheduler must be a simdopt scheduler, got ${String(scheduler)}`);
-  }
+  const at = "simdopt: tfSchedulerCallback";
+  if (typeof scheduler?.step !== "function") throw new TypeError(`${at} scheduler must be a simdopt scheduler, got ${describe(scheduler)}`);
   checkOptionKeys("tfSchedulerCallback options", options, ["per", "monitor"]);
   const plateau = scheduler instanceof ReduceLROnPlateau;
   const { per = plateau ? "epoch" : "batch", monitor } = options;
-  if (per !== "batch" && per !== "epoch") {
-    throw new RangeError(`simdopt: tfSchedulerCallback per must be "batch" or "epoch", got ${String(per)}`);
+  if (per !== "batch" && per !== "epoch") throw new RangeError(`${at} per must be "batch" or "epoch", got ${String(per)}`);
+  if (monitor !== undefined && typeof monitor !== "string") throw new TypeError(`${at} monitor must be a string, got ${describe(monitor)}`);
+  if (plateau ? per !== "epoch" : monitor !== undefined) {
+    throw new RangeError(`${at}: ReduceLROnPlateau steps per epoch on a monitored value; other schedulers take no monitor`);
   }
-  if (monitor !== undefined && typeof monitor !== "string") {
-    throw new TypeError(`simdopt: tfSchedulerCallback monitor must be a string, got ${String(monitor)}`);
-  }
-  if (!plateau) {
-    if (monitor !== undefined) throw new RangeError("simdopt: tfSchedulerCallback monitor applies to ReduceLROnPlateau only");
-    return per === "batch"
-      ? { onBatchEnd: async () => { scheduler.step(); } }
-      : { onEpochEnd: async () => { scheduler.step(); } };
-  }
-  if (per !== "epoch") throw new RangeError('simdopt: tfSchedulerCallback steps ReduceLROnPlateau once per epoch; per must be "epoch"');
-  return {
-    onEpochEnd: async (_epoch, logs = {}) => {
-      const key = monitor ?? ("val_loss" in logs ? "val_loss" : "loss");
-      const metric = logs[key];
-      if (typeof metric !== "number") {
-        throw new RangeError(`simdopt: tfSchedulerCallback monitor "${key}" is not in the epoch logs (${Object.keys(logs).join(", ") || "none"})`);
-      }
-      scheduler.step(metric);
-    },
+  const step = async (_index: number, logs: Record<string, number> = {}): Promise<void> => {
+    if (!plateau) return scheduler.step();
+    const key = monitor ?? ("val_loss" in logs ? "val_loss" : "loss");
+    if (typeof logs[key] !== "number") throw new RangeError(`${at} monitor "${key}" is not in the epoch logs (${Object.keys(logs).join(", ")})`);
+    scheduler.step(logs[key]);
   };
+  return per === "batch" ? { onBatchEnd: step } : { onEpochEnd: step };
 }
 
 // ---- the adapter class ----
@@ -156,10 +140,6 @@ function adapterClass(tf: TfNamespace, OptimizerClass: OptimizerConstructor): ne
       const settings = checkAdapterOptions(adapterOptions);
       this.simdopt = makeOptimizer(OptimizerClass, options, settings.noDecay !== null);
       this.#state = new AdapterState(tf, this.simdopt, settings);
-    }
-
-    get copyRoute(): string {
-      return this.#state.route;
     }
 
     parameterOf(variable: TfVariable): Parameter | undefined {
@@ -251,12 +231,10 @@ function makeOptimizer(OptimizerClass: OptimizerConstructor, options: unknown, w
 }
 
 function checkTf(tf: unknown): asserts tf is TfNamespace {
-  const candidate = tf as Partial<TfNamespace> | null;
-  if (typeof candidate !== "object" || candidate === null || typeof candidate.Optimizer !== "function" || typeof candidate.engine !== "function"
-    || typeof candidate.tensor !== "function" || typeof candidate.backend !== "function" || typeof candidate.keep !== "function"
-    || typeof candidate.serialization?.registerClass !== "function") {
-    throw new TypeError(`simdopt: tfOptimizer tf must be the TensorFlow.js namespace (import * as tf from "@tensorflow/tfjs"), got ${describe(tf)}`);
-  }
+  const t = tf as Record<string, unknown> | null;
+  const ok = typeof t === "object" && t !== null && typeof (t.serialization as TfNamespace["serialization"] | undefined)?.registerClass === "function"
+    && ["Optimizer", "engine", "tensor", "backend", "keep"].every((name) => typeof t[name] === "function");
+  if (!ok) throw new TypeError(`simdopt: tfOptimizer tf must be the TensorFlow.js namespace (import * as tf from "@tensorflow/tfjs"), got ${describe(tf)}`);
 }
 
 function checkOptimizerClass(OptimizerClass: unknown): void {
@@ -296,23 +274,18 @@ function gradientPairs(tf: TfNamespace, variableGradients: unknown): Array<{ var
     throw new TypeError(`simdopt: applyGradients expects a NamedTensorMap or NamedTensor[], got ${describe(variableGradients)}`);
   }
   const registered = tf.engine().registeredVariables;
-  const seen = new Set<string>();
   const pairs: Array<{ variable: TfVariable; gradient: TfTensor }> = [];
   for (const [name, gradient] of entries) {
-    if (gradient === null || gradient === undefined) continue;   // tfjs skips variables without a gradient
-    if (seen.has(name)) throw new RangeError(`simdopt: applyGradients names variable "${name}" twice`);
-    seen.add(name);
+    if (gradient == null) continue;   // tfjs skips variables without a gradient
+    const at = `simdopt: applyGradients: "${name}"`;
     const variable = registered[name];
-    if (variable === undefined) throw new RangeError(`simdopt: applyGradients: no variable named "${name}" is registered with tfjs`);
+    if (variable === undefined) throw new RangeError(`${at} is not a variable registered with tfjs`);
+    if (pairs.some((pair) => pair.variable === variable)) throw new RangeError(`${at} is named twice`);
     const grad = gradient as TfTensor;
-    if (typeof grad !== "object" || !Array.isArray(grad.shape) || typeof grad.dataId !== "object") {
-      throw new TypeError(`simdopt: applyGradients: the gradient of "${name}" must be a tensor, got ${describe(gradient)}`);
-    }
-    if (variable.dtype !== "float32" || grad.dtype !== "float32") {
-      throw new TypeError(`simdopt: applyGradients: "${name}" and its gradient must be float32, got ${variable.dtype} and ${grad.dtype}`);
-    }
-    if (grad.shape.length !== variable.shape.length || grad.shape.some((d, i) => d !== variable.shape[i])) {
-      throw new RangeError(`simdopt: applyGradients: the gradient of "${name}" has shape [${grad.shape.join(", ")}], the variable has [${variable.shape.join(", ")}]`);
+    if (!Array.isArray(grad.shape) || typeof grad.dataId !== "object") throw new TypeError(`${at}: the gradient must be a tensor, got ${describe(gradient)}`);
+    if (variable.dtype !== "float32" || grad.dtype !== "float32") throw new TypeError(`${at} and its gradient must be float32, got ${variable.dtype} and ${grad.dtype}`);
+    if (String(grad.shape) !== String(variable.shape)) {
+      throw new RangeError(`${at}: the gradient has shape [${grad.shape}], the variable [${variable.shape}]`);
     }
     pairs.push({ variable, gradient: grad });
   }
@@ -354,7 +327,5 @@ function decodeStates(weights: Array<{ name: string; dtype: string; shape: numbe
 }
 
 function describe(value: unknown): string {
-  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
-  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : `an object (${Object.keys(value).slice(0, 4).join(", ")})`;
-  return String(value);
+  return typeof value === "function" ? `function ${value.name}` : Array.isArray(value) ? "an array" : String(value);
 }

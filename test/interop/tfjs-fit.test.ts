@@ -183,7 +183,7 @@ describe("bad input throws a named error and changes nothing", () => {
     opt.applyGradients({ [a.name]: tf.tensor([1, 1]), [b.name]: tf.tensor([1]) });
     const before = { a: Array.from(a.dataSync()), b: Array.from(b.dataSync()), state: opt.simdopt.stateDict() };
     expect(() => opt.applyGradients({ [a.name]: tf.tensor([1, 1]), [b.name]: tf.tensor([1, 1]) })).toThrow(RangeError);
-    expect(() => opt.applyGradients({ [a.name]: tf.tensor([1, 1]), nope: tf.tensor([1]) })).toThrow(/no variable named "nope"/);
+    expect(() => opt.applyGradients({ [a.name]: tf.tensor([1, 1]), nope: tf.tensor([1]) })).toThrow(/"nope" is not a variable registered/);
     expect(() => opt.applyGradients([{ name: a.name, tensor: tf.tensor([1, 1]) }, 7] as never)).toThrow(TypeError);
     expect(() => opt.applyGradients({ [a.name]: tf.tensor([1, 1], [2], "int32") })).toThrow(TypeError);
     const fresh = variable([0], [1]);
