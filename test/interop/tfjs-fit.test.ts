@@ -208,6 +208,14 @@ describe("bad input throws a named error and changes nothing", () => {
     await expect(opt.setWeights([{ name: "iter", tensor: tf.scalar(3, "int32") }, { name: "x/expAvg", tensor: tf.tensor([1, 2]) }])).rejects.toThrow(/no "x\/step"/);
     expect(opt.simdopt.stateDict()).toEqual(before);
     expect(opt.iterations).toBe(1);
+    // State waiting for a variable that has not joined yet must fit it, or the variable stays out.
+    const fresh = tfOptimizer(tf, AdamW, { lr: 0.1 });
+    await fresh.setWeights([{ name: "iter", tensor: tf.scalar(3, "int32") }, { name: "x/step", tensor: tf.scalar(3, "int32") },
+      { name: "x/firstMoment", tensor: tf.tensor([1, 2, 3]) }]);
+    expect(() => fresh.applyGradients({ [v.name]: tf.tensor([1, 1]) })).toThrow(RangeError);
+    expect(fresh.parameterOf(v)).toBeUndefined();
+    expect(Array.from(v.dataSync())).toEqual(Array.from(opt.parameterOf(v)!.data));
+    fresh.dispose();
     registerTfOptimizers(tf);
     expect(() => registerTfOptimizers({} as never)).toThrow(TypeError);
     opt.dispose();

@@ -129,6 +129,36 @@ describe.each(BACKENDS)("tfOptimizer on tfjs-backend-%s", (backend) => {
   });
 });
 
+describe("the public-API route (WebGL, WebGPU, unknown backends)", () => {
+  it("same values as the in-place route, no leaks, and no tensor shares simdopt memory", async () => {
+    await useBackend("cpu");
+    const unknownBackend = { ...tf, backend: () => ({}) };
+    const slow = tfOptimizer(unknownBackend, Adam, { lr: 0.1 });
+    const fast = tfOptimizer(tf, Adam, { lr: 0.1 });
+    const a = variable([1, -2, 3], [3]);
+    const b = variable([1, -2, 3], [3]);
+    const loss = (v: import("@tensorflow/tfjs").Variable) => () => tf.sum(tf.square(v)) as import("@tensorflow/tfjs").Scalar;
+    slow.minimize(loss(a));
+    fast.minimize(loss(b));
+    const tensors = tf.memory().numTensors;
+    for (let t = 0; t < 4; t++) {
+      slow.minimize(loss(a));
+      fast.minimize(loss(b));
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+    // Writing into the Parameters must not reach the variables.
+    const before = Array.from(a.dataSync());
+    slow.parameterOf(a)!.data.fill(42);
+    fast.parameterOf(b)!.data.fill(42);
+    expect(Array.from(a.dataSync())).toEqual(before);
+    expect(Array.from(b.dataSync())).toEqual(before);
+    slow.dispose();
+    fast.dispose();
+    tf.dispose([a, b]);
+  });
+});
+
 describe("tfOptimizer groups, clipping, joining", () => {
   beforeAll(async () => {
     await useBackend("cpu");
