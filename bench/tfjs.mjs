@@ -36,7 +36,10 @@ function parameterSet(tf, tag) {
 
 async function applyGradientsCase(backend) {
   const tf = await loadTfjs(backend);
+  // One variable set per optimizer: two optimizers stepping the same variables would each see
+  // the other's writes as values changed from outside and copy them in every step.
   const ours = parameterSet(tf, `simdopt_${backend}`);
+  const oursW = parameterSet(tf, `simdoptW_${backend}`);
   const theirs = parameterSet(tf, `tfjs_${backend}`);
   const publicRoute = parameterSet(tf, `public_${backend}`);
   const adapter = tfOptimizer(tf, simdopt.Adam, { lr: 1e-3 });
@@ -47,18 +50,18 @@ async function applyGradientsCase(backend) {
   const steps = [
     ["adapter", () => adapter.applyGradients(ours.grads)],
     ["tf.train.adam", () => adam.applyGradients(theirs.grads)],
-    ["adapter AdamW+clip", () => adamW.applyGradients(ours.grads)],
+    ["adapter AdamW+clip", () => adamW.applyGradients(oursW.grads)],
     ["adapter, public API", () => viaPublicApi.applyGradients(publicRoute.grads)],
   ];
   for (const [, step] of steps) step();
   const tensors = tf.memory().numTensors;
-  const dataIds = ours.variables.map((v) => v.dataId);
+  const dataIds = [...ours.variables, ...oursW.variables].map((v) => v.dataId);
   const [simd, tfjs, simdW, pub] = interleaved(steps);
   if (tf.memory().numTensors !== tensors) throw new Error(`tensor count changed over the run (${tensors} → ${tf.memory().numTensors})`);
-  const inPlace = ours.variables.every((v, i) => v.dataId === dataIds[i]);
+  const inPlace = [...ours.variables, ...oursW.variables].every((v, i) => v.dataId === dataIds[i]);
   console.log(`  ${backend}: ${ours.count.toLocaleString("en")} parameters; the adapter wrote ${inPlace ? "in place (variables kept their data)" : "new tensors"}`);
   for (const o of [adapter, adamW, viaPublicApi, adam]) o.dispose();
-  for (const set of [ours, theirs, publicRoute]) tf.dispose([...set.variables, ...Object.values(set.grads)]);
+  for (const set of [ours, oursW, theirs, publicRoute]) tf.dispose([...set.variables, ...Object.values(set.grads)]);
   return [`tfjs-backend-${backend}`, ms(simd), ms(simdW), ms(pub), ms(tfjs), ratio(tfjs / simd), ratio(tfjs / pub)];
 }
 

@@ -28,7 +28,7 @@ import { Parameter } from "../parameter.js";
 // backend, and `tf.clone(v)` shares v's dataId, so writing into either would change what the
 // caller holds.
 
-/** The parts of a tfjs tensor used here. */
+/** @internal The parts of a tfjs tensor used here. */
 export interface TfTensor {
   readonly dataId: object;
   readonly shape: number[];
@@ -39,14 +39,14 @@ export interface TfTensor {
   dispose(): void;
 }
 
-/** The parts of a tfjs variable used here. */
+/** @internal The parts of a tfjs variable used here. */
 export interface TfVariable extends TfTensor {
   readonly name: string;
   assign(value: TfTensor): void;
 }
 
-/** The parts of the tfjs namespace used here. */
-export interface TfNamespace {
+/** @internal The parts of the tfjs namespace used here (checked when it is passed in). */
+export interface Tf {
   Optimizer: abstract new () => object;
   engine(): { registeredVariables: Record<string, TfVariable> };
   backend(): unknown;
@@ -81,7 +81,7 @@ function kindOf(backend: unknown): "cpu" | "wasm" | null {
  * Asks `tf.backend()` on every call because the caller may switch backends.
  */
 export class TensorCopier {
-  constructor(private readonly tf: TfNamespace) {}
+  constructor(private readonly tf: Tf) {}
 
   /** A Float32Array over the tensor's own storage (no copy), or null when that is not possible. */
   #storage(tensor: TfTensor, backend: unknown, kind: "cpu" | "wasm" | null): Float32Array | null {
@@ -173,7 +173,7 @@ export class AdapterState {
   readonly #groupParams: Parameter[][];
   disposed = false;
 
-  constructor(readonly tf: TfNamespace, readonly optimizer: Optimizer<object>, readonly settings: AdapterSettings) {
+  constructor(readonly tf: Tf, readonly optimizer: Optimizer<object>, readonly settings: AdapterSettings) {
     this.#copier = new TensorCopier(tf);
     this.#groupParams = optimizer.paramGroups.map((group) => group.params);
   }

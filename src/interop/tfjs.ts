@@ -8,9 +8,20 @@ import * as core from "../index.js";
 import { Optimizer } from "../optim/optimizer.js";
 import type { Parameter } from "../parameter.js";
 import { ReduceLROnPlateau } from "../schedule/plateau.js";
-import { AdapterState, checkOptionKeys, decodeConfig, encodeConfig, type SavedState, type TfNamespace, type TfTensor, type TfVariable } from "./tfjs-adapter.js";
+import { AdapterState, checkOptionKeys, decodeConfig, encodeConfig, type SavedState, type Tf, type TfTensor, type TfVariable } from "./tfjs-adapter.js";
 
-export type { TfNamespace, TfTensor, TfVariable } from "./tfjs-adapter.js";
+/**
+ * The TensorFlow.js namespace (`import * as tf from "@tensorflow/tfjs"`, or tfjs-core with a
+ * backend): loosely typed so that any tfjs 4.x build fits; checked at run time.
+ */
+export interface TfNamespace {
+  Optimizer: abstract new (...args: never[]) => object;
+  engine(): unknown;
+  backend(): unknown;
+  tensor(...args: never[]): unknown;
+  keep(...args: never[]): unknown;
+  serialization: { registerClass(...args: never[]): unknown };
+}
 
 /** Options of the adapter itself (the optimizer's own options are the third argument). */
 export interface TfAdapterOptions {
@@ -28,7 +39,7 @@ export interface TfSimdoptExtras<O extends Optimizer<object>> {
   /** The simdopt optimizer: its `paramGroups` exist from construction (schedulers drive them). */
   readonly simdopt: O;
   /** The Parameter a variable joined as, or undefined before its first gradient. */
-  parameterOf(variable: TfVariable): Parameter | undefined;
+  parameterOf(variable: object): Parameter | undefined;
 }
 
 type NamedTensor = { name: string; tensor: TfTensor };
@@ -118,7 +129,7 @@ interface AdapterConfig {
   clipGradNorm: number | null;
 }
 
-function adapterClass(tf: TfNamespace, OptimizerClass: OptimizerConstructor): new (options?: unknown, adapterOptions?: unknown) => object {
+function adapterClass(tf: Tf, OptimizerClass: OptimizerConstructor): new (options?: unknown, adapterOptions?: unknown) => object {
   // Per namespace: the class's methods use the `tf` it was made from.
   let perTf = classes.get(tf);
   if (perTf === undefined) classes.set(tf, (perTf = new Map()));
@@ -142,8 +153,8 @@ function adapterClass(tf: TfNamespace, OptimizerClass: OptimizerConstructor): ne
       this.#state = new AdapterState(tf, this.simdopt, settings);
     }
 
-    parameterOf(variable: TfVariable): Parameter | undefined {
-      return this.#state.parameterOf(variable);
+    parameterOf(variable: object): Parameter | undefined {
+      return this.#state.parameterOf(variable as TfVariable);
     }
 
     applyGradients(variableGradients: Record<string, TfTensor> | NamedTensor[]): void {
@@ -230,9 +241,9 @@ function makeOptimizer(OptimizerClass: OptimizerConstructor, options: unknown, w
   }
 }
 
-function checkTf(tf: unknown): asserts tf is TfNamespace {
+function checkTf(tf: unknown): asserts tf is Tf {
   const t = tf as Record<string, unknown> | null;
-  const ok = typeof t === "object" && t !== null && typeof (t.serialization as TfNamespace["serialization"] | undefined)?.registerClass === "function"
+  const ok = typeof t === "object" && t !== null && typeof (t.serialization as Tf["serialization"] | undefined)?.registerClass === "function"
     && ["Optimizer", "engine", "tensor", "backend", "keep"].every((name) => typeof t[name] === "function");
   if (!ok) throw new TypeError(`simdopt: tfOptimizer tf must be the TensorFlow.js namespace (import * as tf from "@tensorflow/tfjs"), got ${describe(tf)}`);
 }
@@ -259,7 +270,7 @@ function checkAdapterOptions(adapterOptions: unknown): { noDecay: RegExp | null;
 }
 
 /** (variable, gradient) pairs, every one checked before the step changes anything. */
-function gradientPairs(tf: TfNamespace, variableGradients: unknown): Array<{ variable: TfVariable; gradient: TfTensor }> {
+function gradientPairs(tf: Tf, variableGradients: unknown): Array<{ variable: TfVariable; gradient: TfTensor }> {
   let entries: Array<[string, unknown]>;
   if (Array.isArray(variableGradients)) {
     entries = variableGradients.map((entry, i) => {
@@ -293,7 +304,7 @@ function gradientPairs(tf: TfNamespace, variableGradients: unknown): Array<{ var
 }
 
 /** One variable's state as named tensors: `<name>/step`, `<name>/<buffer>`, `<name>/<scalar>`. */
-function encodeState(tf: TfNamespace, state: SavedState): NamedTensor[] {
+function encodeState(tf: Tf, state: SavedState): NamedTensor[] {
   const out: NamedTensor[] = [{ name: `${state.name}/step`, tensor: tf.tensor(Int32Array.of(state.step), [], "int32") }];
   for (const [buffer, values] of Object.entries(state.buffers)) {
     const shape = state.shape !== undefined && state.shape.reduce((a, b) => a * b, 1) === values.length ? state.shape : [values.length];
