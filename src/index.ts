@@ -5,6 +5,9 @@ export type { InitSource, InitOptions, Features } from "./bindings/instance.js";
 export { parameter, Parameter } from "./parameter.js";
 export type { ParameterOptions } from "./parameter.js";
 export type { InitScheme } from "./init.js";
+// Plain Float32Arrays the caller keeps, copied in and out around each step
+export { mirror, Mirror } from "./mirror.js";
+export type { MirrorPair, Steppable } from "./mirror.js";
 
 export { Optimizer } from "./optim/optimizer.js";
 export type { ParamGroup, ParamGroupInput, StepOptions, OptimizerStateDict } from "./optim/optimizer.js";
