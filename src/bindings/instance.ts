@@ -8,7 +8,7 @@
 
 import type { Kernels } from "./kernels.js";
 import { attachMemory } from "./memory.js";
-import { relaxedWasmBase64, simdWasmBase64, version } from "./wasm.js";
+import { version } from "../version.js";
 
 /** What `init()` accepts as the module: compiled, bytes, or where to fetch it from. */
 export type InitSource =
@@ -103,13 +103,6 @@ export function isInitialized(): boolean {
 
 export function notInitialized(): Error {
   return new Error("simdopt: the WebAssembly module is not loaded; call `await init()` (or `initSync()`) first");
-}
-
-function base64Bytes(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 function requireSimd(): void {
@@ -248,10 +241,6 @@ function instantiateSync(module: WebAssembly.Module, options: InitOptions | unde
   loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared };
 }
 
-function embeddedBytes(): Uint8Array {
-  return base64Bytes(probe().relaxedSimd ? relaxedWasmBase64 : simdWasmBase64);
-}
-
 function prepareBytes(bytes: Uint8Array, shared: boolean): Uint8Array {
   return shared ? bytes : unshareMemoryImport(bytes);
 }
@@ -273,9 +262,21 @@ async function fetchBytesOrModule(source: URL | string | Response | PromiseLike<
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** The bytes of a source that needs no fetching (the embedded build, or the caller's bytes), else null. */
-function bytesAtHand(source: unknown): Uint8Array | null {
-  if (source === undefined || source === null) return embeddedBytes();
+/**
+ * The bytes of a source that needs no fetching (the caller's bytes), else null. No source is an
+ * error here: the main entry (bindings/embedded.ts) puts the embedded build in its place, and the
+ * slim entry has none.
+ */
+function bytesAtHand(source: unknown, entry: "init" | "initSync"): Uint8Array | null {
+  if (source === undefined || source === null) {
+    const how = entry === "init"
+      ? 'the .wasm file (`await init(new URL(import.meta.resolve("simdopt/simdopt.wasm")))`), its bytes'
+      : 'the bytes of the .wasm file ("simdopt/simdopt.wasm")';
+    throw new Error(
+      `simdopt/slim: ${entry}() needs the wasm module, as simdopt/slim embeds none: pass ${how} or a ` +
+        'WebAssembly.Module ("simdopt/simdopt-relaxed.wasm" is the relaxed-SIMD build), or import from "simdopt", which embeds it',
+    );
+  }
   if (isBufferSource(source)) return toBytes(source);
   return null;
 }
@@ -294,8 +295,8 @@ function begin(options: InitOptions | undefined): boolean {
 }
 
 /**
- * Loads the WebAssembly module. Idempotent: later calls return at once. With no `source` the
- * module embedded in the package is used (the relaxed-SIMD build where the runtime accepts it).
+ * Loads the WebAssembly module. Idempotent: later calls return at once. `source` is required
+ * here (simdopt/slim embeds no wasm): the .wasm file's URL, its bytes, a Response or a Module.
  * Whatever the order and mix of `init`/`initSync` calls, the first one to finish loading decides
  * the module and its memory; every later or concurrent call keeps that one (its own source and
  * options are then ignored).
@@ -309,7 +310,7 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
     if (source instanceof WebAssembly.Module) {
       module = source;
     } else {
-      let bytes = bytesAtHand(source);
+      let bytes = bytesAtHand(source, "init");
       if (bytes === null) {
         if (!isFetchable(source)) throw new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response");
         bytes = await fetchBytesOrModule(source);
@@ -329,7 +330,7 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
   return pending;
 }
 
-/** Synchronous `init` (Node, Deno, Bun, workers): a Module or bytes, or nothing for the embedded build. */
+/** Synchronous `init` (Node, Deno, Bun, workers): a Module or bytes (required in simdopt/slim). */
 export function initSync(source?: WebAssembly.Module | BufferSource, options?: InitOptions): void {
   if (loaded !== null) return;
   const shared = begin(options);
@@ -337,7 +338,7 @@ export function initSync(source?: WebAssembly.Module | BufferSource, options?: I
   if (source instanceof WebAssembly.Module) {
     module = source;
   } else {
-    const bytes = bytesAtHand(source);
+    const bytes = bytesAtHand(source, "initSync");
     if (bytes === null) throw new TypeError("simdopt: initSync(source) takes a WebAssembly.Module or bytes (use init() for a URL or Response)");
     try {
       module = new WebAssembly.Module(prepareBytes(bytes, shared) as BufferSource);
