@@ -8,7 +8,8 @@
 
 import { execFile } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 // @ts-expect-error -- plain ESM helpers shared with the runners (no declarations)
@@ -116,15 +117,27 @@ describe("conformance in every runtime, from the packed package", () => {
     expect(supported).toEqual(expect.arrayContaining(["SGD", "Adam", "AdamW"]));
   });
 
-  it("Node: init(), initSync() with --experimental-wasm-relaxed-simd, init(URL), initSync(bytes)", async () => {
-    const output = await runRuntime("node");
-    expect(output.runs.map((r) => r.mode)).toEqual(["init", "initSync", "url", "bytes"]);
-    const [plain, relaxedSync, url, bytes] = output.runs as [Report, Report, Report, Report];
+  it("Node: init(), initSync() with --experimental-wasm-relaxed-simd, init(URL), initSync(bytes); simdopt/slim with init(URL) and initSync(bytes)", async () => {
+    const output = await runRuntime("node", 90_000);
+    expect(output.runs.map((r) => r.mode)).toEqual(["init", "initSync", "url", "bytes", "slim-url", "slim-bytes"]);
+    const [plain, relaxedSync, url, bytes, slimUrl, slimBytes] = output.runs as [Report, Report, Report, Report, Report, Report];
     expectReport(plain, "node init", { relaxedSupported: false, threads: true, loadsRelaxed: true });
     expectReport(relaxedSync, "node --experimental-wasm-relaxed-simd initSync", { relaxedSupported: true, threads: true, loadsRelaxed: true });
     expectReport(url, "node init(URL)", { relaxedSupported: false, threads: true, loadsRelaxed: false });
     expectReport(bytes, "node --experimental-wasm-relaxed-simd initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: true });
-    record(output, "init, initSync, init(URL), initSync(bytes); relaxed SIMD only with the flag");
+    expectReport(slimUrl, "node simdopt/slim init(URL)", { relaxedSupported: false, threads: true, loadsRelaxed: false });
+    expectReport(slimBytes, "node --experimental-wasm-relaxed-simd simdopt/slim initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: true });
+    // Without a source the slim entry has nothing to load: both calls throw and name the fix.
+    for (const report of [slimUrl, slimBytes]) {
+      expect(Object.keys(report.refusals ?? {})).toEqual(["init()", "initSync()"]);
+      for (const [call, outcome] of Object.entries(report.refusals ?? {})) {
+        expect(outcome.threw, `simdopt/slim ${call} without a source must throw`).toBe(true);
+        expect(outcome.message).toMatch(/^simdopt\/slim: init(Sync)?\(\) needs the wasm module/);
+        expect(outcome.message).toMatch(/"simdopt\/simdopt\.wasm"/);
+        expect(outcome.message).toMatch(/import from "simdopt", which embeds it/);
+      }
+    }
+    record(output, "init, initSync, init(URL), initSync(bytes); simdopt/slim init(URL), initSync(bytes); relaxed SIMD only with the flag");
   });
 
   for (const runtime of ["deno", "bun"] as const) {
@@ -257,6 +270,22 @@ function runTool(bin: string, args: string[]): Promise<{ code: number; output: s
   });
 }
 
+/**
+ * The modules `entry` reaches through static imports (`import … from "./x.js"`, `export … from`,
+ * `import "./x.js"`), itself first: what a bundler includes before tree shaking.
+ */
+function staticGraph(entry: string): string[] {
+  const seen = [entry];
+  for (let i = 0; i < seen.length; i++) {
+    const code = readFileSync(seen[i]!, "utf8");
+    for (const match of code.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+      const file = join(dirname(seen[i]!), match[1]!);
+      if (!seen.includes(file)) seen.push(file);
+    }
+  }
+  return seen;
+}
+
 describe("package hygiene", () => {
   const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/, /^dist\/simdopt-(simd|relaxed)\.wasm$/];
 
@@ -264,7 +293,8 @@ describe("package hygiene", () => {
     const unexpected = pack.files.filter((file) => !ALLOWED.some((pattern) => pattern.test(file)));
     expect(unexpected).toEqual([]);
     expect(pack.files).toEqual(expect.arrayContaining([
-      "package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/simdopt-simd.wasm", "dist/simdopt-relaxed.wasm",
+      "package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/slim.js", "dist/slim.d.ts",
+      "dist/interop/tfjs.js", "dist/interop/tfjs.d.ts", "dist/simdopt-simd.wasm", "dist/simdopt-relaxed.wasm",
     ]));
     const missingTypes = pack.files.filter((file) => file.endsWith(".js") && !pack.files.includes(file.replace(/\.js$/, ".d.ts")));
     expect(missingTypes).toEqual([]);
@@ -275,16 +305,50 @@ describe("package hygiene", () => {
     expect(pack.packedBytes).toBeLessThan(100 * 1024);
   });
 
+  it("simdopt/slim reaches no embedded wasm, and its JS stays under 30 KB gzipped", async () => {
+    const dist = join(pack.dir, "node_modules", "simdopt", "dist");
+    const slim = staticGraph(join(dist, "slim.js")).map((file) => file.slice(dist.length + 1));
+    const main = staticGraph(join(dist, "index.js")).map((file) => file.slice(dist.length + 1));
+    // The walk itself is sound: the main entry does reach the embedded wasm.
+    expect(main).toContain("bindings/wasm.js");
+    expect(slim).toEqual(expect.arrayContaining(["slim.js", "surface.js", "bindings/instance.js", "version.js", "optim/adam.js"]));
+    expect(slim.filter((file) => file.startsWith("bindings/wasm") || file.startsWith("bindings/embedded"))).toEqual([]);
+    // Nor any copy of a build's bytes, in the embedded alphabet or base64.
+    const { wasmAlphabet } = await import(/* @vite-ignore */ pathToFileURL(join(dist, "bindings", "wasm.js")).href) as { wasmAlphabet: string };
+    const head = readFileSync(join(dist, "simdopt-simd.wasm")).subarray(0, 24);
+    const signatures = [Array.from(head, (byte) => wasmAlphabet[byte]).join(""), head.toString("base64").slice(0, 24)];
+    const code = slim.map((file) => readFileSync(join(dist, file), "utf8")).join("\n");
+    for (const signature of signatures) expect(code.includes(signature), `slim JS holds wasm bytes (${signature})`).toBe(false);
+    // What a bundle of the slim entry costs before any tree shaking, as one gzip stream.
+    const gzipped = gzipSync(code, { level: 9 }).length;
+    console.info(`simdopt/slim: ${slim.length} modules, ${(code.length / 1024).toFixed(1)} KiB, ${(gzipped / 1024).toFixed(1)} KiB gzipped`);
+    expect(gzipped).toBeLessThan(30 * 1024);
+  });
+
+  it("the minified JS keeps class names, which messages and state dicts use", async () => {
+    const lib = await import(/* @vite-ignore */ pathToFileURL(join(pack.dir, "node_modules", "simdopt", "dist", "index.js")).href) as Library;
+    await lib.init();
+    const w = lib.parameter([2], { init: [1, 2] });
+    const optimizer = new lib.AdamW([w], { lr: 0.1 });
+    expect(optimizer.stateDict().optimizer).toBe("AdamW");
+    expect(() => new lib.RMSprop([w], { nope: 1 } as never)).toThrow('simdopt: RMSprop has no option "nope"');
+    const scheduler = new lib.StepLR(optimizer, { stepSize: 2 });
+    expect(() => scheduler.step(Number.NaN)).toThrow(/^simdopt: StepLR\.step\(epoch\)/);
+    optimizer.dispose();
+    expect(() => optimizer.step()).toThrow(/^simdopt: AdamW\.step\(\) after dispose\(\)/);
+    w.dispose();
+  });
+
   it("publint --strict finds nothing", async () => {
     const { code, output } = await runTool("publint", ["run", pack.tarball, "--strict"]);
     expect(output).toMatch(/All good/);
     expect(code, output).toBe(0);
   });
 
-  it("are-the-types-wrong (ESM-only profile) finds nothing for the entry point", async () => {
+  it("are-the-types-wrong (ESM-only profile) finds nothing for the entry points \".\", \"./slim\" and \"./tfjs\"", async () => {
     // The .wasm subpaths carry no declarations (edge toolchains type `*.wasm` imports themselves),
     // so attw would report them as unresolvable types; they are checked by the workerd run.
-    const { code, output } = await runTool("attw", [pack.tarball, "--profile", "esm-only", "--entrypoints", ".", "--format", "json"]);
+    const { code, output } = await runTool("attw", [pack.tarball, "--profile", "esm-only", "--entrypoints", ".", "./slim", "./tfjs", "--format", "json"]);
     expect(code, output).toBe(0);
     // The JSON lists problems of every resolution mode; the ESM-only profile ignores CommonJS
     // (node16-cjs) and node10 resolution, as the package is ESM-only by design.

@@ -14,7 +14,7 @@ export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const runtimesDir = fileURLToPath(new URL("./", import.meta.url));
 
 /** Files of test/runtimes/ every runtime needs beside the package. */
-const SHARED_FILES = ["conformance.mjs", "expected.json", "entry.mjs"];
+const SHARED_FILES = ["conformance.mjs", "expected.json", "entry.mjs", "entry-slim.mjs"];
 
 /**
  * Returns `{ dir, tarball, files, packedBytes, unpackedBytes }`: `dir` holds package.json,

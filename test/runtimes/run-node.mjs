@@ -1,11 +1,13 @@
 // Node from the packed package: the embedded wasm without flags (plain SIMD: Node 20 gates
 // relaxed SIMD behind --experimental-wasm-relaxed-simd), initSync with the flag (relaxed build),
-// and init(URL of the .wasm file).
+// init(URL of the .wasm file), initSync(bytes); then simdopt/slim with init(URL) and
+// initSync(bytes) (the slim entry embeds no wasm).
 import { runModes } from "./pack.mjs";
 
 const FLAG = "--experimental-wasm-relaxed-simd";
 const argsFor = (mode) => {
   const [name, flag] = mode.split("+");
-  return [...(flag === "relaxed" ? [FLAG] : []), "--no-warnings", "entry.mjs", name];
+  const [entry, loader] = name.startsWith("slim-") ? ["entry-slim.mjs", name.slice(5)] : ["entry.mjs", name];
+  return [...(flag === "relaxed" ? [FLAG] : []), "--no-warnings", entry, loader];
 };
-await runModes("node", process.execPath, argsFor, ["init", "initSync+relaxed", "url", "bytes+relaxed"]);
+await runModes("node", process.execPath, argsFor, ["init", "initSync+relaxed", "url", "bytes+relaxed", "slim-url", "slim-bytes+relaxed"]);
