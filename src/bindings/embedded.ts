@@ -9,7 +9,7 @@
 import { features, init as initFrom, initSync as initSyncFrom, isInitialized, type InitOptions, type InitSource } from "./instance.js";
 import { relaxedWasmPatch, simdWasm, wasmAlphabet } from "./wasm.js";
 
-/** The bytes of a string written in `alphabet` (character code of each byte value). */
+/** @internal The bytes of a string written in `alphabet` (character code of each byte value). */
 export function decodeWasm(text: string, alphabet: string = wasmAlphabet): Uint8Array {
   const byteOf = new Uint8Array(0x200);
   for (let byte = 0; byte < 256; byte++) byteOf[alphabet.charCodeAt(byte)] = byte;
@@ -19,6 +19,7 @@ export function decodeWasm(text: string, alphabet: string = wasmAlphabet): Uint8
 }
 
 /**
+ * @internal
  * Rebuilds a module from `base` and a patch: its varuint total length, then records of varuint
  * copy offset and length in `base`, varuint literal length, and the literal bytes.
  */
@@ -47,7 +48,7 @@ export function applyPatch(base: Uint8Array, patch: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The embedded build: the relaxed-SIMD one where the runtime accepts it, else the plain one. */
+/** @internal The embedded build: the relaxed-SIMD one where the runtime accepts it, else the plain one. */
 export function embeddedWasm(relaxed: boolean): Uint8Array {
   const simd = decodeWasm(simdWasm);
   return relaxed ? applyPatch(simd, decodeWasm(relaxedWasmPatch)) : simd;

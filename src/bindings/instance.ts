@@ -90,7 +90,7 @@ export function features(): Features {
   return { simd: true, relaxedSimd: loaded.relaxed, threads: loaded.shared, version };
 }
 
-/** The kernels of the loaded module; throws the "call init() first" error before init. */
+/** @internal The kernels of the loaded module; throws the "call init() first" error before init. */
 export function kernels(): Kernels {
   if (loaded === null) throw notInitialized();
   return loaded.kernels;

@@ -1,6 +1,7 @@
 // The raw exports of the wasm module (assembly/index.ts). Pointers are byte offsets into the
 // module's memory; booleans cross as 0/1. Kernels trust their inputs: validate before calling.
 
+/** @internal Not part of the published types (stripInternal): no public signature uses it. */
 export interface Kernels {
   heapBase(): number;
   relaxedBuild(): number;
