@@ -2,9 +2,10 @@
 // the usual warm-up then decay) and ChainedScheduler (all of them every step, their factors
 // compounding).
 
+import { describe } from "../checks.js";
 import { ReduceLROnPlateau } from "./plateau.js";
 import {
-  checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, readOptions, UPDATE_LR,
+  checkLastEpoch, checkOption, checkOptimizer, checkPerGroup, INITIAL_STEP, LRScheduler, PREPARE_LOAD, readOptions, UPDATE_LR,
   type LastEpochOption, type SchedulableOptimizer, type SchedulerStateDict,
 } from "./scheduler.js";
 
@@ -40,13 +41,6 @@ function stateOfMembers(schedulers: readonly LRScheduler[]): SchedulerStateDict[
   return schedulers.map((scheduler) => scheduler.stateDict());
 }
 
-function loadMembers(owner: string, schedulers: readonly LRScheduler[], states: unknown): void {
-  if (!Array.isArray(states) || states.length !== schedulers.length) {
-    throw new TypeError(`simdopt: ${owner}.loadStateDict: "schedulers" must hold ${schedulers.length} state dicts`);
-  }
-  schedulers.forEach((scheduler, i) => scheduler.loadStateDict(states[i] as SchedulerStateDict));
-}
-
 /** What SequentialLR and ChainedScheduler share: member schedulers, saved inside the state dict. */
 abstract class CompositeScheduler extends LRScheduler {
   /** The member schedulers, in order. */
@@ -70,16 +64,29 @@ abstract class CompositeScheduler extends LRScheduler {
     return { ...super.stateDict(), schedulers: stateOfMembers(this.schedulers) };
   }
 
-  override loadStateDict(stateDict: SchedulerStateDict): void {
+  /** Validates the composite's own state and every member's before any of them is written. */
+  override [PREPARE_LOAD](stateDict: unknown): () => void {
     const owner = this.constructor.name;
-    if (typeof stateDict === "object" && stateDict !== null && "schedulers" in stateDict) {
-      if (!Array.isArray(stateDict.schedulers) || stateDict.schedulers.length !== this.schedulers.length) {
-        throw new TypeError(`simdopt: ${owner}.loadStateDict: "schedulers" must hold ${this.schedulers.length} state dicts`);
-      }
+    const write = super[PREPARE_LOAD](stateDict);
+    const states = (stateDict as SchedulerStateDict).schedulers;
+    if (states === undefined) return write;
+    if (!Array.isArray(states) || states.length !== this.schedulers.length) {
+      throw new TypeError(`simdopt: ${owner}.loadStateDict: "schedulers" must be an array of ${this.schedulers.length} state dicts, got ${describe(states)}`);
     }
-    super.loadStateDict(stateDict);
-    if ("schedulers" in stateDict) loadMembers(owner, this.schedulers, stateDict.schedulers);
+    const writes = this.schedulers.map((scheduler, i) => {
+      try {
+        return scheduler[PREPARE_LOAD](states[i]);
+      } catch (error) {
+        if (error instanceof Error) error.message = error.message.replace(/^simdopt: /, `simdopt: ${owner}.loadStateDict: schedulers[${i}]: `);
+        throw error;
+      }
+    });
+    return () => {
+      write();
+      for (const writeMember of writes) writeMember();
+    };
   }
+
 }
 
 /**
@@ -123,6 +130,15 @@ export class SequentialLR extends CompositeScheduler {
     undoInitialSteps(this);
     schedulers[0]![INITIAL_STEP]();
     this.lastLr = schedulers[0]!.getLastLr();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkPerGroup(where, "milestones", state.milestones, this.schedulers.length - 1, { integer: true, min: 1 });
+    const milestones = state.milestones as number[];
+    for (let i = 1; i < milestones.length; i++) {
+      if (!(milestones[i]! > milestones[i - 1]!)) throw new RangeError(`simdopt: ${where}milestones must be increasing, got ${milestones.join(", ")}`);
+    }
   }
 
   /** Steps the scheduler whose turn it is; at a milestone, the next one starts at its epoch 0. */

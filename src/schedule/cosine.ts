@@ -1,6 +1,7 @@
 // Cosine annealing: CosineAnnealingLR (PyTorch's recursive, chainable form) and
 // CosineAnnealingWarmRestarts (SGDR, closed form with restarts, fractional epochs allowed).
 
+import { checkBounded } from "../checks.js";
 import {
   checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, readOptions,
   type LastEpochOption, type SchedulableOptimizer,
@@ -35,6 +36,12 @@ export class CosineAnnealingLR extends LRScheduler {
     this.etaMin = etaMin;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "tMax", state.tMax, { min: 0, minExclusive: true });
+    checkBounded(where, "etaMin", state.etaMin, { min: 0 });
   }
 
   protected computeLr(): number[] {
@@ -98,6 +105,15 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     this.tCur = lastEpoch;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "t0", state.t0, { integer: true, min: 1 });
+    checkBounded(where, "tMult", state.tMult, { integer: true, min: 1 });
+    checkBounded(where, "etaMin", state.etaMin, { min: 0 });
+    checkBounded(where, "tI", state.tI, { min: 0, minExclusive: true });
+    checkBounded(where, "tCur", state.tCur, { min: -1 });
   }
 
   protected computeLr(): number[] {
