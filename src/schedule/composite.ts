@@ -22,7 +22,7 @@ export interface SequentialLROptions extends LastEpochOption {
 
 function checkMembers(owner: string, schedulers: unknown, optimizer: SchedulableOptimizer | undefined): LRScheduler[] {
   if (!Array.isArray(schedulers) || schedulers.length === 0) {
-    throw new TypeError(`simdopt: ${owner} needs a non-empty array of schedulers, got ${String(schedulers)}`);
+    throw new TypeError(`simdopt: ${owner} needs a non-empty array of schedulers, got ${describe(schedulers)}`);
   }
   schedulers.forEach((scheduler, i) => {
     if (!(scheduler instanceof LRScheduler)) throw new TypeError(`simdopt: ${owner} schedulers[${i}] is not a scheduler`);
@@ -110,7 +110,7 @@ export class SequentialLR extends CompositeScheduler {
         throw new TypeError(`simdopt: SequentialLR schedulers[${i}] is a ${scheduler.constructor.name}; only the first scheduler may be a composite`);
       }
     });
-    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: SequentialLR requires the option milestones (an array of step indices), got ${String(o.milestones)}`);
+    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: SequentialLR requires the option milestones (an array of step indices), got ${describe(o.milestones)}`);
     const milestones = (o.milestones as unknown[]).map((m, i) => checkOption(owner, `milestones[${i}]`, m, { integer: true, min: 1 }));
     if (milestones.length !== schedulers.length - 1) {
       throw new RangeError(`simdopt: SequentialLR needs one milestone fewer than schedulers: got ${schedulers.length} schedulers and ${milestones.length} milestones`);

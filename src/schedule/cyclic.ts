@@ -2,7 +2,7 @@
 // baseLr and maxLr in triangles, with the amplitude scaled per cycle or per iteration; momentum
 // (or beta1) is cycled inversely by default, as in PyTorch.
 
-import { checkBoolean, checkBounded, checkChoice as checkChoiceOf } from "../checks.js";
+import { checkBoolean, checkBounded, checkChoice as checkChoiceOf, describe } from "../checks.js";
 import {
   checkChoice, checkFlag, checkMomentumKey, checkPerGroup, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, momentumKey,
   perGroupOption, readOptions, writeMomentum,
@@ -78,7 +78,7 @@ export class CyclicLR extends LRScheduler {
     const mode = checkChoice(owner, "mode", o.mode, MODES, "triangular");
     const gamma = checkOption(owner, "gamma", o.gamma, { min: 0 }, 1);
     const scaleFn = o.scaleFn ?? null;
-    if (scaleFn !== null && typeof scaleFn !== "function") throw new TypeError(`simdopt: CyclicLR scaleFn must be a function, got ${String(scaleFn)}`);
+    if (scaleFn !== null && typeof scaleFn !== "function") throw new TypeError(`simdopt: CyclicLR scaleFn must be a function, got ${describe(scaleFn)}`);
     const scaleMode = checkChoice(owner, "scaleMode", o.scaleMode, SCALE_MODES, "cycle");
     const cycleMomentum = checkFlag(owner, "cycleMomentum", o.cycleMomentum, true);
     const baseMomentums = perGroupOption(owner, "baseMomentum", o.baseMomentum, groups.length, { min: 0 }, 0.8);

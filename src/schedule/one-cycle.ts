@@ -63,7 +63,7 @@ const OPTION_KEYS = [
 
 function groupNumber(group: SchedulableParamGroup, key: string, index: number): number {
   const value = group[key];
-  if (typeof value !== "number") throw new TypeError(`simdopt: OneCycleLR needs paramGroups[${index}].${key} (a number), got ${String(value)}`);
+  if (typeof value !== "number") throw new TypeError(`simdopt: OneCycleLR needs paramGroups[${index}].${key} (a number), got ${describe(value)}`);
   return value;
 }
 

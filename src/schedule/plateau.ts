@@ -103,9 +103,9 @@ export class ReduceLROnPlateau extends LRScheduler {
    * reduces the lrs when it has not improved for more than `patience` steps.
    */
   override step(metric?: number, epoch?: number): void {
-    if (typeof metric !== "number") throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric) needs the metric as a number, got ${String(metric)}`);
+    if (typeof metric !== "number") throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric) needs the metric as a number, got ${describe(metric)}`);
     if (epoch !== undefined && (typeof epoch !== "number" || !Number.isFinite(epoch))) {
-      throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric, epoch): epoch must be a finite number, got ${String(epoch)}`);
+      throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric, epoch): epoch must be a finite number, got ${describe(epoch)}`);
     }
     const groups = this.optimizer.paramGroups;
     if (groups.length !== this.minLrs.length && this.defaultMinLr === null) {

@@ -97,7 +97,7 @@ export function checkLastEpoch(owner: string, value: unknown): number {
 /** @internal Throws TypeError unless `optimizer` has a non-empty `paramGroups` with numeric `lr`. */
 export function checkOptimizer(owner: string, optimizer: unknown, argument = "optimizer"): SchedulableOptimizer {
   if (typeof optimizer !== "object" || optimizer === null || !Array.isArray((optimizer as SchedulableOptimizer).paramGroups)) {
-    throw new TypeError(`simdopt: ${owner} ${argument} must be an optimizer (an object with paramGroups), got ${String(optimizer)}`);
+    throw new TypeError(`simdopt: ${owner} ${argument} must be an optimizer (an object with paramGroups), got ${describe(optimizer)}`);
   }
   const groups = (optimizer as SchedulableOptimizer).paramGroups;
   if (groups.length === 0) throw new TypeError(`simdopt: ${owner} ${argument}.paramGroups is empty`);
@@ -240,7 +240,7 @@ export abstract class LRScheduler {
   /** @internal PyTorch's `_update_lr`: compute the new lrs and write them; a throw changes nothing. */
   [UPDATE_LR](epoch?: number): void {
     if (epoch !== undefined && (typeof epoch !== "number" || !Number.isFinite(epoch))) {
-      throw new TypeError(`simdopt: ${this.constructor.name}.step(epoch): epoch must be a finite number, got ${String(epoch)}`);
+      throw new TypeError(`simdopt: ${this.constructor.name}.step(epoch): epoch must be a finite number, got ${describe(epoch)}`);
     }
     const previous = this.lastEpoch;
     let values: number[];
@@ -386,7 +386,7 @@ export function momentumKey(owner: string, optimizer: SchedulableOptimizer): Mom
   optimizer.paramGroups.forEach((group, i) => {
     const value = group[key];
     const ok = key === "betas" ? Array.isArray(value) && value.length >= 1 : typeof value === "number";
-    if (!ok) throw new TypeError(`simdopt: ${owner} cycles ${key === "betas" ? "betas[0]" : "momentum"} but paramGroups[${i}].${key} is ${String(value)}`);
+    if (!ok) throw new TypeError(`simdopt: ${owner} cycles ${key === "betas" ? "betas[0]" : "momentum"} but paramGroups[${i}].${key} is ${describe(value)}`);
   });
   return key;
 }

@@ -3,7 +3,7 @@
 // group's current lr, so it composes with other schedulers and with external lr changes) and
 // its closed form (for `step(epoch)` and SequentialLR's hand-over).
 
-import { checkBounded } from "../checks.js";
+import { checkBounded, describe } from "../checks.js";
 import {
   checkLastEpoch, checkOption, checkOptimizer, checkPerGroup, floorMod, INITIAL_STEP, LRScheduler, readOptions,
   type LastEpochOption, type SchedulableOptimizer,
@@ -70,7 +70,7 @@ export class MultiStepLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
     const o = readOptions("MultiStepLR", options, ["milestones", "gamma", "lastEpoch"]);
-    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: MultiStepLR requires the option milestones (an array of step indices), got ${String(o.milestones)}`);
+    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: MultiStepLR requires the option milestones (an array of step indices), got ${describe(o.milestones)}`);
     const milestones = (o.milestones as unknown[]).map((m, i) => checkOption("MultiStepLR", `milestones[${i}]`, m, { integer: true, min: 0 }));
     for (let i = 1; i < milestones.length; i++) {
       if (milestones[i]! < milestones[i - 1]!) {
