@@ -193,8 +193,29 @@ export function nearMiss(key: string, options: readonly string[]): string | unde
   return undefined;
 }
 
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
+
+/** A hint for an unknown key: a near-miss, else an option it abbreviates or is two edits from. */
+function suggestion(key: string, options: readonly string[]): string | undefined {
+  const close = nearMiss(key, options);
+  if (close !== undefined) return close;
+  const lower = snakeToCamel(key).toLowerCase();
+  return options.find((option) => lower.length >= 3 && option.toLowerCase().startsWith(lower))
+    ?? options.find((option) => editDistance(lower, option.toLowerCase()) <= 2 && Math.min(lower.length, option.length) > 3);
+}
+
 function unknownKey(where: string, key: string, allowed: readonly string[]): never {
-  const guess = nearMiss(key, allowed);
+  const guess = suggestion(key, allowed);
   const hint = guess === undefined ? "" : `; did you mean "${guess}"?`;
   throw new TypeError(`simdopt: ${where} has no option "${key}"${hint} (options: ${allowed.join(", ")})`);
 }

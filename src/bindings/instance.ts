@@ -311,6 +311,12 @@ function begin(options: InitOptions | undefined): boolean {
  * module embedded in the package is used (the relaxed-SIMD build where the runtime accepts it).
  */
 export function init(source?: InitSource, options?: InitOptions): Promise<void> {
+  // Options are checked even when already loaded: a typo must not pass silently on a later call.
+  try {
+    checkOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (loaded !== null) return Promise.resolve();
   if (pending !== null) return pending;
   pending = (async () => {
@@ -338,6 +344,7 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
 
 /** Synchronous `init` (Node, Deno, Bun, workers): a Module or bytes, or nothing for the embedded build. */
 export function initSync(source?: WebAssembly.Module | BufferSource, options?: InitOptions): void {
+  checkOptions(options);
   if (loaded !== null) return;
   const shared = begin(options);
   let module: WebAssembly.Module;
