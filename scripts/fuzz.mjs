@@ -3,9 +3,10 @@
 // time (fast-check prints it with any failure; SIMDOPT_FUZZ_SEED=<seed> replays it).
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
-const vitest = require.resolve("vitest/vitest.mjs");
+const vitest = join(dirname(require.resolve("vitest/package.json")), "vitest.mjs");
 const env = { ...process.env, SIMDOPT_FUZZ_RUNS: process.env.SIMDOPT_FUZZ_RUNS ?? "100000" };
 console.log(`fuzzing with ${env.SIMDOPT_FUZZ_RUNS} cases${env.SIMDOPT_FUZZ_SEED ? `, seed ${env.SIMDOPT_FUZZ_SEED}` : ""}`);
 const result = spawnSync(process.execPath, [vitest, "run", "test/property", "--testTimeout=1800000"], { stdio: "inherit", env });

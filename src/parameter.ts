@@ -17,7 +17,7 @@ export interface ParameterOptions {
   init?: ArrayLike<number> | InitScheme;
   /** A name for messages and state dicts. Default `param<N>`. */
   name?: string;
-  /** Seed of the random schemes; the same seed gives the same values. Default: random. */
+  /** Seed of the random schemes: an integer in [0, 2^32 − 1]; the same seed gives the same values. Default: random. */
   seed?: number;
 }
 

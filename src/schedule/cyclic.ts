@@ -4,10 +4,11 @@
 
 import { checkBoolean, checkBounded, checkChoice as checkChoiceOf, describe } from "../checks.js";
 import {
-  checkChoice, checkFlag, checkMomentumKey, checkPerGroup, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, momentumKey,
-  perGroupOption, readOptions, writeMomentum,
-  type LastEpochOption, type MomentumKey, type SchedulableOptimizer,
+  checkChoice, checkFlag, checkPerGroup, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler,
+  perGroupOption, readOptions,
+  type LastEpochOption, type SchedulableOptimizer,
 } from "./scheduler.js";
+import { checkMomentumKey, momentumKey, writeMomentum, type MomentumKey } from "./momentum.js";
 
 /** Options of CyclicLR (torch.optim.lr_scheduler.CyclicLR). */
 export interface CyclicLROptions extends LastEpochOption {

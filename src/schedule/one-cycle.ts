@@ -4,10 +4,11 @@
 
 import { checkBoolean, checkBounded, checkChoice as checkChoiceOf, checkOptionKeys, describe } from "../checks.js";
 import {
-  checkChoice, checkFlag, checkMomentumKey, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, momentumKey,
-  perGroupOption, readOptions, writeMomentum,
-  type LastEpochOption, type MomentumKey, type SchedulableOptimizer, type SchedulableParamGroup,
+  checkChoice, checkFlag, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler,
+  perGroupOption, readOptions,
+  type LastEpochOption, type SchedulableOptimizer, type SchedulableParamGroup,
 } from "./scheduler.js";
+import { checkMomentumKey, momentumKey, writeMomentum, type MomentumKey } from "./momentum.js";
 
 /** Options of OneCycleLR (torch.optim.lr_scheduler.OneCycleLR). */
 export interface OneCycleLROptions extends LastEpochOption {
