@@ -36,8 +36,14 @@ export function makeStateDict<Options extends object>(access: StateAccess<Option
       if (entry === undefined) {
         state.push(null);
       } else {
+        // Only the buffers the group's current options use: one left over from an option since
+        // switched off (amsgrad, momentum) is not part of the state these options define, and
+        // loadStateDict accepts exactly those names.
         const buffers: Record<string, Float32Array> = {};
-        for (const [name, block] of entry.buffers) buffers[name] = block.view.slice();
+        for (const name of access.bufferNames(group)) {
+          const block = entry.buffers.get(name);
+          if (block !== undefined) buffers[name] = block.view.slice();
+        }
         const scalars: Record<string, number> = {};
         access.scalarNames.forEach((name, i) => { scalars[name] = entry.scalars[i]!; });
         state.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars });

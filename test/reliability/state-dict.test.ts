@@ -84,6 +84,25 @@ describe("optimizer loadStateDict validates every value", () => {
     expectRejected((d) => { d.paramGroups[0]!.amsgrad = true; return d; }, /lacks "maxSecondMoment"/);
   });
 
+  it("a state saved after an option was switched off loads again (the unused buffer is not saved)", () => {
+    const { p, q, optimizer } = adamWithState(true);
+    optimizer.paramGroups[0]!.amsgrad = false;
+    optimizer.step();
+    const dict = optimizer.stateDict();
+    expect(Object.keys(dict.state[0]!.buffers).sort()).toEqual(["firstMoment", "secondMoment"]);
+    optimizer.loadStateDict(dict);
+    expect(optimizer.stateDict()).toEqual(dict);
+    optimizer.dispose(); p.dispose(); q.dispose();
+    const r = parameter([2]);
+    const sgd = new SGD([r], { lr: 0.1, momentum: 0.9 });
+    r.grad.fill(1);
+    sgd.step();
+    sgd.paramGroups[0]!.momentum = 0;
+    sgd.loadStateDict(sgd.stateDict());
+    expect(sgd.stateDict().state[0]!.buffers).toEqual({});
+    sgd.dispose(); r.dispose();
+  });
+
   it("a buffer of the wrong type or length is named with its type", () => {
     expectRejected((d) => { (d.state[1]!.buffers as Record<string, unknown>).firstMoment = new Float64Array(2); return d; },
       /buffers\.firstMoment must be a Float32Array, got a Float64Array of length 2/);
