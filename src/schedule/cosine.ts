@@ -1,7 +1,7 @@
 // Cosine annealing: CosineAnnealingLR (PyTorch's recursive, chainable form) and
 // CosineAnnealingWarmRestarts (SGDR, closed form with restarts, fractional epochs allowed).
 
-import { checkBounded, describe } from "../checks.js";
+import { checkBounded } from "../checks.js";
 import {
   checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, readOptions,
   type LastEpochOption, type SchedulableOptimizer,
@@ -127,8 +127,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
    */
   override step(epoch?: number): void {
     if (epoch !== undefined) {
-      if (typeof epoch !== "number" || Number.isNaN(epoch)) throw new TypeError(`simdopt: CosineAnnealingWarmRestarts.step(epoch): epoch must be a number, got ${describe(epoch)}`);
-      if (!(epoch >= 0) || !Number.isFinite(epoch)) throw new RangeError(`simdopt: CosineAnnealingWarmRestarts.step(epoch): epoch must be a finite number ≥ 0, got ${epoch}`);
+      checkBounded("CosineAnnealingWarmRestarts.step(epoch): ", "epoch", epoch, { min: 0 });
     }
     if (epoch === undefined && this.lastEpoch < 0) epoch = 0;
     if (epoch === undefined) {

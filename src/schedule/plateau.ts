@@ -1,7 +1,7 @@
 // ReduceLROnPlateau: multiply the lr by `factor` once a metric has not improved for more than
 // `patience` steps; PyTorch's counters (best, bad epochs, cooldown) exactly.
 
-import { checkBounded, checkChoice as checkChoiceOf, describe, type NumberCheck } from "../checks.js";
+import { checkBounded, checkChoice as checkChoiceOf, describe, reject, type NumberCheck } from "../checks.js";
 import {
   checkChoice, checkOption, checkPerGroup, checkOptimizer, LRScheduler, perGroupOption, readOptions,
   type SchedulableOptimizer,
@@ -103,10 +103,8 @@ export class ReduceLROnPlateau extends LRScheduler {
    * reduces the lrs when it has not improved for more than `patience` steps.
    */
   override step(metric?: number, epoch?: number): void {
-    if (typeof metric !== "number") throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric) needs the metric as a number, got ${describe(metric)}`);
-    if (epoch !== undefined && (typeof epoch !== "number" || !Number.isFinite(epoch))) {
-      throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric, epoch): epoch must be a finite number, got ${describe(epoch)}`);
-    }
+    if (typeof metric !== "number") reject("ReduceLROnPlateau.step(metric): ", "metric", metric, "a number", true);
+    if (epoch !== undefined && !Number.isFinite(epoch)) reject("ReduceLROnPlateau.step(metric, epoch): ", "epoch", epoch, "a finite number", true);
     const groups = this.optimizer.paramGroups;
     if (groups.length !== this.minLrs.length && this.defaultMinLr === null) {
       // PyTorch raises here only when a reduction is due; checking first keeps the counters intact.

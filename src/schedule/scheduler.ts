@@ -9,7 +9,7 @@
 // with any object of that shape, not only simdopt's own optimizers.
 
 import {
-  checkBounded, checkChoice as checkChoiceOf, describe, optionalBoolean, readOptions as readOptionsObject,
+  checkBounded, checkChoice as checkChoiceOf, describe, optionalBoolean, readOptions as readOptionsObject, reject,
   type NumberCheck as BoundsCheck,
 } from "../checks.js";
 
@@ -239,9 +239,7 @@ export abstract class LRScheduler {
 
   /** @internal PyTorch's `_update_lr`: compute the new lrs and write them; a throw changes nothing. */
   [UPDATE_LR](epoch?: number): void {
-    if (epoch !== undefined && (typeof epoch !== "number" || !Number.isFinite(epoch))) {
-      throw new TypeError(`simdopt: ${this.constructor.name}.step(epoch): epoch must be a finite number, got ${describe(epoch)}`);
-    }
+    if (epoch !== undefined && !Number.isFinite(epoch)) reject(`${this.constructor.name}.step(epoch): `, "epoch", epoch, "a finite number", true);
     const previous = this.lastEpoch;
     let values: number[];
     try {
