@@ -4,6 +4,9 @@
 import { F32Block } from "./bindings/memory.js";
 import { isInitialized, notInitialized } from "./bindings/instance.js";
 import { fillInit, INIT_SCHEMES, type InitScheme } from "./init.js";
+import { checkInteger, describe, nearMiss, readOptions, reject } from "./checks.js";
+
+const OPTION_KEYS = ["init", "name", "seed"] as const;
 
 /** Options of `parameter(shape, options)`. */
 export interface ParameterOptions {
@@ -14,7 +17,7 @@ export interface ParameterOptions {
   init?: ArrayLike<number> | InitScheme;
   /** A name for messages and state dicts. Default `param<N>`. */
   name?: string;
-  /** Seed of the random schemes; the same seed gives the same values. Default: random. */
+  /** Seed of the random schemes: an integer in [0, 2^32 − 1]; the same seed gives the same values. Default: random. */
   seed?: number;
 }
 
@@ -22,13 +25,11 @@ let nextParameterId = 0;
 
 /** Checks a shape and returns its element count. Zero, negative, fractional or non-finite dims throw. */
 export function shapeSize(shape: unknown, argument = "shape"): number {
-  if (!Array.isArray(shape)) throw new TypeError(`simdopt: ${argument} must be an array of dimensions, got ${typeof shape}`);
+  if (!Array.isArray(shape)) throw new TypeError(`simdopt: ${argument} must be an array of dimensions, got ${describe(shape)}`);
   let size = 1;
   for (let i = 0; i < shape.length; i++) {
     const dim: unknown = shape[i];
-    if (typeof dim !== "number" || !Number.isInteger(dim) || dim <= 0) {
-      throw new RangeError(`simdopt: ${argument}[${i}] must be a positive integer, got ${String(dim)}`);
-    }
+    if (typeof dim !== "number" || !Number.isInteger(dim) || dim <= 0) reject("", `${argument}[${i}]`, dim, "a positive integer", false);
     size *= dim;
   }
   if (size * 4 > 2 ** 32) throw new RangeError(`simdopt: ${argument} [${shape.join(", ")}] has ${size} elements, more than fit in wasm memory`);
@@ -46,23 +47,29 @@ export class Parameter {
 
   constructor(shape: readonly number[], options: ParameterOptions = {}) {
     if (!isInitialized()) throw notInitialized();
-    if (typeof options !== "object" || options === null) throw new TypeError("simdopt: parameter options must be an object");
+    readOptions("parameter", options, OPTION_KEYS);
     const size = shapeSize(shape);
     const { init = "zeros", name, seed } = options;
-    if (name !== undefined && typeof name !== "string") throw new TypeError("simdopt: name must be a string");
-    if (seed !== undefined && (typeof seed !== "number" || !Number.isFinite(seed))) {
-      throw new TypeError(`simdopt: seed must be a finite number, got ${String(seed)}`);
-    }
+    if (name !== undefined && typeof name !== "string") reject("parameter options.", "name", name, "a string", true);
+    // The generator takes 32 bits: a larger, negative or fractional seed would silently alias another.
+    if (seed !== undefined) checkInteger("parameter options.", "seed", seed, 0, 0xffffffff);
     // Validate everything before allocating, so a bad call leaves nothing behind.
     if (typeof init === "string") {
-      if (!INIT_SCHEMES.includes(init)) throw new RangeError(`simdopt: unknown init "${init}"; expected one of ${INIT_SCHEMES.join(", ")} or an array of values`);
+      if (!INIT_SCHEMES.includes(init)) {
+        const guess = nearMiss(init, INIT_SCHEMES);
+        throw new RangeError(`simdopt: unknown init "${init}"${guess === undefined ? "" : `; did you mean "${guess}"?`} Expected one of ${INIT_SCHEMES.join(", ")} or an array of values`);
+      }
       if (init !== "zeros" && init !== "ones" && shape.length < 2) {
         throw new RangeError(`simdopt: init "${init}" needs a parameter with at least 2 dimensions (fan-in and fan-out), got shape [${shape.join(", ")}]`);
       }
     } else if (init === null || typeof init !== "object" || typeof (init as ArrayLike<number>).length !== "number") {
-      throw new TypeError("simdopt: init must be an array of values or a scheme name");
+      throw new TypeError(`simdopt: parameter options.init must be an array of values or a scheme name, got ${describe(init)}`);
     } else if (init.length !== size) {
       throw new RangeError(`simdopt: init has ${init.length} values but shape [${shape.join(", ")}] needs ${size}`);
+    } else if (!(init instanceof Float32Array || init instanceof Float64Array)) {
+      for (let i = 0; i < init.length; i++) {
+        if (typeof init[i] !== "number") reject("parameter options.", `init[${i}]`, init[i], "a number", true);
+      }
     }
     this.shape = Object.freeze([...shape]);
     this.size = size;

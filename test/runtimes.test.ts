@@ -331,7 +331,7 @@ describe("package hygiene", () => {
     const w = lib.parameter([2], { init: [1, 2] });
     const optimizer = new lib.AdamW([w], { lr: 0.1 });
     expect(optimizer.stateDict().optimizer).toBe("AdamW");
-    expect(() => new lib.RMSprop([w], { nope: 1 } as never)).toThrow('simdopt: RMSprop has no option "nope"');
+    expect(() => new lib.RMSprop([w], { nope: 1 } as never)).toThrow('simdopt: RMSprop options has no option "nope"');
     const scheduler = new lib.StepLR(optimizer, { stepSize: 2 });
     expect(() => scheduler.step(Number.NaN)).toThrow(/^simdopt: StepLR\.step\(epoch\)/);
     optimizer.dispose();

@@ -7,6 +7,7 @@
 // module instead exports raw kernels over pointers, and we make the views ourselves.
 
 import type { Kernels } from "./kernels.js";
+import { checkBounded, describe, readOptions } from "../checks.js";
 import { attachMemory } from "./memory.js";
 import { version } from "../version.js";
 
@@ -42,6 +43,8 @@ export interface Features {
   version: string;
 }
 
+/** Exports checked before use, so that a foreign module is named as such. */
+const REQUIRED_EXPORTS = ["heapBase", "relaxedBuild", "adamStep", "sgdStep", "matmulF32", "allFinite"] as const;
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
 
@@ -114,18 +117,12 @@ function requireSimd(): void {
   }
 }
 
+const INIT_OPTION_KEYS = ["initialMemoryMiB", "maximumMemoryMiB"] as const;
+
 function checkOptions(options: InitOptions | undefined): { initialPages: number; maximumPages: number } {
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError("simdopt: init options must be an object");
-  }
-  const initialMiB = options?.initialMemoryMiB ?? 16;
-  const maximumMiB = options?.maximumMemoryMiB ?? 4096;
-  if (typeof initialMiB !== "number" || !Number.isFinite(initialMiB) || initialMiB <= 0 || initialMiB > 4096) {
-    throw new RangeError(`simdopt: initialMemoryMiB must be a number in (0, 4096], got ${String(initialMiB)}`);
-  }
-  if (typeof maximumMiB !== "number" || !Number.isFinite(maximumMiB) || maximumMiB < initialMiB || maximumMiB > 4096) {
-    throw new RangeError(`simdopt: maximumMemoryMiB must be a number in [initialMemoryMiB, 4096], got ${String(maximumMiB)}`);
-  }
+  const o = readOptions("init", options, INIT_OPTION_KEYS);
+  const initialMiB = checkBounded("init options.", "initialMemoryMiB", o.initialMemoryMiB, { min: 0, minExclusive: true, max: 4096 }, 16);
+  const maximumMiB = checkBounded("init options.", "maximumMemoryMiB", o.maximumMemoryMiB, { min: initialMiB, max: 4096 }, 4096);
   const toPages = (mib: number) => Math.min(MAX_PAGES, Math.ceil((mib * 2 ** 20) / PAGE_BYTES));
   return { initialPages: toPages(initialMiB), maximumPages: toPages(maximumMiB) };
 }
@@ -237,6 +234,14 @@ function instantiateSync(module: WebAssembly.Module, options: InitOptions | unde
     throw error;
   }
   const exports = instance.exports as unknown as Kernels;
+  for (const name of REQUIRED_EXPORTS) {
+    if (typeof (exports as unknown as Record<string, unknown>)[name] !== "function") {
+      throw new TypeError(
+        `simdopt: the given WebAssembly module is not simdopt's (it has no "${name}" export); ` +
+          "pass one of the .wasm files that ship with this version of simdopt (simdopt/simdopt.wasm or simdopt/simdopt-relaxed.wasm), or nothing for the embedded one",
+      );
+    }
+  }
   attachMemory(memory, shared, exports.heapBase());
   loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared };
 }
@@ -247,7 +252,7 @@ function prepareBytes(bytes: Uint8Array, shared: boolean): Uint8Array {
 
 async function fetchBytesOrModule(source: URL | string | Response | PromiseLike<Response>): Promise<Uint8Array> {
   if (typeof source === "string" || source instanceof URL) {
-    const url = source instanceof URL ? source : new URL(source, (globalThis as { location?: { href: string } }).location?.href);
+    const url = source instanceof URL ? source : parseUrl(source);
     const runtime = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: string } } };
     if (url.protocol === "file:" && runtime.process?.versions?.node !== undefined && runtime.Deno === undefined && runtime.Bun === undefined) {
       // Node's fetch has no file: support.
@@ -260,6 +265,17 @@ async function fetchBytesOrModule(source: URL | string | Response | PromiseLike<
   const response = await source;
   if (!response.ok) throw new Error(`simdopt: fetching the wasm module failed: HTTP ${response.status} ${response.statusText}`);
   return new Uint8Array(await response.arrayBuffer());
+}
+
+function parseUrl(source: string): URL {
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  try {
+    return new URL(source, base);
+  } catch {
+    throw new TypeError(
+      `simdopt: init(source): ${describe(source)} is not a valid URL${base === undefined ? " (a relative URL needs a page location to resolve against; pass a URL object, e.g. new URL(\"./simdopt.wasm\", import.meta.url))" : ""}`,
+    );
+  }
 }
 
 /**
@@ -302,6 +318,12 @@ function begin(options: InitOptions | undefined): boolean {
  * options are then ignored).
  */
 export function init(source?: InitSource, options?: InitOptions): Promise<void> {
+  // Options are checked even when already loaded: a typo must not pass silently on a later call.
+  try {
+    checkOptions(options);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   if (loaded !== null) return Promise.resolve();
   if (pending !== null) return pending;
   pending = (async () => {
@@ -312,7 +334,7 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
     } else {
       let bytes = bytesAtHand(source, "init");
       if (bytes === null) {
-        if (!isFetchable(source)) throw new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response");
+        if (!isFetchable(source)) throw new TypeError(`simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response, got ${describe(source)}`);
         bytes = await fetchBytesOrModule(source);
       }
       try {
@@ -332,6 +354,7 @@ export function init(source?: InitSource, options?: InitOptions): Promise<void> 
 
 /** Synchronous `init` (Node, Deno, Bun, workers): a Module or bytes (required in simdopt/slim). */
 export function initSync(source?: WebAssembly.Module | BufferSource, options?: InitOptions): void {
+  checkOptions(options);
   if (loaded !== null) return;
   const shared = begin(options);
   let module: WebAssembly.Module;
@@ -339,7 +362,7 @@ export function initSync(source?: WebAssembly.Module | BufferSource, options?: I
     module = source;
   } else {
     const bytes = bytesAtHand(source, "initSync");
-    if (bytes === null) throw new TypeError("simdopt: initSync(source) takes a WebAssembly.Module or bytes (use init() for a URL or Response)");
+    if (bytes === null) throw new TypeError(`simdopt: initSync(source) takes a WebAssembly.Module or bytes (use init() for a URL or Response), got ${describe(source)}`);
     try {
       module = new WebAssembly.Module(prepareBytes(bytes, shared) as BufferSource);
     } catch (error) {

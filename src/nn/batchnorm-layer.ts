@@ -5,6 +5,7 @@
 import { F32Block, liveF32View, wasmOffset } from "../bindings/memory.js";
 import { isInitialized, notInitialized } from "../bindings/instance.js";
 import { Parameter } from "../parameter.js";
+import { checkBoolean, checkBounded, checkChoice, checkFinite, describe, readOptions, reject } from "../checks.js";
 import { batchNormBackwardImpl, batchNormForward, batchNormGeometry, type BatchNormLayout } from "../ops/batchnorm.js";
 
 /** Options of `new BatchNorm(numFeatures, options)` (PyTorch's, camelCased). */
@@ -28,6 +29,10 @@ export interface BatchNormCallOptions {
   /** Receives the result in place (length of x). Default: a new array. */
   out?: Float32Array;
 }
+
+const WHERE = "BatchNorm: ";
+const LAYER_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "name"] as const;
+const CALL_KEYS = ["out"] as const;
 
 export class BatchNorm {
   readonly numFeatures: number;
@@ -60,19 +65,15 @@ export class BatchNorm {
 
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     if (!isInitialized()) throw notInitialized();
-    if (typeof options !== "object" || options === null) throw new TypeError("simdopt: BatchNorm options must be an object");
-    if (typeof numFeatures !== "number" || !Number.isInteger(numFeatures) || numFeatures <= 0) {
-      throw new RangeError(`simdopt: BatchNorm: numFeatures must be a positive integer, got ${String(numFeatures)}`);
-    }
+    readOptions("BatchNorm", options, LAYER_KEYS);
+    checkBounded(WHERE, "numFeatures", numFeatures, { integer: true, min: 1 });
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true, layout = "NCHW", name = "batchNorm" } = options;
-    if (typeof eps !== "number" || !Number.isFinite(eps) || eps < 0) throw new RangeError(`simdopt: BatchNorm: eps must be a finite number ≥ 0, got ${String(eps)}`);
-    if (momentum !== null && (typeof momentum !== "number" || !Number.isFinite(momentum))) {
-      throw new TypeError(`simdopt: BatchNorm: momentum must be a finite number or null, got ${String(momentum)}`);
-    }
-    if (typeof affine !== "boolean") throw new TypeError("simdopt: BatchNorm: affine must be a boolean");
-    if (typeof trackRunningStats !== "boolean") throw new TypeError("simdopt: BatchNorm: trackRunningStats must be a boolean");
-    if (layout !== "NCHW" && layout !== "NHWC") throw new RangeError(`simdopt: BatchNorm: layout must be "NCHW" or "NHWC", got ${String(layout)}`);
-    if (typeof name !== "string") throw new TypeError("simdopt: BatchNorm: name must be a string");
+    checkBounded(WHERE, "eps", eps, { min: 0 });
+    if (momentum !== null) checkFinite(WHERE, "momentum", momentum);
+    checkBoolean(WHERE, "affine", affine);
+    checkBoolean(WHERE, "trackRunningStats", trackRunningStats);
+    checkChoice(WHERE, "layout", layout, ["NCHW", "NHWC"] as const);
+    if (typeof name !== "string") reject(WHERE, "name", name, "a string", true);
     this.numFeatures = numFeatures;
     this.eps = eps;
     this.momentum = momentum;
@@ -120,7 +121,8 @@ export class BatchNorm {
    */
   forward(x: Float32Array, shape: readonly number[], options: BatchNormCallOptions = {}): Float32Array {
     this.#checkLive();
-    if (!(x instanceof Float32Array)) throw new TypeError(`simdopt: BatchNorm.forward: x must be a Float32Array, got ${x === null ? "null" : typeof x}`);
+    readOptions("BatchNorm.forward", options, CALL_KEYS);
+    if (!(x instanceof Float32Array)) throw new TypeError(`simdopt: BatchNorm.forward: x must be a Float32Array, got ${describe(x)}`);
     const geo = batchNormGeometry("BatchNorm.forward", shape, x.length, this.layout);
     if (geo.channels !== this.numFeatures) {
       throw new RangeError(`simdopt: BatchNorm.forward: shape [${shape.join(", ")}] has ${geo.channels} channels, the layer has ${this.numFeatures}`);
@@ -156,6 +158,7 @@ export class BatchNorm {
    */
   backward(dy: Float32Array, options: BatchNormCallOptions = {}): Float32Array {
     this.#checkLive();
+    readOptions("BatchNorm.backward", options, CALL_KEYS);
     if (this.#lastX === null) throw new Error("simdopt: BatchNorm.backward: call forward first");
     const x = this.#lastXOffset >= 0 ? liveF32View(this.#lastX, this.#lastXOffset, this.#lastXLength) : this.#lastX;
     const { dx } = batchNormBackwardImpl(dy, x, this.#lastShape, {

@@ -9,6 +9,9 @@
 import { kernels } from "../bindings/instance.js";
 import { Staging } from "./staging.js";
 import { shapeSize } from "../parameter.js";
+import { checkBounded, checkChoice, checkObject, checkOptionKeys, describe, optionalBoolean } from "../checks.js";
+
+const LAYOUTS = ["NCHW", "NHWC"] as const;
 
 /** Memory order of the tensor: channels second ("NCHW", [N, C, ...spatial]) or last ("NHWC", [N, ...spatial, C]). */
 export type BatchNormLayout = "NCHW" | "NHWC";
@@ -99,8 +102,7 @@ export interface BatchNormGeometry {
 
 /** Checks shape against x and the layout; returns the geometry. */
 export function batchNormGeometry(fn: string, shape: unknown, length: number, layout: unknown, xName = "x"): BatchNormGeometry {
-  if (typeof layout !== "string") throw new TypeError(`simdopt: ${fn}: layout must be "NCHW" or "NHWC", got ${typeof layout}`);
-  if (layout !== "NCHW" && layout !== "NHWC") throw new RangeError(`simdopt: ${fn}: layout must be "NCHW" or "NHWC", got "${layout}"`);
+  checkChoice(`${fn}: `, "layout", layout, LAYOUTS);
   const size = shapeSize(shape, "shape");
   const dims = shape as number[];
   if (dims.length < 2) {
@@ -116,9 +118,7 @@ export function batchNormGeometry(fn: string, shape: unknown, length: number, la
 }
 
 function checkArray(fn: string, name: string, value: unknown, length: number, what: string): Float32Array {
-  if (!(value instanceof Float32Array)) {
-    throw new TypeError(`simdopt: ${fn}: ${name} must be a Float32Array, got ${value === null ? "null" : typeof value}`);
-  }
+  if (!(value instanceof Float32Array)) throw new TypeError(`simdopt: ${fn}: ${name} must be a Float32Array, got ${describe(value)}`);
   if (value.length !== length) throw new RangeError(`simdopt: ${fn}: ${name} has ${value.length} elements, expected ${length} (${what})`);
   return value;
 }
@@ -128,22 +128,20 @@ function optionalArray(fn: string, name: string, value: unknown, length: number,
 }
 
 function checkNumber(fn: string, name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new TypeError(`simdopt: ${fn}: ${name} must be a finite number, got ${String(value)}`);
-  if (value < min) throw new RangeError(`simdopt: ${fn}: ${name} must be ≥ ${min}, got ${value}`);
-  return value;
+  return checkBounded(`${fn}: `, name, value, { min }, fallback);
 }
 
 function checkBoolean(fn: string, name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new TypeError(`simdopt: ${fn}: ${name} must be a boolean, got ${typeof value}`);
-  return value;
+  return optionalBoolean(`${fn}: `, name, value, fallback);
 }
 
-function checkOptions(fn: string, options: unknown): void {
-  if (options !== undefined && (typeof options !== "object" || options === null)) {
-    throw new TypeError(`simdopt: ${fn}: options must be an object`);
-  }
+const FORWARD_KEYS = ["training", "gamma", "beta", "runningMean", "runningVar", "momentum", "eps", "layout", "out", "meanOut", "invStdOut"] as const;
+const BACKWARD_KEYS = ["mean", "invStd", "gamma", "training", "layout", "out", "dgammaOut", "dbetaOut", "accumulate"] as const;
+
+/** An options object (or undefined) with only the given keys. */
+function checkOptions(fn: string, options: unknown, keys: readonly string[]): void {
+  checkObject(`${fn}: options`, options);
+  if (options !== undefined) checkOptionKeys(options as object, keys, `${fn} options`);
 }
 
 const staging = new Staging();
@@ -155,8 +153,8 @@ const staging = new Staging();
 export function batchNormForward(x: Float32Array, shape: readonly number[], options: BatchNormForwardOptions = {}): BatchNormForwardResult {
   const fn = "batchNormForward";
   const k = kernels();
-  checkOptions(fn, options);
-  if (!(x instanceof Float32Array)) throw new TypeError(`simdopt: ${fn}: x must be a Float32Array, got ${x === null ? "null" : typeof x}`);
+  checkOptions(fn, options, FORWARD_KEYS);
+  if (!(x instanceof Float32Array)) throw new TypeError(`simdopt: ${fn}: x must be a Float32Array, got ${describe(x)}`);
   const geo = batchNormGeometry(fn, shape, x.length, options.layout ?? "NCHW");
   const C = geo.channels;
   const training = checkBoolean(fn, "training", options.training, true);
@@ -243,9 +241,9 @@ export function batchNormBackwardImpl(
   const fn = "batchNormBackward";
   const k = kernels();
   if (options === undefined) throw new TypeError(`simdopt: ${fn}: options { mean, invStd } are required`);
-  checkOptions(fn, options);
-  if (!(dy instanceof Float32Array)) throw new TypeError(`simdopt: ${fn}: dy must be a Float32Array, got ${dy === null ? "null" : typeof dy}`);
-  if (!(x instanceof Float32Array)) throw new TypeError(`simdopt: ${fn}: x must be a Float32Array, got ${x === null ? "null" : typeof x}`);
+  checkOptions(fn, options, BACKWARD_KEYS);
+  if (!(dy instanceof Float32Array)) throw new TypeError(`simdopt: ${fn}: dy must be a Float32Array, got ${describe(dy)}`);
+  if (!(x instanceof Float32Array)) throw new TypeError(`simdopt: ${fn}: x must be a Float32Array, got ${describe(x)}`);
   const geo = batchNormGeometry(fn, shape, x.length, options.layout ?? "NCHW");
   if (dy.length !== x.length) throw new RangeError(`simdopt: ${fn}: dy has ${dy.length} elements, x has ${x.length}`);
   const C = geo.channels;

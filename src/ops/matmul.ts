@@ -5,6 +5,7 @@
 
 import { kernels } from "../bindings/instance.js";
 import { heapF32, liveF32View, Scratch, viewsOverlap, wasmOffset } from "../bindings/memory.js";
+import { checkNumber, checkOptionKeys, describe, optionalBoolean, reject } from "../checks.js";
 
 /** Options of {@link matmul}. `m`, `k` and `n` are required. */
 export interface MatmulOptions {
@@ -40,29 +41,27 @@ function isWasmView(array: Float32Array): boolean {
   return wasmOffset(array) >= 0;
 }
 
+const WHERE = "matmul: ";
+const OPTION_KEYS = ["m", "k", "n", "transA", "transB", "alpha", "beta", "out"] as const;
+
+/** Any bad size (a string or undefined included) is a RangeError, as documented; k may be 0. */
 function checkSize(value: unknown, name: string, min = 1): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw new RangeError(`simdopt: matmul: ${name} must be ${min === 0 ? "an integer ≥ 0" : "a positive integer"}, got ${String(value)}`);
-  }
-  return value;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) reject(WHERE, name, value, min === 0 ? "an integer ≥ 0" : "a positive integer", false);
+  return value as number;
 }
 
 function checkFlag(value: unknown, name: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") throw new TypeError(`simdopt: matmul: ${name} must be a boolean, got ${typeof value}`);
-  return value;
+  return optionalBoolean(WHERE, name, value, false);
 }
 
 function checkScalar(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") throw new TypeError(`simdopt: matmul: ${name} must be a number, got ${typeof value}`);
-  return value;
+  return value === undefined ? fallback : checkNumber(WHERE, name, value);
 }
 
 /** `shape` names the expected matrix, e.g. ["m×k", 3, 4]: the message is built only on failure. */
 function checkArray(value: unknown, name: string, rows: number, cols: number, shape: string): Float32Array {
   if (!(value instanceof Float32Array)) {
-    throw new TypeError(`simdopt: matmul: ${name} must be a Float32Array, got ${value === null ? "null" : typeof value}`);
+    throw new TypeError(`simdopt: matmul: ${name} must be a Float32Array, got ${describe(value)}`);
   }
   if (value.length !== rows * cols) {
     throw new RangeError(`simdopt: matmul: ${name} has ${value.length} elements but ${shape} = ${rows}×${cols} needs ${rows * cols}`);
@@ -85,8 +84,9 @@ function slots(floats: number): number {
 export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions): Float32Array {
   const wasm = kernels();
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("simdopt: matmul: options { m, k, n } are required");
+    throw new TypeError(`simdopt: matmul: options { m, k, n } are required, got ${describe(options)}`);
   }
+  checkOptionKeys(options, OPTION_KEYS, "matmul options");
   const m = checkSize(options.m, "m");
   const k = checkSize(options.k, "k", 0);
   const n = checkSize(options.n, "n");

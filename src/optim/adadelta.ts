@@ -1,6 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
-import { checkBoolean, checkNonNegative, checkUnitInterval, Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { checkBoolean, checkNonNegative, checkUnitInterval } from "../checks.js";
+import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
 
 /** Options of Adadelta (torch.optim.Adadelta). */
 export interface AdadeltaOptions {

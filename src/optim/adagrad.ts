@@ -1,6 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
-import { checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { checkBoolean, checkNonNegative } from "../checks.js";
+import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
 
 /** Options of Adagrad (torch.optim.Adagrad). */
 export interface AdagradOptions {

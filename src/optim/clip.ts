@@ -4,6 +4,9 @@
 
 import { kernels } from "../bindings/instance.js";
 import { Parameter } from "../parameter.js";
+import { describe, optionalBoolean, readOptions, reject } from "../checks.js";
+
+const CLIP_NORM_KEYS = ["errorIfNonfinite"] as const;
 
 /** Options of `clipGradNorm`. */
 export interface ClipGradNormOptions {
@@ -18,11 +21,11 @@ export interface ClipGradNormOptions {
 function checkParams(params: unknown, fn: string): Parameter[] {
   const list: unknown[] = params instanceof Parameter ? [params] : Array.isArray(params) ? params : [];
   if (!(params instanceof Parameter) && !Array.isArray(params)) {
-    throw new TypeError(`simdopt: ${fn} params must be a Parameter or an array of Parameters, got ${typeof params}`);
+    throw new TypeError(`simdopt: ${fn} params must be a Parameter or an array of Parameters, got ${describe(params)}`);
   }
   const seen = new Set<Parameter>();
   list.forEach((param, i) => {
-    if (!(param instanceof Parameter)) throw new TypeError(`simdopt: ${fn} params[${i}] is not a Parameter`);
+    if (!(param instanceof Parameter)) throw new TypeError(`simdopt: ${fn} params[${i}] must be a Parameter, got ${describe(param)}`);
     if (param.disposed) throw new TypeError(`simdopt: ${fn} params[${i}] ("${param.name}") has been disposed`);
     if (seen.has(param)) throw new RangeError(`simdopt: ${fn} params lists "${param.name}" twice`);
     seen.add(param);
@@ -32,9 +35,8 @@ function checkParams(params: unknown, fn: string): Parameter[] {
 
 /** A bound ≥ 0; Infinity means "no bound", as in PyTorch. */
 function checkNonNegative(fn: string, name: string, value: unknown): number {
-  if (typeof value !== "number") throw new TypeError(`simdopt: ${fn} ${name} must be a number, got ${String(value)}`);
-  if (!(value >= 0)) throw new RangeError(`simdopt: ${fn} ${name} must be a number ≥ 0 or Infinity, got ${value}`);
-  return value;
+  if (typeof value !== "number" || !(value >= 0)) reject(`${fn} `, name, value, "a number ≥ 0 or Infinity", typeof value !== "number");
+  return value as number;
 }
 
 /**
@@ -86,18 +88,9 @@ export function clipGradNorm(
   const list = checkParams(params, "clipGradNorm");
   // maxNorm = Infinity is PyTorch's idiom for measuring the norm without clipping.
   checkNonNegative("clipGradNorm", "maxNorm", maxNorm);
-  if (typeof normType !== "number") throw new TypeError(`simdopt: clipGradNorm normType must be a number, got ${String(normType)}`);
-  if (!(normType > 0)) {
-    throw new RangeError(`simdopt: clipGradNorm normType must be a number > 0 or Infinity, got ${normType}`);
-  }
-  if (typeof options !== "object" || options === null) throw new TypeError("simdopt: clipGradNorm options must be an object");
-  for (const key of Object.keys(options)) {
-    if (key !== "errorIfNonfinite") throw new TypeError(`simdopt: clipGradNorm has no option "${key}"`);
-  }
-  const { errorIfNonfinite = false } = options;
-  if (typeof errorIfNonfinite !== "boolean") {
-    throw new TypeError(`simdopt: clipGradNorm errorIfNonfinite must be a boolean, got ${String(errorIfNonfinite)}`);
-  }
+  if (typeof normType !== "number" || !(normType > 0)) reject("clipGradNorm ", "normType", normType, "a number > 0 or Infinity", typeof normType !== "number");
+  const o = readOptions("clipGradNorm", options, CLIP_NORM_KEYS);
+  const errorIfNonfinite = optionalBoolean("clipGradNorm ", "errorIfNonfinite", o.errorIfNonfinite, false);
   if (list.length === 0) return 0;
 
   const k = kernels();

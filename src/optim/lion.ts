@@ -1,6 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
-import { checkBetas, checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
+import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
 
 /** Options of Lion (Chen et al. 2023, as in lion-pytorch). */
 export interface LionOptions {

@@ -1,6 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
-import { checkBetas, checkBoolean, checkNonNegative, Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { checkBetas, checkBoolean, checkNonNegative, type NumberCheck } from "../checks.js";
+import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
 
 /** Options of NAdam (torch.optim.NAdam). */
 export interface NAdamOptions {
@@ -25,6 +26,7 @@ const NADAM_DEFAULTS: NAdamOptions = {
 };
 const MOMENTS = ["firstMoment", "secondMoment"] as const;
 const MU_PRODUCT = ["muProduct"] as const;
+const UNIT: NumberCheck = { min: 0, max: 1 };
 
 /**
  * NAdam (Dozat): Adam with Nesterov momentum under a warming momentum schedule. The running
@@ -55,6 +57,11 @@ export class NAdam extends Optimizer<NAdamOptions> {
 
   protected override scalarStateNames(): readonly string[] {
     return MU_PRODUCT;
+  }
+
+  /** Each μ_i is in [0, β1·(1 − ½·0.96^…)] ⊂ [0, 1), so their product is in [0, 1]. */
+  protected override scalarStateBounds(): NumberCheck {
+    return UNIT;
   }
 
   /** Π μ_i over no steps yet. */

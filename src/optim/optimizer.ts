@@ -6,6 +6,8 @@
 import { kernels } from "../bindings/instance.js";
 import { F32Block, heapF32, heapU8, Scratch } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
+import { checkBoolean, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
+import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
 
 /** A parameter group: the options of the optimizer plus its parameters; every option is live. */
 export type ParamGroup<Options extends object> = Options & {
@@ -74,60 +76,19 @@ export interface OptimizerStateDict {
   paramGroups: Array<Record<string, unknown> & { params: number[] }>;
 }
 
-// ---- option checks shared by every optimizer ----
-// Each names the option it rejects as `prefix + name` (e.g. "paramGroups[1]." + "lr"). The checks
-// run on every group at every step, so they are kept tiny (the engine inlines them and never boxes
-// the option's value) and the message is only assembled, out of line, when one fails: validating
-// allocates nothing.
-
-/** Throws RangeError for a number out of range, TypeError for a value of the wrong type. */
-function reject(prefix: string, name: string, value: unknown, requirement: string, wrongType = typeof value !== "number" || Number.isNaN(value)): never {
-  const ErrorType = wrongType ? TypeError : RangeError;
-  throw new ErrorType(`simdopt: ${prefix}${name} must be ${requirement}, got ${String(value)}`);
-}
-
-export function checkNumber(prefix: string, name: string, value: unknown): number {
-  if (typeof value !== "number" || value !== value) reject(prefix, name, value, "a number");
-  return value as number;
-}
-
-export function checkNonNegative(prefix: string, name: string, value: unknown): void {
-  if (typeof value !== "number" || !(value >= 0 && value < Infinity)) reject(prefix, name, value, "a finite number ≥ 0");
-}
-
-export function checkPositive(prefix: string, name: string, value: unknown): void {
-  if (typeof value !== "number" || !(value > 0 && value < Infinity)) reject(prefix, name, value, "a finite number > 0");
-}
-
-/** A coefficient in [0, 1) (betas, alpha, rho) or, with `closed`, in [0, 1]. */
-export function checkUnitInterval(prefix: string, name: string, value: unknown, closed = false): void {
-  if (typeof value !== "number" || !(value >= 0 && (value < 1 || (closed && value === 1)))) {
-    reject(prefix, name, value, closed ? "in [0, 1]" : "in [0, 1)");
-  }
-}
-
-/** A pair [beta1, beta2], each in [0, 1). */
-export function checkBetas(prefix: string, name: string, value: unknown): void {
-  if (!Array.isArray(value) || value.length !== 2) {
-    throw new TypeError(`simdopt: ${prefix}${name} must be a pair [beta1, beta2], got ${String(value)}`);
-  }
-  const pair = value as unknown[];
-  const beta1 = pair[0];
-  const beta2 = pair[1];
-  if (typeof beta1 !== "number" || !(beta1 >= 0 && beta1 < 1)) reject(prefix, `${name}[0]`, beta1, "in [0, 1)");
-  if (typeof beta2 !== "number" || !(beta2 >= 0 && beta2 < 1)) reject(prefix, `${name}[1]`, beta2, "in [0, 1)");
-}
-
-export function checkBoolean(prefix: string, name: string, value: unknown): void {
-  if (typeof value !== "boolean") reject(prefix, name, value, "a boolean", true);
-}
-
 const NO_STEP_OPTIONS: StepOptions = Object.freeze({});
 const NO_NAMES: readonly string[] = Object.freeze([]);
+const STEP_OPTION_KEYS: readonly string[] = Object.freeze(["mask", "rows", "skipIfNonfinite"]);
+const NO_BOUNDS: NumberCheck = Object.freeze({});
 const groupPrefixes: string[] = [];
+const groupNames: string[] = [];
 /** "paramGroups[i]." for error messages, made once per index. */
 function groupPrefix(index: number): string {
   return (groupPrefixes[index] ??= `paramGroups[${index}].`);
+}
+/** "paramGroups[i]", made once per index. */
+function groupName(index: number): string {
+  return (groupNames[index] ??= `paramGroups[${index}]`);
 }
 
 /** Masked steps: the parameter's values set aside, then the mask, in one block (one allocation). */
@@ -137,19 +98,6 @@ function maskedScratchBytes(size: number, maskBytes: number): number {
   return Math.ceil(size / 4) * 16 + maskBytes;
 }
 
-// Group membership is checked on every step: each parameter is stamped with the check's number,
-// so a parameter met twice is caught in one pass and nothing is allocated (the stamps are small
-// integers; the table is replaced on the rare wrap-around so that an old stamp never matches).
-let memberStamps = new WeakMap<Parameter, number>();
-let memberCheck = 0;
-function nextMemberCheck(): number {
-  memberCheck = (memberCheck + 1) & 0x3fffffff;
-  if (memberCheck === 0) {
-    memberStamps = new WeakMap();
-    memberCheck = 1;
-  }
-  return memberCheck;
-}
 
 /** A value's kind for messages: "Object", "Float32Array", "number 3", "undefined". */
 function describeValue(value: unknown): string {
@@ -169,6 +117,9 @@ export abstract class Optimizer<Options extends object> {
   readonly #bufferBases: number[] = [];
   readonly #rowSeen = new Map<Parameter, Uint8Array>();
   #disposed = false;
+  /** The parameters the groups held when last validated, in step order, and as a set. */
+  readonly #memberList: Parameter[] = [];
+  #memberSet = new Set<Parameter>();
   // Reused by every step (no allocation per step): per parameter in step order, whether its
   // state buffers were created by this call; what this call allocated, so that a failed
   // allocation can be undone; and the scratch the step's masks need.
@@ -176,6 +127,9 @@ export abstract class Optimizer<Options extends object> {
   readonly #madeBlocks: { state: ParamState; name: string; block: F32Block }[] = [];
   readonly #madeStates: Parameter[] = [];
   #maskScratchBytes = 0;
+  /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
+  readonly #optionNames: readonly string[];
+  readonly #groupKeys: readonly string[];
 
   /**
    * @param params parameters, or groups `{ params, ...options }`
@@ -183,12 +137,10 @@ export abstract class Optimizer<Options extends object> {
    * @param defaults the optimizer's own defaults (PyTorch's)
    */
   constructor(params: Parameter[] | ParamGroupInput<Options>[], options: Partial<Options> | undefined, defaults: Options) {
-    if (options !== undefined && (typeof options !== "object" || options === null)) {
-      throw new TypeError(`simdopt: ${this.constructor.name} options must be an object`);
-    }
-    for (const key of Object.keys(options ?? {})) {
-      if (!(key in defaults)) throw new TypeError(`simdopt: ${this.constructor.name} has no option "${key}"`);
-    }
+    checkObject(`${this.constructor.name} options`, options);
+    this.#optionNames = Object.freeze(Object.keys(defaults));
+    this.#groupKeys = Object.freeze([...this.#optionNames, "params"]);
+    if (options !== undefined) checkOptionKeys(options, this.#optionNames, `${this.constructor.name} options`);
     this.defaults = Object.freeze({ ...defaults, ...stripUndefined(options ?? {}) }) as Readonly<Options>;
     this.validateGroup(this.defaults as Options, "");
     if (!Array.isArray(params) || params.length === 0) {
@@ -223,6 +175,8 @@ export abstract class Optimizer<Options extends object> {
     if (typeof group !== "object" || group === null || !Array.isArray(group.params)) {
       throw new TypeError(`simdopt: paramGroups[${index}] must be a Parameter or an object { params: Parameter[], ...options }`);
     }
+    // Extra keys are kept (as in PyTorch), but a near-miss of an option is a typo that would be ignored.
+    checkNoNearMisses(group, this.#groupKeys, groupName(index));
     if (group.params.length === 0) throw new RangeError(`simdopt: paramGroups[${index}].params is empty`);
     group.params.forEach((param, i) => {
       if (!(param instanceof Parameter)) throw new TypeError(`simdopt: paramGroups[${index}].params[${i}] is not a Parameter`);
@@ -247,6 +201,11 @@ export abstract class Optimizer<Options extends object> {
   /** Names of per-parameter scalar state (see ParamState.scalars). Default none. */
   protected scalarStateNames(): readonly string[] {
     return NO_NAMES;
+  }
+
+  /** The range a loaded scalar state must lie in. Default: any finite number. */
+  protected scalarStateBounds(_scalar: string): NumberCheck {
+    return NO_BOUNDS;
   }
 
   /** The value a scalar state starts with. Default 0. */
@@ -283,16 +242,23 @@ export abstract class Optimizer<Options extends object> {
    */
   step(options?: StepOptions): boolean {
     this.#checkLive("step");
+    if (options !== undefined) checkStepOptions(options);
     const { mask, rows, skipIfNonfinite = false } = options ?? NO_STEP_OPTIONS;
     this.#checkBeforeStep(mask, rows);
     if (skipIfNonfinite && !this.#gradientsFinite(rows)) return false;
     // Everything the step needs is allocated before anything is written: running out of memory
     // leaves every parameter, buffer and step count as it was.
     this.#allocateForStep();
+    // Indexed loops on the hot path: a for-of iterator is only free where the engine inlines the
+    // loop's whole body, and a step must allocate nothing whatever the engine decides.
+    const groups = this.paramGroups;
     let index = 0;
-    for (const group of this.paramGroups) {
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
       const names = this.stateBufferNames(group);
-      for (const param of group.params) {
+      const params = group.params;
+      for (let i = 0; i < params.length; i++) {
+        const param = params[i]!;
         const state = this.state.get(param)!;
         this.#freshBuffers = this.#fresh[index++]!;
         // New buffers are untouched everywhere, so per-row first-use rules start over.
@@ -328,103 +294,32 @@ export abstract class Optimizer<Options extends object> {
   /** A snapshot: step counts, copies of state buffers, and group options with parameter indices. */
   stateDict(): OptimizerStateDict {
     this.#checkLive("stateDict");
-    const state: OptimizerStateDict["state"] = [];
-    const paramGroups: OptimizerStateDict["paramGroups"] = [];
-    let index = 0;
-    for (const group of this.paramGroups) {
-      const indices: number[] = [];
-      for (const param of group.params) {
-        const entry = this.state.get(param);
-        if (entry === undefined) {
-          state.push(null);
-        } else {
-          const buffers: Record<string, Float32Array> = {};
-          for (const [name, block] of entry.buffers) buffers[name] = block.view.slice();
-          const scalars: Record<string, number> = {};
-          this.scalarStateNames().forEach((name, i) => { scalars[name] = entry.scalars[i]!; });
-          state.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars });
-        }
-        indices.push(index++);
-      }
-      const options: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(group)) {
-        if (key !== "params") options[key] = Array.isArray(value) ? [...value] : value;
-      }
-      paramGroups.push({ ...options, params: indices });
-    }
-    return { optimizer: this.constructor.name, state, paramGroups };
+    return makeStateDict(this.#access());
   }
 
   /**
    * Restores a snapshot made by `stateDict()` of the same optimizer class over parameters of the
-   * same sizes. Checks everything first: a mismatch throws and changes nothing.
+   * same sizes. Checks every value and allocates every buffer first: a mismatch (or running out
+   * of memory) throws and changes nothing. The loaded state keeps no reference to the caller's arrays.
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     this.#checkLive("loadStateDict");
-    const name = this.constructor.name;
-    if (typeof stateDict !== "object" || stateDict === null || !Array.isArray(stateDict.state) || !Array.isArray(stateDict.paramGroups)) {
-      throw new TypeError(`simdopt: loadStateDict expects an object made by ${name}.stateDict()`);
-    }
-    if (stateDict.optimizer !== name) throw new TypeError(`simdopt: this state dict belongs to ${String(stateDict.optimizer)}, not ${name}`);
-    if (stateDict.paramGroups.length !== this.paramGroups.length) {
-      throw new RangeError(`simdopt: state dict has ${stateDict.paramGroups.length} param groups, this optimizer has ${this.paramGroups.length}`);
-    }
-    const params = this.paramGroups.flatMap((group) => group.params);
-    if (stateDict.state.length !== params.length) {
-      throw new RangeError(`simdopt: state dict has state for ${stateDict.state.length} parameters, this optimizer has ${params.length}`);
-    }
-    const restoredGroups: ParamGroup<Options>[] = [];
-    stateDict.paramGroups.forEach((saved, g) => {
-      const group = this.paramGroups[g]!;
-      if (!Array.isArray(saved.params) || saved.params.length !== group.params.length) {
-        throw new RangeError(`simdopt: state dict group ${g} has ${saved.params?.length} parameters, this optimizer's has ${group.params.length}`);
-      }
-      const { params: _indices, ...options } = saved;
-      // Copy array options (betas): the group must not share them with the caller's dict.
-      for (const [key, value] of Object.entries(options)) if (Array.isArray(value)) options[key] = [...value];
-      const restored = { ...group, ...options, params: group.params } as ParamGroup<Options>;
-      this.validateGroup(restored, `stateDict.paramGroups[${g}].`);
-      restoredGroups.push(restored);
-    });
-    stateDict.state.forEach((entry, i) => {
-      if (entry === null) return;
-      const param = params[i]!;
-      if (typeof entry.step !== "number" || typeof entry.buffers !== "object" || entry.buffers === null) {
-        throw new TypeError(`simdopt: state dict entry ${i} is malformed`);
-      }
-      for (const [buffer, values] of Object.entries(entry.buffers)) {
-        if (!(values instanceof Float32Array) || values.length !== param.size) {
-          throw new RangeError(`simdopt: state dict buffer "${buffer}" of parameter ${i} has ${values?.length} values, "${param.name}" has ${param.size}`);
-        }
-      }
-      if (entry.scalars !== undefined) {
-        if (typeof entry.scalars !== "object" || entry.scalars === null) throw new TypeError(`simdopt: state dict scalars of parameter ${i} must be an object`);
-        for (const [scalar, value] of Object.entries(entry.scalars)) {
-          if (typeof value !== "number") throw new TypeError(`simdopt: state dict scalar "${scalar}" of parameter ${i} must be a number, got ${String(value)}`);
-        }
-      }
-      if (entry.touchedRows != null && (!(entry.touchedRows instanceof Uint8Array) || entry.touchedRows.length !== param.shape[0])) {
-        throw new RangeError(`simdopt: state dict row flags of parameter ${i} do not match "${param.name}"`);
-      }
-    });
-    // Everything checked: now write.
-    restoredGroups.forEach((restored, g) => {
-      const group = this.paramGroups[g]!;
-      for (const key of Object.keys(group)) if (!(key in restored)) delete group[key];
-      Object.assign(group, restored);
-    });
-    stateDict.state.forEach((entry, i) => {
-      const param = params[i]!;
-      this.#freeState(param);
-      if (entry === null) return;
-      const buffers = new Map<string, F32Block>();
-      for (const [buffer, values] of Object.entries(entry.buffers)) {
-        const block = new F32Block(param.size);
-        block.view.set(values);
-        buffers.set(buffer, block);
-      }
-      this.state.set(param, { step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars: this.#newScalars(entry.scalars) });
-    });
+    loadState(this.#access(), stateDict);
+  }
+
+  #access(): StateAccess<Options> {
+    return {
+      owner: this.constructor.name,
+      groups: this.paramGroups,
+      state: this.state,
+      optionNames: this.#optionNames,
+      bufferNames: (group) => this.stateBufferNames(group),
+      scalarNames: this.scalarStateNames(),
+      scalarBounds: (name) => this.scalarStateBounds(name),
+      initialScalar: (name) => this.initialScalarValue(name),
+      validateGroup: (group, prefix) => this.validateGroup(group, prefix),
+      freeState: (param) => this.#freeState(param),
+    };
   }
 
   /**
@@ -468,9 +363,12 @@ export abstract class Optimizer<Options extends object> {
     const madeStates = this.#madeStates;
     try {
       let index = 0;
-      for (const group of this.paramGroups) {
+      const groups = this.paramGroups;
+      for (let g = 0; g < groups.length; g++) {
+        const group = groups[g]!;
         const names = this.stateBufferNames(group);
-        for (const param of group.params) this.#fresh[index++] = this.#ensureState(param, group, names);
+        const params = group.params;
+        for (let i = 0; i < params.length; i++) this.#fresh[index++] = this.#ensureState(params[i]!, group, names);
       }
       // Last: once it has grown, nothing after it can fail.
       if (this.#maskScratchBytes > 0) scratch.bytes(this.#maskScratchBytes);
@@ -496,7 +394,8 @@ export abstract class Optimizer<Options extends object> {
       this.#madeStates.push(param);
     }
     let fresh = false;
-    for (const name of names) {
+    for (let n = 0; n < names.length; n++) {
+      const name = names[n]!;
       if (!state.buffers.has(name)) {
         const block = new F32Block(param.size);
         state.buffers.set(name, block);
@@ -590,8 +489,11 @@ export abstract class Optimizer<Options extends object> {
   /** Only the given rows of a row-stepped parameter are checked: the others are never read. */
   #gradientsFinite(rows: StepOptions["rows"]): boolean {
     const { allFinite } = kernels();
-    for (const group of this.paramGroups) {
-      for (const param of group.params) {
+    const groups = this.paramGroups;
+    for (let g = 0; g < groups.length; g++) {
+      const params = groups[g]!.params;
+      for (let i = 0; i < params.length; i++) {
+        const param = params[i]!;
         const paramRows = rows?.get(param);
         if (paramRows === undefined) {
           if (allFinite(param.gradPtr, param.size) === 0) return false;
@@ -611,9 +513,30 @@ export abstract class Optimizer<Options extends object> {
    * `paramGroups[i].params`); stamps each with the check's number for #checkOwnParameter.
    */
   #checkMembers(): void {
-    const check = nextMemberCheck();
-    for (let index = 0; index < this.paramGroups.length; index++) {
-      const params: unknown = this.paramGroups[index]!.params;
+    // Fast path: the groups hold exactly the parameters validated last time (compared by
+    // identity, no allocation); only disposal can have changed since.
+    const groups = this.paramGroups;
+    const members = this.#memberList;
+    let count = 0;
+    let unchanged = true;
+    for (let g = 0; g < groups.length && unchanged; g++) {
+      const params: unknown = groups[g]!.params;
+      if (!Array.isArray(params)) { unchanged = false; break; }
+      for (let i = 0; i < params.length; i++) {
+        if (members[count++] !== params[i]) { unchanged = false; break; }
+      }
+    }
+    if (unchanged && count === members.length) {
+      for (let i = 0; i < members.length; i++) {
+        if (members[i]!.disposed) throw new TypeError(`simdopt: parameter "${members[i]!.name}" has been disposed`);
+      }
+      return;
+    }
+    // Something changed (users may push into paramGroups[i].params): validate in full, then
+    // remember what was validated.
+    const seen = new Set<Parameter>();
+    for (let index = 0; index < groups.length; index++) {
+      const params: unknown = groups[index]!.params;
       if (!Array.isArray(params)) {
         throw new TypeError(`simdopt: paramGroups[${index}].params must be an array of Parameters, got ${describeValue(params)}`);
       }
@@ -623,18 +546,24 @@ export abstract class Optimizer<Options extends object> {
           throw new TypeError(`simdopt: paramGroups[${index}].params[${i}] must be a Parameter, got ${describeValue(param)}`);
         }
         if (param.disposed) throw new TypeError(`simdopt: parameter "${param.name}" has been disposed`);
-        if (memberStamps.get(param) === check) {
+        if (seen.has(param)) {
           throw new RangeError(`simdopt: parameter "${param.name}" appears more than once in paramGroups (again at paramGroups[${index}].params[${i}])`);
         }
-        memberStamps.set(param, check);
+        seen.add(param);
       }
     }
+    members.length = 0;
+    for (const param of seen) members.push(param);
+    this.#memberSet = seen;
   }
+
 
   /** Validates the options of every group and the step's masks and rows; throws before any write. */
   #checkBeforeStep(mask: StepOptions["mask"], rows: StepOptions["rows"]): void {
     // Plain loops and cached prefixes: step() allocates nothing, validation included.
     for (let index = 0; index < this.paramGroups.length; index++) {
+      // Group keys are checked where groups are made (constructor, addParamGroup, loadStateDict),
+      // not here: enumerating keys on every step allocates once the engine's key caches miss.
       this.validateGroup(this.paramGroups[index]!, groupPrefix(index));
     }
     this.#checkMembers();
@@ -683,10 +612,17 @@ export abstract class Optimizer<Options extends object> {
 
   /** After #checkMembers: this optimizer's parameters carry the current check's stamp. */
   #checkOwnParameter(param: Parameter, what: string): void {
-    if (!(param instanceof Parameter) || memberStamps.get(param) !== memberCheck) {
+    if (!(param instanceof Parameter) || !this.#memberSet.has(param)) {
       throw new RangeError(`simdopt: step({ ${what} }) names a parameter this optimizer does not hold`);
     }
   }
+}
+
+/** Unknown keys and a non-boolean `skipIfNonfinite` throw; allocates nothing when all is well. */
+function checkStepOptions(options: StepOptions): void {
+  checkObject("step() options", options);
+  checkOptionKeys(options, STEP_OPTION_KEYS, "step() options");
+  if (options.skipIfNonfinite !== undefined) checkBoolean("step() options.", "skipIfNonfinite", options.skipIfNonfinite);
 }
 
 function stripUndefined<T extends object>(object: T): Partial<T> {

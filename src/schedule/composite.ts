@@ -2,9 +2,10 @@
 // the usual warm-up then decay) and ChainedScheduler (all of them every step, their factors
 // compounding).
 
+import { describe } from "../checks.js";
 import { ReduceLROnPlateau } from "./plateau.js";
 import {
-  checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, readOptions, UPDATE_LR,
+  checkLastEpoch, checkOption, checkOptimizer, checkPerGroup, INITIAL_STEP, LRScheduler, PREPARE_LOAD, readOptions, UPDATE_LR,
   type LastEpochOption, type SchedulableOptimizer, type SchedulerStateDict,
 } from "./scheduler.js";
 
@@ -21,7 +22,7 @@ export interface SequentialLROptions extends LastEpochOption {
 
 function checkMembers(owner: string, schedulers: unknown, optimizer: SchedulableOptimizer | undefined): LRScheduler[] {
   if (!Array.isArray(schedulers) || schedulers.length === 0) {
-    throw new TypeError(`simdopt: ${owner} needs a non-empty array of schedulers, got ${String(schedulers)}`);
+    throw new TypeError(`simdopt: ${owner} needs a non-empty array of schedulers, got ${describe(schedulers)}`);
   }
   schedulers.forEach((scheduler, i) => {
     if (!(scheduler instanceof LRScheduler)) throw new TypeError(`simdopt: ${owner} schedulers[${i}] is not a scheduler`);
@@ -38,13 +39,6 @@ function checkMembers(owner: string, schedulers: unknown, optimizer: Schedulable
 
 function stateOfMembers(schedulers: readonly LRScheduler[]): SchedulerStateDict[] {
   return schedulers.map((scheduler) => scheduler.stateDict());
-}
-
-function loadMembers(owner: string, schedulers: readonly LRScheduler[], states: unknown): void {
-  if (!Array.isArray(states) || states.length !== schedulers.length) {
-    throw new TypeError(`simdopt: ${owner}.loadStateDict: "schedulers" must hold ${schedulers.length} state dicts`);
-  }
-  schedulers.forEach((scheduler, i) => scheduler.loadStateDict(states[i] as SchedulerStateDict));
 }
 
 /** What SequentialLR and ChainedScheduler share: member schedulers, saved inside the state dict. */
@@ -70,16 +64,29 @@ abstract class CompositeScheduler extends LRScheduler {
     return { ...super.stateDict(), schedulers: stateOfMembers(this.schedulers) };
   }
 
-  override loadStateDict(stateDict: SchedulerStateDict): void {
+  /** Validates the composite's own state and every member's before any of them is written. */
+  override [PREPARE_LOAD](stateDict: unknown): () => void {
     const owner = this.constructor.name;
-    if (typeof stateDict === "object" && stateDict !== null && "schedulers" in stateDict) {
-      if (!Array.isArray(stateDict.schedulers) || stateDict.schedulers.length !== this.schedulers.length) {
-        throw new TypeError(`simdopt: ${owner}.loadStateDict: "schedulers" must hold ${this.schedulers.length} state dicts`);
-      }
+    const write = super[PREPARE_LOAD](stateDict);
+    const states = (stateDict as SchedulerStateDict).schedulers;
+    if (states === undefined) return write;
+    if (!Array.isArray(states) || states.length !== this.schedulers.length) {
+      throw new TypeError(`simdopt: ${owner}.loadStateDict: "schedulers" must be an array of ${this.schedulers.length} state dicts, got ${describe(states)}`);
     }
-    super.loadStateDict(stateDict);
-    if ("schedulers" in stateDict) loadMembers(owner, this.schedulers, stateDict.schedulers);
+    const writes = this.schedulers.map((scheduler, i) => {
+      try {
+        return scheduler[PREPARE_LOAD](states[i]);
+      } catch (error) {
+        if (error instanceof Error) error.message = error.message.replace(/^simdopt: /, `simdopt: ${owner}.loadStateDict: schedulers[${i}]: `);
+        throw error;
+      }
+    });
+    return () => {
+      write();
+      for (const writeMember of writes) writeMember();
+    };
   }
+
 }
 
 /**
@@ -103,7 +110,7 @@ export class SequentialLR extends CompositeScheduler {
         throw new TypeError(`simdopt: SequentialLR schedulers[${i}] is a ${scheduler.constructor.name}; only the first scheduler may be a composite`);
       }
     });
-    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: SequentialLR requires the option milestones (an array of step indices), got ${String(o.milestones)}`);
+    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: SequentialLR requires the option milestones (an array of step indices), got ${describe(o.milestones)}`);
     const milestones = (o.milestones as unknown[]).map((m, i) => checkOption(owner, `milestones[${i}]`, m, { integer: true, min: 1 }));
     if (milestones.length !== schedulers.length - 1) {
       throw new RangeError(`simdopt: SequentialLR needs one milestone fewer than schedulers: got ${schedulers.length} schedulers and ${milestones.length} milestones`);
@@ -123,6 +130,15 @@ export class SequentialLR extends CompositeScheduler {
     undoInitialSteps(this);
     schedulers[0]![INITIAL_STEP]();
     this.lastLr = schedulers[0]!.getLastLr();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkPerGroup(where, "milestones", state.milestones, this.schedulers.length - 1, { integer: true, min: 1 });
+    const milestones = state.milestones as number[];
+    for (let i = 1; i < milestones.length; i++) {
+      if (!(milestones[i]! > milestones[i - 1]!)) throw new RangeError(`simdopt: ${where}milestones must be increasing, got ${milestones.join(", ")}`);
+    }
   }
 
   /** Steps the scheduler whose turn it is; at a milestone, the next one starts at its epoch 0. */

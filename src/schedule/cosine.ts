@@ -1,6 +1,7 @@
 // Cosine annealing: CosineAnnealingLR (PyTorch's recursive, chainable form) and
 // CosineAnnealingWarmRestarts (SGDR, closed form with restarts, fractional epochs allowed).
 
+import { checkBounded } from "../checks.js";
 import {
   checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, readOptions,
   type LastEpochOption, type SchedulableOptimizer,
@@ -35,6 +36,12 @@ export class CosineAnnealingLR extends LRScheduler {
     this.etaMin = etaMin;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "tMax", state.tMax, { min: 0, minExclusive: true });
+    checkBounded(where, "etaMin", state.etaMin, { min: 0 });
   }
 
   protected computeLr(): number[] {
@@ -100,6 +107,15 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     this[INITIAL_STEP]();
   }
 
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "t0", state.t0, { integer: true, min: 1 });
+    checkBounded(where, "tMult", state.tMult, { integer: true, min: 1 });
+    checkBounded(where, "etaMin", state.etaMin, { min: 0 });
+    checkBounded(where, "tI", state.tI, { min: 0, minExclusive: true });
+    checkBounded(where, "tCur", state.tCur, { min: -1 });
+  }
+
   protected computeLr(): number[] {
     const { etaMin, tCur, tI } = this;
     return this.baseLrs.map((baseLr) => etaMin + (baseLr - etaMin) * (1 + Math.cos(Math.PI * tCur / tI)) / 2);
@@ -111,8 +127,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
    */
   override step(epoch?: number): void {
     if (epoch !== undefined) {
-      if (typeof epoch !== "number" || Number.isNaN(epoch)) throw new TypeError(`simdopt: CosineAnnealingWarmRestarts.step(epoch): epoch must be a number, got ${String(epoch)}`);
-      if (!(epoch >= 0) || !Number.isFinite(epoch)) throw new RangeError(`simdopt: CosineAnnealingWarmRestarts.step(epoch): epoch must be a finite number ≥ 0, got ${epoch}`);
+      checkBounded("CosineAnnealingWarmRestarts.step(epoch): ", "epoch", epoch, { min: 0 });
     }
     if (epoch === undefined && this.lastEpoch < 0) epoch = 0;
     if (epoch === undefined) {

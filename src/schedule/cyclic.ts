@@ -2,11 +2,13 @@
 // baseLr and maxLr in triangles, with the amplitude scaled per cycle or per iteration; momentum
 // (or beta1) is cycled inversely by default, as in PyTorch.
 
+import { checkBoolean, checkBounded, checkChoice as checkChoiceOf, describe } from "../checks.js";
 import {
-  checkChoice, checkFlag, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, momentumKey,
-  perGroupOption, readOptions, writeMomentum,
-  type LastEpochOption, type MomentumKey, type SchedulableOptimizer,
+  checkChoice, checkFlag, checkPerGroup, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler,
+  perGroupOption, readOptions,
+  type LastEpochOption, type SchedulableOptimizer,
 } from "./scheduler.js";
+import { checkMomentumKey, momentumKey, writeMomentum, type MomentumKey } from "./momentum.js";
 
 /** Options of CyclicLR (torch.optim.lr_scheduler.CyclicLR). */
 export interface CyclicLROptions extends LastEpochOption {
@@ -38,6 +40,8 @@ export interface CyclicLROptions extends LastEpochOption {
   maxMomentum?: number | readonly number[];
 }
 
+const MODES = ["triangular", "triangular2", "exp_range"] as const;
+const SCALE_MODES = ["cycle", "iterations"] as const;
 const OPTION_KEYS = [
   "baseLr", "maxLr", "stepSizeUp", "stepSizeDown", "mode", "gamma", "scaleFn", "scaleMode",
   "cycleMomentum", "baseMomentum", "maxMomentum", "lastEpoch",
@@ -72,11 +76,11 @@ export class CyclicLR extends LRScheduler {
     const maxLrs = perGroupOption(owner, "maxLr", o.maxLr, groups.length, { min: 0 });
     const stepSizeUp = checkOption(owner, "stepSizeUp", o.stepSizeUp, { min: 0, minExclusive: true }, 2000);
     const stepSizeDown = o.stepSizeDown === null ? stepSizeUp : checkOption(owner, "stepSizeDown", o.stepSizeDown, { min: 0, minExclusive: true }, stepSizeUp);
-    const mode = checkChoice(owner, "mode", o.mode, ["triangular", "triangular2", "exp_range"] as const, "triangular");
+    const mode = checkChoice(owner, "mode", o.mode, MODES, "triangular");
     const gamma = checkOption(owner, "gamma", o.gamma, { min: 0 }, 1);
     const scaleFn = o.scaleFn ?? null;
-    if (scaleFn !== null && typeof scaleFn !== "function") throw new TypeError(`simdopt: CyclicLR scaleFn must be a function, got ${String(scaleFn)}`);
-    const scaleMode = checkChoice(owner, "scaleMode", o.scaleMode, ["cycle", "iterations"] as const, "cycle");
+    if (scaleFn !== null && typeof scaleFn !== "function") throw new TypeError(`simdopt: CyclicLR scaleFn must be a function, got ${describe(scaleFn)}`);
+    const scaleMode = checkChoice(owner, "scaleMode", o.scaleMode, SCALE_MODES, "cycle");
     const cycleMomentum = checkFlag(owner, "cycleMomentum", o.cycleMomentum, true);
     const baseMomentums = perGroupOption(owner, "baseMomentum", o.baseMomentum, groups.length, { min: 0 }, 0.8);
     const maxMomentums = perGroupOption(owner, "maxMomentum", o.maxMomentum, groups.length, { min: 0 }, 0.9);
@@ -129,6 +133,21 @@ export class CyclicLR extends LRScheduler {
     return this.gamma ** x;
   }
 
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkPerGroup(where, "maxLrs", state.maxLrs, this.maxLrs.length, { min: 0 });
+    checkBounded(where, "totalSize", state.totalSize, { min: 0, minExclusive: true });
+    checkBounded(where, "stepRatio", state.stepRatio, { min: 0, minExclusive: true, max: 1, maxExclusive: true });
+    checkChoiceOf(where, "mode", state.mode, MODES);
+    checkBounded(where, "gamma", state.gamma, { min: 0 });
+    checkChoiceOf(where, "scaleMode", state.scaleMode, SCALE_MODES);
+    checkBoolean(where, "cycleMomentum", state.cycleMomentum);
+    checkMomentumKey(where, state.momentumKey, state.cycleMomentum as boolean);
+    const momentumGroups = state.momentumKey === null ? 0 : this.maxLrs.length;
+    checkPerGroup(where, "baseMomentums", state.baseMomentums, momentumGroups, { min: 0 });
+    checkPerGroup(where, "maxMomentums", state.maxMomentums, momentumGroups, { min: 0 });
+  }
+
   protected computeLr(): number[] {
     const cycle = Math.floor(1 + this.lastEpoch / this.totalSize);
     const x = 1 + this.lastEpoch / this.totalSize - cycle;
@@ -151,9 +170,8 @@ export class CyclicLR extends LRScheduler {
     return lrs;
   }
 
-  /** As LRScheduler's; a custom `scaleFn` is kept (functions are not state), the mode's is re-derived. */
-  override loadStateDict(stateDict: Record<string, unknown>): void {
-    super.loadStateDict(stateDict);
+  /** A custom `scaleFn` is kept (functions are not state), the mode's is re-derived. */
+  protected override afterLoad(): void {
     this.#initScaleMode();
   }
 }

@@ -2,6 +2,7 @@
 // (lr ← lr · f(epoch)). The functions are code, not data: state dicts hold `null` in their
 // place and loading one keeps the scheduler's own functions, as PyTorch does for plain functions.
 
+import { describe } from "../checks.js";
 import {
   checkLastEpoch, checkOptimizer, INITIAL_STEP, LRScheduler, readOptions,
   type LastEpochOption, type SchedulableOptimizer, type SchedulerStateDict,
@@ -31,7 +32,7 @@ function readLambdas(owner: string, options: unknown, groups: number): { lambdas
     lambdas = new Array<unknown>(groups).fill(given);
   }
   lambdas.forEach((fn, i) => {
-    if (typeof fn !== "function") throw new TypeError(`simdopt: ${owner} lrLambda${Array.isArray(given) ? `[${i}]` : ""} must be a function, got ${String(fn)}`);
+    if (typeof fn !== "function") throw new TypeError(`simdopt: ${owner} lrLambda${Array.isArray(given) ? `[${i}]` : ""} must be a function, got ${describe(fn)}`);
   });
   return { lambdas: lambdas as LrLambda[], lastEpoch: checkLastEpoch(owner, o.lastEpoch) };
 }

@@ -2,11 +2,13 @@
 // maxLr/divFactor to maxLr and anneals to maxLr/(divFactor·finalDivFactor), while momentum (or
 // beta1) moves the opposite way between maxMomentum and baseMomentum.
 
+import { checkBoolean, checkBounded, checkChoice as checkChoiceOf, checkOptionKeys, describe } from "../checks.js";
 import {
-  checkChoice, checkFlag, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler, momentumKey,
-  perGroupOption, readOptions, writeMomentum,
-  type LastEpochOption, type MomentumKey, type SchedulableOptimizer, type SchedulableParamGroup,
+  checkChoice, checkFlag, checkLastEpoch, checkOption, checkOptimizer, INITIAL_STEP, LRScheduler,
+  perGroupOption, readOptions,
+  type LastEpochOption, type SchedulableOptimizer, type SchedulableParamGroup,
 } from "./scheduler.js";
+import { checkMomentumKey, momentumKey, writeMomentum, type MomentumKey } from "./momentum.js";
 
 /** Options of OneCycleLR (torch.optim.lr_scheduler.OneCycleLR). */
 export interface OneCycleLROptions extends LastEpochOption {
@@ -51,6 +53,10 @@ interface OneCyclePhase {
   endMomentum: MomentumBoundKey;
 }
 
+const ANNEAL_STRATEGIES = ["cos", "linear"] as const;
+const LR_KEYS: readonly LrKey[] = ["initialLr", "maxLr", "minLr"];
+const MOMENTUM_BOUND_KEYS: readonly MomentumBoundKey[] = ["maxMomentum", "baseMomentum"];
+const PHASE_KEYS = ["endStep", "startLr", "endLr", "startMomentum", "endMomentum"] as const;
 const OPTION_KEYS = [
   "maxLr", "totalSteps", "epochs", "stepsPerEpoch", "pctStart", "annealStrategy", "cycleMomentum",
   "baseMomentum", "maxMomentum", "divFactor", "finalDivFactor", "threePhase", "lastEpoch",
@@ -58,7 +64,7 @@ const OPTION_KEYS = [
 
 function groupNumber(group: SchedulableParamGroup, key: string, index: number): number {
   const value = group[key];
-  if (typeof value !== "number") throw new TypeError(`simdopt: OneCycleLR needs paramGroups[${index}].${key} (a number), got ${String(value)}`);
+  if (typeof value !== "number") throw new TypeError(`simdopt: OneCycleLR needs paramGroups[${index}].${key} (a number), got ${describe(value)}`);
   return value;
 }
 
@@ -93,7 +99,7 @@ export class OneCycleLR extends LRScheduler {
       throw new TypeError("simdopt: OneCycleLR requires the option totalSteps, or both epochs and stepsPerEpoch");
     }
     const pctStart = checkOption(owner, "pctStart", o.pctStart, { min: 0, max: 1 }, 0.3);
-    const annealStrategy = checkChoice(owner, "annealStrategy", o.annealStrategy, ["cos", "linear"] as const, "cos");
+    const annealStrategy = checkChoice(owner, "annealStrategy", o.annealStrategy, ANNEAL_STRATEGIES, "cos");
     const cycleMomentum = checkFlag(owner, "cycleMomentum", o.cycleMomentum, true);
     const baseMomentums = perGroupOption(owner, "baseMomentum", o.baseMomentum, groups.length, { min: 0 }, 0.85);
     const maxMomentums = perGroupOption(owner, "maxMomentum", o.maxMomentum, groups.length, { min: 0 }, 0.95);
@@ -149,6 +155,29 @@ export class OneCycleLR extends LRScheduler {
   #anneal(start: number, end: number, pct: number): number {
     if (this.annealStrategy === "cos") return end + (start - end) / 2 * (Math.cos(Math.PI * pct) + 1);
     return (end - start) * pct + start;
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "totalSteps", state.totalSteps, { integer: true, min: 1 });
+    checkChoiceOf(where, "annealStrategy", state.annealStrategy, ANNEAL_STRATEGIES);
+    checkBoolean(where, "cycleMomentum", state.cycleMomentum);
+    checkMomentumKey(where, state.momentumKey, state.cycleMomentum as boolean);
+    const phases = state.phases;
+    if (!Array.isArray(phases) || (phases.length !== 2 && phases.length !== 3)) {
+      throw new TypeError(`simdopt: ${where}phases must be an array of 2 or 3 phases, got ${describe(phases)}`);
+    }
+    phases.forEach((phase: unknown, i) => {
+      const at = `${where}phases[${i}].`;
+      if (typeof phase !== "object" || phase === null) throw new TypeError(`simdopt: ${at.slice(0, -1)} must be an object, got ${describe(phase)}`);
+      const p = phase as Record<string, unknown>;
+      checkOptionKeys(p, PHASE_KEYS, at.slice(0, -1));
+      checkBounded(at, "endStep", p.endStep, {});
+      checkChoiceOf(at, "startLr", p.startLr, LR_KEYS);
+      checkChoiceOf(at, "endLr", p.endLr, LR_KEYS);
+      checkChoiceOf(at, "startMomentum", p.startMomentum, MOMENTUM_BOUND_KEYS);
+      checkChoiceOf(at, "endMomentum", p.endMomentum, MOMENTUM_BOUND_KEYS);
+    });
   }
 
   protected computeLr(): number[] {

@@ -1,9 +1,10 @@
 // ReduceLROnPlateau: multiply the lr by `factor` once a metric has not improved for more than
 // `patience` steps; PyTorch's counters (best, bad epochs, cooldown) exactly.
 
+import { checkBounded, checkChoice as checkChoiceOf, describe, reject, type NumberCheck } from "../checks.js";
 import {
-  checkChoice, checkOption, checkOptimizer, LRScheduler, perGroupOption, readOptions,
-  type SchedulableOptimizer, type SchedulerStateDict,
+  checkChoice, checkOption, checkPerGroup, checkOptimizer, LRScheduler, perGroupOption, readOptions,
+  type SchedulableOptimizer,
 } from "./scheduler.js";
 
 /** Options of ReduceLROnPlateau (torch.optim.lr_scheduler.ReduceLROnPlateau). */
@@ -102,10 +103,8 @@ export class ReduceLROnPlateau extends LRScheduler {
    * reduces the lrs when it has not improved for more than `patience` steps.
    */
   override step(metric?: number, epoch?: number): void {
-    if (typeof metric !== "number") throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric) needs the metric as a number, got ${String(metric)}`);
-    if (epoch !== undefined && (typeof epoch !== "number" || !Number.isFinite(epoch))) {
-      throw new TypeError(`simdopt: ReduceLROnPlateau.step(metric, epoch): epoch must be a finite number, got ${String(epoch)}`);
-    }
+    if (typeof metric !== "number") reject("ReduceLROnPlateau.step(metric): ", "metric", metric, "a number", true);
+    if (epoch !== undefined && !Number.isFinite(epoch)) reject("ReduceLROnPlateau.step(metric, epoch): ", "epoch", epoch, "a finite number", true);
     const groups = this.optimizer.paramGroups;
     if (groups.length !== this.minLrs.length && this.defaultMinLr === null) {
       // PyTorch raises here only when a reduction is due; checking first keeps the counters intact.
@@ -145,12 +144,26 @@ export class ReduceLROnPlateau extends LRScheduler {
     });
   }
 
-  /** As LRScheduler's; the mode strings are checked again. */
-  override loadStateDict(stateDict: SchedulerStateDict): void {
-    if (typeof stateDict === "object" && stateDict !== null) {
-      checkChoice("ReduceLROnPlateau.loadStateDict", "mode", stateDict.mode, ["min", "max"] as const, "min");
-      checkChoice("ReduceLROnPlateau.loadStateDict", "thresholdMode", stateDict.thresholdMode, ["rel", "abs"] as const, "rel");
-    }
-    super.loadStateDict(stateDict);
+  /** `step(metric, epoch)` may set any finite epoch. */
+  protected override lastEpochBounds(): NumberCheck {
+    return {};
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    const mode = checkChoiceOf(where, "mode", state.mode, ["min", "max"] as const);
+    checkBounded(where, "factor", state.factor, { min: 0, max: 1, maxExclusive: true });
+    checkBounded(where, "patience", state.patience, { integer: true, min: 0 });
+    checkBounded(where, "threshold", state.threshold, { min: 0 });
+    checkChoiceOf(where, "thresholdMode", state.thresholdMode, ["rel", "abs"] as const);
+    checkBounded(where, "cooldown", state.cooldown, { integer: true, min: 0 });
+    checkPerGroup(where, "minLrs", state.minLrs, null, { min: 0 });
+    if (state.defaultMinLr !== null) checkBounded(where, "defaultMinLr", state.defaultMinLr, { min: 0 });
+    checkBounded(where, "eps", state.eps, { min: 0 });
+    const worse = mode === "min" ? Infinity : -Infinity;
+    if (state.modeWorse !== worse) throw new RangeError(`simdopt: ${where}modeWorse must be ${worse} in mode "${mode}", got ${describe(state.modeWorse)}`);
+    if (typeof state.best !== "number" || Number.isNaN(state.best)) throw new TypeError(`simdopt: ${where}best must be a number, got ${describe(state.best)}`);
+    checkBounded(where, "numBadEpochs", state.numBadEpochs, { integer: true, min: 0 });
+    checkBounded(where, "cooldownCounter", state.cooldownCounter, { integer: true, min: 0 });
   }
 }

@@ -8,6 +8,11 @@
 // `momentum` or `betas` where the optimizer has them), so they are typed structurally and work
 // with any object of that shape, not only simdopt's own optimizers.
 
+import {
+  checkBounded, checkChoice as checkChoiceOf, describe, optionalBoolean, readOptions as readOptionsObject, reject,
+  type NumberCheck as BoundsCheck,
+} from "../checks.js";
+
 /** A parameter group as schedulers see it: a live `lr` plus whatever else the optimizer keeps. */
 export interface SchedulableParamGroup {
   lr: number;
@@ -42,69 +47,32 @@ export interface LastEpochOption {
 export const INITIAL_STEP: unique symbol = Symbol("simdopt.initialStep");
 /** @internal */
 export const UPDATE_LR: unique symbol = Symbol("simdopt.updateLr");
+/** @internal */
+export const PREPARE_LOAD: unique symbol = Symbol("simdopt.prepareLoad");
 
-// ---- option checks (each names the option it rejects) ----
-
-/** @internal The options object, checked for unknown keys (a typo such as `T_max` throws). */
-export function readOptions(owner: string, options: unknown, allowed: readonly string[], required = true): Record<string, unknown> {
-  if (options === undefined && !required) return {};
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new TypeError(`simdopt: ${owner} options must be an object, got ${String(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new TypeError(`simdopt: ${owner} has no option "${key}" (options: ${allowed.join(", ")})`);
-  }
-  return options as Record<string, unknown>;
-}
+// ---- option checks (each names the option it rejects; the checks themselves are src/checks.ts) ----
 
 /** @internal Bounds of a numeric option. */
-export interface NumberCheck {
-  integer?: boolean;
-  min?: number;
-  /** `min` itself is excluded. */
-  minExclusive?: boolean;
-  max?: number;
-  /** `max` itself is excluded. */
-  maxExclusive?: boolean;
-}
+export type NumberCheck = BoundsCheck;
 
-function describeBounds(check: NumberCheck): string {
-  const parts: string[] = [];
-  if (check.min !== undefined) parts.push(`${check.minExclusive ? ">" : "≥"} ${check.min}`);
-  if (check.max !== undefined) parts.push(`${check.maxExclusive ? "<" : "≤"} ${check.max}`);
-  return `a finite ${check.integer ? "integer" : "number"}${parts.length > 0 ? " " + parts.join(" and ") : ""}`;
+/** @internal The options object, checked for unknown keys (a typo such as `T_max` throws, with a hint). */
+export function readOptions(owner: string, options: unknown, allowed: readonly string[], required = true): Record<string, unknown> {
+  return readOptionsObject(owner, options, allowed, !required);
 }
 
 /** @internal A finite number within bounds, or the default when `value` is undefined. */
 export function checkOption(owner: string, name: string, value: unknown, check: NumberCheck, fallback?: number): number {
-  if (value === undefined) {
-    if (fallback === undefined) throw new TypeError(`simdopt: ${owner} requires the option ${name}`);
-    return fallback;
-  }
-  if (typeof value !== "number" || Number.isNaN(value)) throw new TypeError(`simdopt: ${owner} ${name} must be a number, got ${String(value)}`);
-  const ok = Number.isFinite(value)
-    && (!check.integer || Number.isInteger(value))
-    && (check.min === undefined || (check.minExclusive ? value > check.min : value >= check.min))
-    && (check.max === undefined || (check.maxExclusive ? value < check.max : value <= check.max));
-  if (!ok) throw new RangeError(`simdopt: ${owner} ${name} must be ${describeBounds(check)}, got ${value}`);
-  return value;
+  return checkBounded(`${owner} `, name, value, check, fallback);
 }
 
 /** @internal One of the allowed strings, or the default when `value` is undefined. */
 export function checkChoice<T extends string>(owner: string, name: string, value: unknown, choices: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value !== "string") throw new TypeError(`simdopt: ${owner} ${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got ${String(value)}`);
-  if (!(choices as readonly string[]).includes(value)) {
-    throw new RangeError(`simdopt: ${owner} ${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, got "${value}"`);
-  }
-  return value as T;
+  return checkChoiceOf(`${owner} `, name, value, choices, fallback);
 }
 
 /** @internal A boolean, or the default when `value` is undefined. */
 export function checkFlag(owner: string, name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new TypeError(`simdopt: ${owner} ${name} must be a boolean, got ${String(value)}`);
-  return value;
+  return optionalBoolean(`${owner} `, name, value, fallback);
 }
 
 /**
@@ -129,7 +97,7 @@ export function checkLastEpoch(owner: string, value: unknown): number {
 /** @internal Throws TypeError unless `optimizer` has a non-empty `paramGroups` with numeric `lr`. */
 export function checkOptimizer(owner: string, optimizer: unknown, argument = "optimizer"): SchedulableOptimizer {
   if (typeof optimizer !== "object" || optimizer === null || !Array.isArray((optimizer as SchedulableOptimizer).paramGroups)) {
-    throw new TypeError(`simdopt: ${owner} ${argument} must be an optimizer (an object with paramGroups), got ${String(optimizer)}`);
+    throw new TypeError(`simdopt: ${owner} ${argument} must be an optimizer (an object with paramGroups), got ${describe(optimizer)}`);
   }
   const groups = (optimizer as SchedulableOptimizer).paramGroups;
   if (groups.length === 0) throw new TypeError(`simdopt: ${owner} ${argument}.paramGroups is empty`);
@@ -155,7 +123,11 @@ function clonePlain(value: unknown, path: string): unknown {
   }
   if (Array.isArray(value)) return value.map((entry, i) => clonePlain(entry, `${path}[${i}]`));
   const out: Record<string, unknown> = {};
-  for (const [key, entry] of Object.entries(value)) out[key] = clonePlain(entry, `${path}.${key}`);
+  for (const [key, entry] of Object.entries(value)) {
+    // An own "__proto__" (JSON.parse makes one) assigned here would replace the copy's prototype.
+    if (key === "__proto__") throw new TypeError(`simdopt: ${path} has an own "__proto__" key, which is not scheduler state`);
+    out[key] = clonePlain(entry, `${path}.${key}`);
+  }
   return out;
 }
 
@@ -267,9 +239,7 @@ export abstract class LRScheduler {
 
   /** @internal PyTorch's `_update_lr`: compute the new lrs and write them; a throw changes nothing. */
   [UPDATE_LR](epoch?: number): void {
-    if (epoch !== undefined && (typeof epoch !== "number" || !Number.isFinite(epoch))) {
-      throw new TypeError(`simdopt: ${this.constructor.name}.step(epoch): epoch must be a finite number, got ${String(epoch)}`);
-    }
+    if (epoch !== undefined && !Number.isFinite(epoch)) reject(`${this.constructor.name}.step(epoch): `, "epoch", epoch, "a finite number", true);
     const previous = this.lastEpoch;
     let values: number[];
     try {
@@ -320,16 +290,27 @@ export abstract class LRScheduler {
   }
 
   /**
-   * Restores a state made by `stateDict()` of the same kind of scheduler. Keys this scheduler
-   * does not have, or values of another kind, throw TypeError before anything changes.
+   * Restores a state made by `stateDict()` of the same kind of scheduler. Unknown keys, values
+   * of another kind, and values this scheduler's options would not accept (a NaN `lastEpoch`, a
+   * `stepSize` of 0, one lr for a 2-group optimizer, ...) throw before anything changes.
    */
   loadStateDict(stateDict: SchedulerStateDict): void {
+    this[PREPARE_LOAD](stateDict)();
+  }
+
+  /**
+   * @internal Validates `stateDict` completely and returns the function that writes it, so that
+   * a composite scheduler can validate every member before writing any.
+   */
+  [PREPARE_LOAD](stateDict: unknown): () => void {
     const owner = this.constructor.name;
     if (typeof stateDict !== "object" || stateDict === null || Array.isArray(stateDict)) {
-      throw new TypeError(`simdopt: ${owner}.loadStateDict expects an object made by stateDict()`);
+      throw new TypeError(`simdopt: ${owner}.loadStateDict expects an object made by stateDict(), got ${describe(stateDict)}`);
     }
     const skip = this.nonStateKeys();
     const target = this as unknown as Record<string, unknown>;
+    const candidate: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this)) candidate[key] = value;
     const updates: Array<[string, unknown]> = [];
     for (const [key, value] of Object.entries(stateDict)) {
       if (skip.includes(key)) continue;
@@ -340,39 +321,45 @@ export abstract class LRScheduler {
       if (current !== undefined && current !== null && value !== null && kindOf(current) !== kindOf(value)) {
         throw new TypeError(`simdopt: ${owner}.loadStateDict: "${key}" must be ${kindOf(current)}, got ${kindOf(value)}`);
       }
-      updates.push([key, clonePlain(value, key)]);
+      const copy = clonePlain(value, key);
+      updates.push([key, copy]);
+      candidate[key] = copy;
     }
-    for (const [key, value] of updates) target[key] = value;
+    this.checkState(candidate, `${owner}.loadStateDict: `);
+    return () => {
+      for (const [key, value] of updates) target[key] = value;
+      this.afterLoad();
+    };
   }
+
+  /**
+   * Throws unless `state` (this scheduler's fields with the loaded values applied) is one this
+   * scheduler could have reached: a subclass adds the checks of its own options and fields.
+   */
+  protected checkState(state: Record<string, unknown>, where: string): void {
+    // Per-group lists must be as long as this scheduler's own (one per group it was built for).
+    checkBounded(where, "lastEpoch", state.lastEpoch, this.lastEpochBounds());
+    checkBounded(where, "stepCount", state.stepCount, { integer: true, min: 0 });
+    checkPerGroup(where, "baseLrs", state.baseLrs, this.baseLrs.length, {});
+    checkPerGroup(where, "lastLr", state.lastLr, this.lastLr.length, {});
+  }
+
+  /** What a loaded `lastEpoch` may be: an integer ≥ -1 (a step index). */
+  protected lastEpochBounds(): NumberCheck {
+    return LAST_EPOCH_BOUNDS;
+  }
+
+  /** Called after a load has written the state (to re-derive what is not saved). */
+  protected afterLoad(): void {}
 }
 
-// ---- momentum cycling (OneCycleLR, CyclicLR) ----
+const LAST_EPOCH_BOUNDS: NumberCheck = Object.freeze({ integer: true, min: -1 });
 
-/** @internal Which group option carries the momentum a scheduler cycles. */
-export type MomentumKey = "momentum" | "betas";
-
-/**
- * @internal `"betas"` when the optimizer has betas (Adam family: beta1 is cycled), else
- * `"momentum"` (SGD, RMSprop), judged from its defaults as PyTorch does (or from its groups when
- * it has no defaults). Throws TypeError naming `cycleMomentum` when there is neither, or when
- * a group lacks the key.
- */
-export function momentumKey(owner: string, optimizer: SchedulableOptimizer): MomentumKey {
-  const probe: object = typeof optimizer.defaults === "object" && optimizer.defaults !== null ? optimizer.defaults : optimizer.paramGroups[0]!;
-  const key: MomentumKey | undefined = "betas" in probe ? "betas" : "momentum" in probe ? "momentum" : undefined;
-  if (key === undefined) {
-    throw new TypeError(`simdopt: ${owner} with cycleMomentum (the default) needs an optimizer with momentum or betas; pass cycleMomentum: false`);
+/** @internal An array of one finite number per param group, each within `check`. */
+export function checkPerGroup(where: string, name: string, value: unknown, groups: number | null, check: NumberCheck): void {
+  if (!Array.isArray(value)) throw new TypeError(`simdopt: ${where}${name} must be an array of numbers, got ${describe(value)}`);
+  if (groups !== null && value.length !== groups) {
+    throw new RangeError(`simdopt: ${where}${name} has ${value.length} values, expected ${groups} (one per param group)`);
   }
-  optimizer.paramGroups.forEach((group, i) => {
-    const value = group[key];
-    const ok = key === "betas" ? Array.isArray(value) && value.length >= 1 : typeof value === "number";
-    if (!ok) throw new TypeError(`simdopt: ${owner} cycles ${key === "betas" ? "betas[0]" : "momentum"} but paramGroups[${i}].${key} is ${String(value)}`);
-  });
-  return key;
-}
-
-/** @internal Writes a cycled momentum: `momentum`, or a NEW betas array `[m, ...rest]`. */
-export function writeMomentum(group: SchedulableParamGroup, key: MomentumKey, value: number): void {
-  if (key === "betas") group.betas = [value, ...(group.betas as number[]).slice(1)];
-  else group.momentum = value;
+  value.forEach((entry, i) => checkBounded(where, `${name}[${i}]`, entry, check));
 }

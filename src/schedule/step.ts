@@ -3,8 +3,9 @@
 // group's current lr, so it composes with other schedulers and with external lr changes) and
 // its closed form (for `step(epoch)` and SequentialLR's hand-over).
 
+import { checkBounded, describe } from "../checks.js";
 import {
-  checkLastEpoch, checkOption, checkOptimizer, floorMod, INITIAL_STEP, LRScheduler, readOptions,
+  checkLastEpoch, checkOption, checkOptimizer, checkPerGroup, floorMod, INITIAL_STEP, LRScheduler, readOptions,
   type LastEpochOption, type SchedulableOptimizer,
 } from "./scheduler.js";
 
@@ -31,6 +32,12 @@ export class StepLR extends LRScheduler {
     this.gamma = gamma;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "stepSize", state.stepSize, { integer: true, min: 1 });
+    checkBounded(where, "gamma", state.gamma, { min: 0 });
   }
 
   protected computeLr(): number[] {
@@ -63,7 +70,7 @@ export class MultiStepLR extends LRScheduler {
 
   constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
     const o = readOptions("MultiStepLR", options, ["milestones", "gamma", "lastEpoch"]);
-    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: MultiStepLR requires the option milestones (an array of step indices), got ${String(o.milestones)}`);
+    if (!Array.isArray(o.milestones)) throw new TypeError(`simdopt: MultiStepLR requires the option milestones (an array of step indices), got ${describe(o.milestones)}`);
     const milestones = (o.milestones as unknown[]).map((m, i) => checkOption("MultiStepLR", `milestones[${i}]`, m, { integer: true, min: 0 }));
     for (let i = 1; i < milestones.length; i++) {
       if (milestones[i]! < milestones[i - 1]!) {
@@ -77,6 +84,16 @@ export class MultiStepLR extends LRScheduler {
     this.gamma = gamma;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkPerGroup(where, "milestones", state.milestones, null, { integer: true, min: 0 });
+    const milestones = state.milestones as number[];
+    for (let i = 1; i < milestones.length; i++) {
+      if (milestones[i]! < milestones[i - 1]!) throw new RangeError(`simdopt: ${where}milestones must be increasing, got ${milestones.join(", ")}`);
+    }
+    checkBounded(where, "gamma", state.gamma, { min: 0 });
   }
 
   protected computeLr(): number[] {
@@ -118,6 +135,12 @@ export class ConstantLR extends LRScheduler {
     this.totalIters = totalIters;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "factor", state.factor, { min: 0, minExclusive: true, max: 1 });
+    checkBounded(where, "totalIters", state.totalIters, { integer: true, min: 1 });
   }
 
   protected computeLr(): number[] {
@@ -166,6 +189,13 @@ export class LinearLR extends LRScheduler {
     this[INITIAL_STEP]();
   }
 
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "startFactor", state.startFactor, { min: 0, minExclusive: true, max: 1 });
+    checkBounded(where, "endFactor", state.endFactor, { min: 0, max: 1 });
+    checkBounded(where, "totalIters", state.totalIters, { integer: true, min: 1 });
+  }
+
   protected computeLr(): number[] {
     const lrs = this.groupLrs();
     if (this.lastEpoch === 0) return lrs.map((lr) => lr * this.startFactor);
@@ -199,6 +229,11 @@ export class ExponentialLR extends LRScheduler {
     this.gamma = gamma;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "gamma", state.gamma, { min: 0 });
   }
 
   protected computeLr(): number[] {
@@ -236,6 +271,12 @@ export class PolynomialLR extends LRScheduler {
     this.power = power;
     this.attach(lastEpoch);
     this[INITIAL_STEP]();
+  }
+
+  protected override checkState(state: Record<string, unknown>, where: string): void {
+    super.checkState(state, where);
+    checkBounded(where, "totalIters", state.totalIters, { integer: true, min: 1 });
+    checkBounded(where, "power", state.power, { min: 0 });
   }
 
   protected computeLr(): number[] {

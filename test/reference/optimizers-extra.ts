@@ -262,6 +262,8 @@ class RAdamReference implements Reference {
 
 /** How close to zero (relative to its terms) a Lion sign argument must be to count as a near-tie. */
 export const LION_TIE_THRESHOLD = 3e-5;
+/** Below this a float32 sign argument has lost relative precision to underflow (2^-126 · 2^-24 · …). */
+export const LION_UNDERFLOW = 2 ** -100;
 
 class LionReference implements Reference {
   readonly buffers: Record<string, Float64Array>;
@@ -288,7 +290,8 @@ class LionReference implements Reference {
       } else {
         direction = beta1 * m[i]! + (1 - beta1) * g;
         const magnitude = Math.abs(beta1 * m[i]!) + Math.abs((1 - beta1) * g);
-        if (Math.abs(direction) <= LION_TIE_THRESHOLD * magnitude) this.nearTies[i]!++;
+        // A direction that small in float32 may also have underflowed to ±0 (sign 0).
+        if (Math.abs(direction) <= LION_TIE_THRESHOLD * magnitude || Math.abs(direction) < LION_UNDERFLOW) this.nearTies[i]!++;
         m[i] = beta2 * m[i]! + (1 - beta2) * g;
       }
       p[i] = p[i]! - lr * Math.sign(direction);
