@@ -1,11 +1,188 @@
-// Lane math shared by the optimizer kernels.
+import { tailIn, tailOut } from "../tail";
+
+// The elementwise driver and the lane math shared by the optimizer kernels.
+//
+// Each optimizer is a rule class with one @inline method, `lanes`, that updates four parameters
+// given byte pointers to its streams (param, grad and up to three state buffers), the loop
+// constants as v128 values and up to four compile-time flags. `elementwise` runs it over a tensor:
+//
+// - Constants: a kernel broadcasts its scalars once per call into CONSTANTS with `setConstant`;
+//   the driver loads them back into locals before the loop. V8 would otherwise re-materialise
+//   every `f32x4.splat` inside the loop (a move and a shuffle per constant per iteration); a
+//   value loaded from memory is a plain register or spill slot.
+// - Flags: every combination of the rule's option flags gets its own loop, chosen once per call,
+//   so no vector pays a branch. The flags are constants inside each copy and the dead arms fold
+//   away at compile time; a rule with fewer than four flags passes `false` for the rest.
+// - Two vectors per iteration (half the loop overhead; two independent dependency chains in
+//   flight for the sqrt/div unit), then at most one more vector and a staged scalar tail in
+//   `elementwiseRest`, once per call with run-time flags.
+//
+// A rule's `lanes` signature is
+//   lanes(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool): void
+// (unused streams, constants and flags are simply ignored). AssemblyScript cannot call a static
+// method through a type parameter, so the driver calls the rule's instance method on a null
+// reference of that type: `lanes` never touches `this`, the class has no base (a virtual call
+// would read the object header), and the whole call is inlined.
+
+const CONSTANT_SLOTS = 12;
+const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
+
+/** Broadcasts `value` into constant slot `slot` (0–11) for the next `elementwise` call. */
+// @ts-ignore: decorator
+@inline export function setConstant(slot: i32, value: f32): void {
+  v128.store(CONSTANTS + (<usize>slot << 4), f32x4.splat(value));
+}
+
+/** Slot `slot` becomes the sign mask for `maximize`: −0 (flips the gradient's sign bit) or +0. */
+// @ts-ignore: decorator
+@inline export function setSignMask(slot: i32, maximize: bool): void {
+  v128.store(CONSTANTS + (<usize>slot << 4), i32x4.splat(maximize ? 0x80000000 : 0));
+}
+
+// @ts-ignore: decorator
+@inline function constantAt(slot: i32): v128 {
+  return v128.load(CONSTANTS + (<usize>slot << 4));
+}
+
+/** One loop over the pairs of vectors, every flag a constant. */
+// @ts-ignore: decorator
+@inline function pairs<R>(
+  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  const rule = changetype<R>(0);
+  const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
+  const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
+  const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
+  const end = <usize>(length & ~7) << 2;
+  for (let at: usize = 0; at < end; at += 32) {
+    rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
+    const next = at + 16;
+    rule.lanes(param + next, grad + next, s0 + next, s1 + next, s2 + next,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
+  }
+}
+
+/** The last odd vector and the last length % 4 elements, flags at run time (once per call). */
+function elementwiseRest<R>(
+  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  const rule = changetype<R>(0);
+  const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
+  const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
+  const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
+  let at = <usize>(length & ~7) << 2;
+  if (length & 4) {
+    rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
+    at += 16;
+  }
+  const tailBytes = <usize>(length & 3) << 2;
+  if (tailBytes == 0) return;
+  // Null state streams stay null (tailIn returns 0 for them); every stream but grad is written.
+  const s0Tail = s0 ? s0 + at : 0;
+  const s1Tail = s1 ? s1 + at : 0;
+  const s2Tail = s2 ? s2 + at : 0;
+  rule.lanes(tailIn(0, param + at, tailBytes), tailIn(1, grad + at, tailBytes),
+    tailIn(2, s0Tail, tailBytes), tailIn(3, s1Tail, tailBytes), tailIn(4, s2Tail, tailBytes),
+    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
+  tailOut(0, param + at, tailBytes);
+  tailOut(2, s0Tail, tailBytes);
+  tailOut(3, s1Tail, tailBytes);
+  tailOut(4, s2Tail, tailBytes);
+}
+
+/**
+ * Runs rule R over `length` elements of the streams (state streams the rule does not use: 0),
+ * with the constants set by setConstant/setSignMask. f0–f3 are the rule's flags.
+ */
+// @ts-ignore: decorator
+@inline export function elementwise<R>(
+  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  if (f3) {
+    if (f2) {
+      if (f1) {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, true, true);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, true, true, true);
+      } else {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, true, true);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, false, true, true);
+      }
+    } else {
+      if (f1) {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, false, true);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, true, false, true);
+      } else {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, false, true);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, false, false, true);
+      }
+    }
+  } else {
+    if (f2) {
+      if (f1) {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, true, false);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, true, true, false);
+      } else {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, true, false);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, false, true, false);
+      }
+    } else {
+      if (f1) {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, false, false);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, true, false, false);
+      } else {
+        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, false, false);
+        else pairs<R>(length, param, grad, s0, s1, s2, false, false, false, false);
+      }
+    }
+  }
+  if (length & 7) elementwiseRest<R>(length, param, grad, s0, s1, s2, f0, f1, f2, f3);
+}
+
+// ---- Lane math shared by the rules -------------------------------------------------------------
+
+/**
+ * The gradient as the update sees it: ±g (the sign mask flips it for maximize; exact, as −1·g
+ * is), plus l2·p when the rule applies coupled (L2) weight decay.
+ */
+// @ts-ignore: decorator
+@inline export function gradient(grad: usize, p: v128, signMask: v128, l2: v128, hasL2: bool): v128 {
+  const g = v128.xor(v128.load(grad), signMask);
+  return hasL2 ? f32x4.add(g, f32x4.mul(l2, p)) : g;
+}
+
+/** Decoupled weight decay: p·(1 − lr·wd), when the rule has it. */
+// @ts-ignore: decorator
+@inline export function decoupled(p: v128, paramScale: v128, hasDecoupled: bool): v128 {
+  return hasDecoupled ? f32x4.mul(p, paramScale) : p;
+}
 
 /**
  * decay·average + (1 − decay)·x: the exponential moving average behind every adaptive optimizer's
  * state (Adam's moments, RMSprop's and Adadelta's square averages, Lion's momentum). 1 − decay
- * is passed in, rounded once from the f64 decay by the kernel's driver.
+ * is passed in, rounded once from the f64 decay by the kernel.
  */
 // @ts-ignore: decorator
 @inline export function movingAverage(average: v128, x: v128, decay: v128, oneMinusDecay: v128): v128 {
   return f32x4.add(f32x4.mul(decay, average), f32x4.mul(oneMinusDecay, x));
+}
+
+/** m ← β1·m + (1−β1)·g, stored at `moment`; returns the new m. */
+// @ts-ignore: decorator
+@inline export function firstMoment(moment: usize, g: v128, beta1: v128, oneMinusBeta1: v128): v128 {
+  const m = movingAverage(v128.load(moment), g, beta1, oneMinusBeta1);
+  v128.store(moment, m);
+  return m;
+}
+
+/** v ← β2·v + (1−β2)·g², stored at `moment`; returns the new v. */
+// @ts-ignore: decorator
+@inline export function secondMoment(moment: usize, g: v128, beta2: v128, oneMinusBeta2: v128): v128 {
+  const v = movingAverage(v128.load(moment), f32x4.mul(g, g), beta2, oneMinusBeta2);
+  v128.store(moment, v);
+  return v;
 }
