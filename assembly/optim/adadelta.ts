@@ -1,4 +1,4 @@
-import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "./common";
+import { elementwise, gradient, movingAverage, setConstant } from "./common";
 
 // torch.optim.Adadelta, one fused pass: read p, g, squareAvg, accDelta once; write each once.
 //   g ← ±g + weightDecay·p
@@ -8,7 +8,7 @@ import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "
 //   p ← p − lr·delta
 // Here ε sits inside both square roots, as in Zeiler's paper and PyTorch.
 //
-// Constants: k0 sign mask, k1 weightDecay, k2 lr, k3 ρ, k4 1−ρ, k5 ε. Flags: f0 weight decay.
+// Constants: k1 weightDecay, k2 lr, k3 ρ, k4 1−ρ, k5 ε. Flags: f0 weight decay, f1 maximize.
 
 class AdadeltaRule {
   // @ts-ignore: decorator
@@ -16,10 +16,10 @@ class AdadeltaRule {
     param: usize, grad: usize, squareAvg: usize, accDelta: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, f1: bool, f2: bool, f3: bool,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, k0, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
     const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), k3, k4);
     v128.store(squareAvg, square);
     const accumulated = v128.load(accDelta);
@@ -35,11 +35,10 @@ export function adadeltaStep(
   param: usize, grad: usize, squareAvg: usize, accDelta: usize, length: i32,
   lr: f32, rho: f64, eps: f32, weightDecay: f32, maximize: bool,
 ): void {
-  setSignMask(0, maximize);
   setConstant(1, weightDecay);
   setConstant(2, lr);
   setConstant(3, <f32>rho);
   setConstant(4, <f32>(1 - rho));
   setConstant(5, eps);
-  elementwise<AdadeltaRule>(length, param, grad, squareAvg, accDelta, 0, weightDecay != 0, false, false, false);
+  elementwise<AdadeltaRule>(length, param, grad, squareAvg, accDelta, 0, weightDecay != 0, maximize, false, false);
 }

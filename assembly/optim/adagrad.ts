@@ -1,4 +1,4 @@
-import { elementwise, gradient, setConstant, setSignMask } from "./common";
+import { elementwise, gradient, setConstant } from "./common";
 
 // torch.optim.Adagrad, one fused pass: read p, g, stateSum once; write p, stateSum once.
 //   g ← ±g + weightDecay·p
@@ -7,7 +7,7 @@ import { elementwise, gradient, setConstant, setSignMask } from "./common";
 // with clr = lr / (1 + (t−1)·lrDecay) computed once per step in TypeScript. ε is added after
 // the square root, as in PyTorch.
 //
-// Constants: k0 sign mask, k1 weightDecay, k2 clr, k3 ε. Flags: f0 weight decay.
+// Constants: k1 weightDecay, k2 clr, k3 ε. Flags: f0 weight decay, f1 maximize.
 
 class AdagradRule {
   // @ts-ignore: decorator
@@ -15,10 +15,10 @@ class AdagradRule {
     param: usize, grad: usize, stateSum: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, f1: bool, f2: bool, f3: bool,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, k0, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
     const sum = f32x4.add(v128.load(stateSum), f32x4.mul(g, g));
     v128.store(stateSum, sum);
     const denom = f32x4.add(f32x4.sqrt(sum), k3);
@@ -30,9 +30,8 @@ export function adagradStep(
   param: usize, grad: usize, stateSum: usize, length: i32,
   clr: f32, eps: f32, weightDecay: f32, maximize: bool,
 ): void {
-  setSignMask(0, maximize);
   setConstant(1, weightDecay);
   setConstant(2, clr);
   setConstant(3, eps);
-  elementwise<AdagradRule>(length, param, grad, stateSum, 0, 0, weightDecay != 0, false, false, false);
+  elementwise<AdagradRule>(length, param, grad, stateSum, 0, 0, weightDecay != 0, maximize, false, false);
 }

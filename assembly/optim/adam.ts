@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant } from "./common";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
 // one fused pass: read p, g, m, v (, vMax) once; write p, m, v (, vMax) once.
@@ -11,8 +11,8 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 // with stepSize = lr / (1 − β1^t) and invBiasCorrection2Sqrt = 1 / √(1 − β2^t), both computed
 // once per step in TypeScript. ε is added after the square root, as in PyTorch.
 //
-// Constants: k0 sign mask, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
-// k7 stepSize, k8 invBiasCorrection2Sqrt, k9 ε. Flags: f0 L2, f1 decoupled, f2 amsgrad.
+// Constants: k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
+// k7 stepSize, k8 invBiasCorrection2Sqrt, k9 ε. Flags: f0 L2, f1 decoupled, f2 amsgrad, f3 maximize.
 
 class AdamRule {
   // @ts-ignore: decorator
@@ -20,10 +20,10 @@ class AdamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, amsgrad: bool, unused: bool,
+    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, k0, k1, hasL2);
+    const g = gradient(grad, p, maximize, k1, hasL2);
     const m = firstMoment(firstMoments, g, k3, k4);
     let v = secondMoment(secondMoments, g, k5, k6);
     if (amsgrad) {
@@ -41,7 +41,6 @@ export function adamStep(
   stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
 ): void {
   // β arrives in f64 so that 1 − β is rounded once: 1 − f32(0.999) would be off by 1.3e-5.
-  setSignMask(0, maximize);
   setConstant(1, l2WeightDecay);
   setConstant(2, paramScale);
   setConstant(3, <f32>beta1);
@@ -52,5 +51,5 @@ export function adamStep(
   setConstant(8, invBiasCorrection2Sqrt);
   setConstant(9, eps);
   elementwise<AdamRule>(length, param, grad, firstMoment, secondMoment, maxSecondMoment,
-    l2WeightDecay != 0, paramScale != 1, maxSecondMoment != 0, false);
+    l2WeightDecay != 0, paramScale != 1, maxSecondMoment != 0, maximize);
 }

@@ -1,4 +1,4 @@
-import { elementwise, firstMoment, gradient, setConstant, setSignMask } from "./common";
+import { elementwise, firstMoment, gradient, setConstant } from "./common";
 
 // torch.optim.Adamax, one fused pass: read p, g, expAvg, expInf once; write each once.
 //   g ← ±g + weightDecay·p
@@ -7,8 +7,8 @@ import { elementwise, firstMoment, gradient, setConstant, setSignMask } from "./
 //   p ← p − clr · expAvg / expInf
 // with clr = lr / (1 − β1^t) computed once per step in TypeScript.
 //
-// Constants: k0 sign mask, k1 weightDecay, k2 β1, k3 1−β1, k4 β2, k5 ε, k6 clr.
-// Flags: f0 weight decay.
+// Constants: k1 weightDecay, k2 β1, k3 1−β1, k4 β2, k5 ε, k6 clr.
+// Flags: f0 weight decay, f1 maximize.
 
 class AdamaxRule {
   // @ts-ignore: decorator
@@ -16,10 +16,10 @@ class AdamaxRule {
     param: usize, grad: usize, expAvg: usize, expInf: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, f1: bool, f2: bool, f3: bool,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, k0, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
     const m = firstMoment(expAvg, g, k2, k3);
     const u = f32x4.max(f32x4.mul(k4, v128.load(expInf)), f32x4.add(f32x4.abs(g), k5));
     v128.store(expInf, u);
@@ -33,12 +33,11 @@ export function adamaxStep(
   param: usize, grad: usize, expAvg: usize, expInf: usize, length: i32,
   beta1: f64, beta2: f64, eps: f32, weightDecay: f32, clr: f32, maximize: bool,
 ): void {
-  setSignMask(0, maximize);
   setConstant(1, weightDecay);
   setConstant(2, <f32>beta1);
   setConstant(3, <f32>(1 - beta1));
   setConstant(4, <f32>beta2);
   setConstant(5, eps);
   setConstant(6, clr);
-  elementwise<AdamaxRule>(length, param, grad, expAvg, expInf, 0, weightDecay != 0, false, false, false);
+  elementwise<AdamaxRule>(length, param, grad, expAvg, expInf, 0, weightDecay != 0, maximize, false, false);
 }

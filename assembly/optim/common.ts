@@ -33,10 +33,10 @@ const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
   v128.store(CONSTANTS + (<usize>slot << 4), f32x4.splat(value));
 }
 
-/** Slot `slot` becomes the sign mask for `maximize`: −0 (flips the gradient's sign bit) or +0. */
+/** Slot `slot` becomes an all-lanes sign-bit mask (−0) when `set`, else +0. */
 // @ts-ignore: decorator
-@inline export function setSignMask(slot: i32, maximize: bool): void {
-  v128.store(CONSTANTS + (<usize>slot << 4), i32x4.splat(maximize ? 0x80000000 : 0));
+@inline export function setSignMask(slot: i32, set: bool): void {
+  v128.store(CONSTANTS + (<usize>slot << 4), i32x4.splat(set ? 0x80000000 : 0));
 }
 
 // @ts-ignore: decorator
@@ -146,12 +146,14 @@ function elementwiseRest<R>(
 // ---- Lane math shared by the rules -------------------------------------------------------------
 
 /**
- * The gradient as the update sees it: ±g (the sign mask flips it for maximize; exact, as −1·g
- * is), plus l2·p when the rule applies coupled (L2) weight decay.
+ * The gradient as the update sees it: −g for maximize (a flag, so the default loop has no sign
+ * flip at all; negation is exact, as −1·g is), plus l2·p when the rule applies coupled (L2)
+ * weight decay.
  */
 // @ts-ignore: decorator
-@inline export function gradient(grad: usize, p: v128, signMask: v128, l2: v128, hasL2: bool): v128 {
-  const g = v128.xor(v128.load(grad), signMask);
+@inline export function gradient(grad: usize, p: v128, maximize: bool, l2: v128, hasL2: bool): v128 {
+  const raw = v128.load(grad);
+  const g = maximize ? f32x4.neg(raw) : raw;
   return hasL2 ? f32x4.add(g, f32x4.mul(l2, p)) : g;
 }
 

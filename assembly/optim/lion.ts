@@ -7,8 +7,10 @@ import { decoupled, elementwise, movingAverage, setConstant, setSignMask } from 
 //   m ← β2·m + (1−β2)·g
 // The interpolation that picks the sign uses β1; the stored momentum uses β2.
 //
-// Constants: k0 sign mask, k1 paramScale, k2 lr, k3 β1, k4 1−β1, k5 β2, k6 1−β2, k7 the f32 sign
-// bit, k8 1.0, k9 0.0 (bit patterns kept out of the loop like the rest). Flags: f0 decoupled.
+// Lion is bound by its ALU work rather than by a divider, so maximize is a flag here (no sign
+// flip at all in the default loop) instead of the shared sign mask.
+// Constants: k1 paramScale, k2 lr, k3 β1, k4 1−β1, k5 β2, k6 1−β2, k7 the f32 sign
+// bit, k8 1.0, k9 0.0 (bit patterns kept out of the loop like the rest). Flags: f0 decoupled, f1 maximize.
 
 class LionRule {
   // @ts-ignore: decorator
@@ -16,10 +18,10 @@ class LionRule {
     param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasDecoupled: bool, f1: bool, f2: bool, f3: bool,
+    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = decoupled(v128.load(param), k1, hasDecoupled);
-    const g = v128.xor(v128.load(grad), k0);
+    const g = maximize ? f32x4.neg(v128.load(grad)) : v128.load(grad);
     const m = v128.load(expAvg);
     const direction = movingAverage(m, g, k3, k4);
     // ±1 carrying the direction's sign bit, zeroed where the direction is ±0, the NaN kept.
@@ -37,7 +39,6 @@ export function lionStep(
   param: usize, grad: usize, expAvg: usize, length: i32,
   lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
 ): void {
-  setSignMask(0, maximize);
   setConstant(1, paramScale);
   setConstant(2, lr);
   setConstant(3, <f32>beta1);
@@ -47,5 +48,5 @@ export function lionStep(
   setSignMask(7, true);
   setConstant(8, 1);
   setConstant(9, 0);
-  elementwise<LionRule>(length, param, grad, expAvg, 0, 0, paramScale != 1, false, false, false);
+  elementwise<LionRule>(length, param, grad, expAvg, 0, 0, paramScale != 1, maximize, false, false);
 }

@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant } from "./common";
 
 // torch.optim.NAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -10,8 +10,8 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 //   gradCoeff = lr·(1 − μ_t) / (1 − Π_{i≤t} μ_i),  momentCoeff = lr·μ_{t+1} / (1 − Π_{i≤t+1} μ_i).
 // PyTorch applies the two terms by two addcdivs over the same denominator; one division here.
 //
-// Constants: k0 sign mask, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
-// k7 invBiasCorrection2Sqrt, k8 ε, k9 gradCoeff, k10 momentCoeff. Flags: f0 L2, f1 decoupled.
+// Constants: k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
+// k7 invBiasCorrection2Sqrt, k8 ε, k9 gradCoeff, k10 momentCoeff. Flags: f0 L2, f1 decoupled, f2 maximize.
 
 class NadamRule {
   // @ts-ignore: decorator
@@ -19,10 +19,10 @@ class NadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, f2: bool, f3: bool,
+    hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, k0, k1, hasL2);
+    const g = gradient(grad, p, maximize, k1, hasL2);
     const m = firstMoment(firstMoments, g, k3, k4);
     const v = secondMoment(secondMoments, g, k5, k6);
     const denom = f32x4.add(f32x4.mul(f32x4.sqrt(v), k7), k8);
@@ -38,7 +38,6 @@ export function nadamStep(
   beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
   invBiasCorrection2Sqrt: f32, gradCoeff: f32, momentCoeff: f32, maximize: bool,
 ): void {
-  setSignMask(0, maximize);
   setConstant(1, l2WeightDecay);
   setConstant(2, paramScale);
   setConstant(3, <f32>beta1);
@@ -50,5 +49,5 @@ export function nadamStep(
   setConstant(9, gradCoeff);
   setConstant(10, momentCoeff);
   elementwise<NadamRule>(length, param, grad, firstMoment, secondMoment, 0,
-    l2WeightDecay != 0, paramScale != 1, false, false);
+    l2WeightDecay != 0, paramScale != 1, maximize, false);
 }

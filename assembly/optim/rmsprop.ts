@@ -1,4 +1,4 @@
-import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "./common";
+import { elementwise, gradient, movingAverage, setConstant } from "./common";
 
 // torch.optim.RMSprop, one fused pass: read p, g, squareAvg (, gradAvg, momentumBuffer) once;
 // write each of them once.
@@ -10,8 +10,8 @@ import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "
 //   p ← p − lr·g/avg                                   (otherwise)
 // gradAvg is 0 when not centered, momentumBuffer 0 when momentum is 0 (no such state then).
 //
-// Constants: k0 sign mask, k1 weightDecay, k2 lr, k3 α, k4 1−α, k5 ε, k6 momentum.
-// Flags: f0 weight decay, f1 centered, f2 momentum.
+// Constants: k1 weightDecay, k2 lr, k3 α, k4 1−α, k5 ε, k6 momentum.
+// Flags: f0 weight decay, f1 centered, f2 momentum, f3 maximize.
 
 class RmspropRule {
   // @ts-ignore: decorator
@@ -19,10 +19,10 @@ class RmspropRule {
     param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, centered: bool, hasMomentum: bool, f3: bool,
+    hasWeightDecay: bool, centered: bool, hasMomentum: bool, maximize: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, k0, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
     const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), k3, k4);
     v128.store(squareAvg, square);
     let variance = square;
@@ -46,7 +46,6 @@ export function rmspropStep(
   param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize, length: i32,
   lr: f32, alpha: f64, eps: f32, weightDecay: f32, momentum: f32, maximize: bool,
 ): void {
-  setSignMask(0, maximize);
   setConstant(1, weightDecay);
   setConstant(2, lr);
   setConstant(3, <f32>alpha);
@@ -54,5 +53,5 @@ export function rmspropStep(
   setConstant(5, eps);
   setConstant(6, momentum);
   elementwise<RmspropRule>(length, param, grad, squareAvg, gradAvg, momentumBuffer,
-    weightDecay != 0, gradAvg != 0, momentumBuffer != 0, false);
+    weightDecay != 0, gradAvg != 0, momentumBuffer != 0, maximize);
 }

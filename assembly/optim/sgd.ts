@@ -1,4 +1,4 @@
-import { elementwise, gradient, setConstant, setSignMask } from "./common";
+import { elementwise, setConstant, setSignMask } from "./common";
 
 // torch.optim.SGD, one fused pass: read p, g, buf once; write p, buf once.
 //   g ← ±g (+ weightDecay·p)
@@ -19,7 +19,9 @@ class SgdRule {
     hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool,
   ): void {
     const p = v128.load(param);
-    let g = gradient(grad, p, k0, k1, hasWeightDecay);
+    // Its four flags are taken, so SGD flips the sign for maximize with a mask (k0: −0 or +0).
+    const signed = v128.xor(v128.load(grad), k0);
+    let g = hasWeightDecay ? f32x4.add(signed, f32x4.mul(k1, p)) : signed;
     if (hasMomentum) {
       const buf = firstStep ? g : f32x4.add(f32x4.mul(k3, v128.load(momentumBuffer)), f32x4.mul(k4, g));
       v128.store(momentumBuffer, buf);
