@@ -1,4 +1,4 @@
-import { elementwise, gradient, movingAverage, setConstant } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "./common";
 
 // torch.optim.Adadelta, one fused pass: read p, g, squareAvg, accDelta once; write each once.
 //   g ← ±g + weightDecay·p
@@ -8,7 +8,7 @@ import { elementwise, gradient, movingAverage, setConstant } from "./common";
 //   p ← p − lr·delta
 // Here ε sits inside both square roots, as in Zeiler's paper and PyTorch.
 //
-// Constants: k1 weightDecay, k2 lr, k3 ρ, k4 1−ρ, k5 ε. Flags: f0 weight decay, f1 maximize.
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 lr, k3 ρ, k4 1−ρ, k5 ε. Flags: f0 weight decay, f1 maximize.
 
 class AdadeltaRule {
   // @ts-ignore: decorator
@@ -19,7 +19,7 @@ class AdadeltaRule {
     hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
     const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), k3, k4);
     v128.store(squareAvg, square);
     const accumulated = v128.load(accDelta);
@@ -35,6 +35,7 @@ export function adadeltaStep(
   param: usize, grad: usize, squareAvg: usize, accDelta: usize, length: i32,
   lr: f32, rho: f64, eps: f32, weightDecay: f32, maximize: bool,
 ): void {
+  setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, lr);
   setConstant(3, <f32>rho);

@@ -1,4 +1,4 @@
-import { elementwise, gradient, setConstant } from "./common";
+import { elementwise, gradient, setConstant, setSignMask } from "./common";
 
 // torch.optim.Adagrad, one fused pass: read p, g, stateSum once; write p, stateSum once.
 //   g ← ±g + weightDecay·p
@@ -7,7 +7,7 @@ import { elementwise, gradient, setConstant } from "./common";
 // with clr = lr / (1 + (t−1)·lrDecay) computed once per step in TypeScript. ε is added after
 // the square root, as in PyTorch.
 //
-// Constants: k1 weightDecay, k2 clr, k3 ε. Flags: f0 weight decay, f1 maximize.
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 clr, k3 ε. Flags: f0 weight decay, f1 maximize.
 
 class AdagradRule {
   // @ts-ignore: decorator
@@ -18,7 +18,7 @@ class AdagradRule {
     hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
     const sum = f32x4.add(v128.load(stateSum), f32x4.mul(g, g));
     v128.store(stateSum, sum);
     const denom = f32x4.add(f32x4.sqrt(sum), k3);
@@ -30,6 +30,7 @@ export function adagradStep(
   param: usize, grad: usize, stateSum: usize, length: i32,
   clr: f32, eps: f32, weightDecay: f32, maximize: bool,
 ): void {
+  setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, clr);
   setConstant(3, eps);

@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
 // one fused pass: read p, g, m, v (, vMax) once; write p, m, v (, vMax) once.
@@ -11,7 +11,7 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 // with stepSize = lr / (1 − β1^t) and invBiasCorrection2Sqrt = 1 / √(1 − β2^t), both computed
 // once per step in TypeScript. ε is added after the square root, as in PyTorch.
 //
-// Constants: k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
+// Constants: k0 the f32 sign bit, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
 // k7 stepSize, k8 invBiasCorrection2Sqrt, k9 ε. Flags: f0 L2, f1 decoupled, f2 amsgrad, f3 maximize.
 
 class AdamRule {
@@ -23,7 +23,7 @@ class AdamRule {
     hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k1, hasL2);
+    const g = gradient(grad, p, maximize, k0, k1, hasL2);
     const m = firstMoment(firstMoments, g, k3, k4);
     let v = secondMoment(secondMoments, g, k5, k6);
     if (amsgrad) {
@@ -41,6 +41,7 @@ export function adamStep(
   stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
 ): void {
   // β arrives in f64 so that 1 − β is rounded once: 1 − f32(0.999) would be off by 1.3e-5.
+  setSignMask(0, true);
   setConstant(1, l2WeightDecay);
   setConstant(2, paramScale);
   setConstant(3, <f32>beta1);

@@ -1,4 +1,4 @@
-import { elementwise, firstMoment, gradient, setConstant } from "./common";
+import { elementwise, firstMoment, gradient, setConstant, setSignMask } from "./common";
 
 // torch.optim.Adamax, one fused pass: read p, g, expAvg, expInf once; write each once.
 //   g ← ±g + weightDecay·p
@@ -7,7 +7,7 @@ import { elementwise, firstMoment, gradient, setConstant } from "./common";
 //   p ← p − clr · expAvg / expInf
 // with clr = lr / (1 − β1^t) computed once per step in TypeScript.
 //
-// Constants: k1 weightDecay, k2 β1, k3 1−β1, k4 β2, k5 ε, k6 clr.
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 β1, k3 1−β1, k4 β2, k5 ε, k6 clr.
 // Flags: f0 weight decay, f1 maximize.
 
 class AdamaxRule {
@@ -19,7 +19,7 @@ class AdamaxRule {
     hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
     const m = firstMoment(expAvg, g, k2, k3);
     const u = f32x4.max(f32x4.mul(k4, v128.load(expInf)), f32x4.add(f32x4.abs(g), k5));
     v128.store(expInf, u);
@@ -33,6 +33,7 @@ export function adamaxStep(
   param: usize, grad: usize, expAvg: usize, expInf: usize, length: i32,
   beta1: f64, beta2: f64, eps: f32, weightDecay: f32, clr: f32, maximize: bool,
 ): void {
+  setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, <f32>beta1);
   setConstant(3, <f32>(1 - beta1));

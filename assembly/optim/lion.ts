@@ -7,10 +7,8 @@ import { decoupled, elementwise, movingAverage, setConstant, setSignMask } from 
 //   m ← β2·m + (1−β2)·g
 // The interpolation that picks the sign uses β1; the stored momentum uses β2.
 //
-// Lion is bound by its ALU work rather than by a divider, so maximize is a flag here (no sign
-// flip at all in the default loop) instead of the shared sign mask.
 // Constants: k1 paramScale, k2 lr, k3 β1, k4 1−β1, k5 β2, k6 1−β2, k7 the f32 sign
-// bit, k8 1.0, k9 0.0 (bit patterns kept out of the loop like the rest). Flags: f0 decoupled, f1 maximize.
+// bit (also flips g for maximize), k8 1.0, k9 0.0 (bit patterns kept out of the loop like the rest). Flags: f0 decoupled, f1 maximize.
 
 class LionRule {
   // @ts-ignore: decorator
@@ -21,7 +19,7 @@ class LionRule {
     hasDecoupled: bool, maximize: bool, f2: bool, f3: bool,
   ): void {
     const p = decoupled(v128.load(param), k1, hasDecoupled);
-    const g = maximize ? f32x4.neg(v128.load(grad)) : v128.load(grad);
+    const g = maximize ? v128.xor(v128.load(grad), k7) : v128.load(grad);
     const m = v128.load(expAvg);
     const direction = movingAverage(m, g, k3, k4);
     // ±1 carrying the direction's sign bit, zeroed where the direction is ±0, the NaN kept.

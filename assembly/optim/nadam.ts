@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
 
 // torch.optim.NAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -10,7 +10,7 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 //   gradCoeff = lr·(1 − μ_t) / (1 − Π_{i≤t} μ_i),  momentCoeff = lr·μ_{t+1} / (1 − Π_{i≤t+1} μ_i).
 // PyTorch applies the two terms by two addcdivs over the same denominator; one division here.
 //
-// Constants: k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
+// Constants: k0 the f32 sign bit, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
 // k7 invBiasCorrection2Sqrt, k8 ε, k9 gradCoeff, k10 momentCoeff. Flags: f0 L2, f1 decoupled, f2 maximize.
 
 class NadamRule {
@@ -22,7 +22,7 @@ class NadamRule {
     hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k1, hasL2);
+    const g = gradient(grad, p, maximize, k0, k1, hasL2);
     const m = firstMoment(firstMoments, g, k3, k4);
     const v = secondMoment(secondMoments, g, k5, k6);
     const denom = f32x4.add(f32x4.mul(f32x4.sqrt(v), k7), k8);
@@ -38,6 +38,7 @@ export function nadamStep(
   beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
   invBiasCorrection2Sqrt: f32, gradCoeff: f32, momentCoeff: f32, maximize: bool,
 ): void {
+  setSignMask(0, true);
   setConstant(1, l2WeightDecay);
   setConstant(2, paramScale);
   setConstant(3, <f32>beta1);

@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
 
 // torch.optim.RAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -11,7 +11,7 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 // when rectified (r_t the rectification term), lr / (1−β1^t) otherwise. PyTorch's adaptive
 // term is √(1−β2^t) / (√v + ε): ε is added to √v, not to the bias-corrected √v̂.
 //
-// Constants: k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
+// Constants: k0 the f32 sign bit, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
 // k7 ε, k8 stepSize. Flags: f0 L2, f1 decoupled, f2 rectified, f3 maximize.
 
 class RadamRule {
@@ -23,7 +23,7 @@ class RadamRule {
     hasL2: bool, hasDecoupled: bool, rectified: bool, maximize: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k1, hasL2);
+    const g = gradient(grad, p, maximize, k0, k1, hasL2);
     const m = firstMoment(firstMoments, g, k3, k4);
     const v = secondMoment(secondMoments, g, k5, k6);
     const update = rectified ? f32x4.div(m, f32x4.add(f32x4.sqrt(v), k7)) : m;
@@ -38,6 +38,7 @@ export function radamStep(
   beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32, stepSize: f32,
   rectified: bool, maximize: bool,
 ): void {
+  setSignMask(0, true);
   setConstant(1, l2WeightDecay);
   setConstant(2, paramScale);
   setConstant(3, <f32>beta1);

@@ -1,4 +1,4 @@
-import { elementwise, gradient, movingAverage, setConstant } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "./common";
 
 // torch.optim.RMSprop, one fused pass: read p, g, squareAvg (, gradAvg, momentumBuffer) once;
 // write each of them once.
@@ -10,7 +10,7 @@ import { elementwise, gradient, movingAverage, setConstant } from "./common";
 //   p ← p − lr·g/avg                                   (otherwise)
 // gradAvg is 0 when not centered, momentumBuffer 0 when momentum is 0 (no such state then).
 //
-// Constants: k1 weightDecay, k2 lr, k3 α, k4 1−α, k5 ε, k6 momentum.
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 lr, k3 α, k4 1−α, k5 ε, k6 momentum.
 // Flags: f0 weight decay, f1 centered, f2 momentum, f3 maximize.
 
 class RmspropRule {
@@ -22,7 +22,7 @@ class RmspropRule {
     hasWeightDecay: bool, centered: bool, hasMomentum: bool, maximize: bool,
   ): void {
     const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k1, hasWeightDecay);
+    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
     const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), k3, k4);
     v128.store(squareAvg, square);
     let variance = square;
@@ -46,6 +46,7 @@ export function rmspropStep(
   param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize, length: i32,
   lr: f32, alpha: f64, eps: f32, weightDecay: f32, momentum: f32, maximize: bool,
 ): void {
+  setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, lr);
   setConstant(3, <f32>alpha);
