@@ -10,12 +10,15 @@ import { tailIn, tailOut } from "../tail";
 //   the driver loads them back into locals before the loop. V8 would otherwise re-materialise
 //   every `f32x4.splat` inside the loop (a move and a shuffle per constant per iteration); a
 //   value loaded from memory is a plain register or spill slot.
-// - Flags: every combination of the rule's option flags gets its own loop, chosen once per call,
-//   so no vector pays a branch. The flags are constants inside each copy and the dead arms fold
-//   away at compile time; a rule with fewer than four flags passes `false` for the rest.
-// - Two vectors per iteration (half the loop overhead; two independent dependency chains in
-//   flight for the sqrt/div unit), then at most one more vector and a staged scalar tail in
-//   `elementwiseRest`, once per call with run-time flags.
+// - Flags: every combination of a rule's two common option flags (f0, f1) gets its own loop,
+//   chosen once per call, so no vector pays a branch: the flags are constants inside each copy
+//   and the dead arms fold away at compile time. The rare flags (f2, f3: amsgrad, maximize,
+//   Nesterov…) are tested at run time in one generic loop, which also runs every call's
+//   leftovers: specialising all sixteen combinations made the module 2.4× larger for
+//   configurations hardly anyone runs. A rule with fewer flags passes `false` for the rest.
+// - Two vectors per iteration in the specialised loops (half the loop overhead; two independent
+//   dependency chains in flight for the sqrt/div unit), then at most one more vector and a
+//   staged scalar tail in `elementwiseGeneric`.
 //
 // A rule's `lanes` signature is
 //   lanes(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool): void
@@ -64,20 +67,25 @@ const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
   }
 }
 
-/** The last odd vector and the last length % 4 elements, flags at run time (once per call). */
-function elementwiseRest<R>(
-  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+/**
+ * From byte offset `from` to the end: one vector per iteration, then the staged tail, with the
+ * flags as run-time values (well-predicted branches). Runs the leftovers of every call, and whole
+ * calls whose rare flags (f2, f3) are set, so that only f0 × f1 are specialised: four copies of
+ * the loop per rule rather than sixteen, which keeps the module small.
+ */
+function elementwiseGeneric<R>(
+  from: usize, length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
   f0: bool, f1: bool, f2: bool, f3: bool,
 ): void {
   const rule = changetype<R>(0);
   const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
   const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
   const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
-  let at = <usize>(length & ~7) << 2;
-  if (length & 4) {
+  const body = <usize>(length & ~3) << 2;
+  let at = from;
+  for (; at < body; at += 16) {
     rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
       k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
-    at += 16;
   }
   const tailBytes = <usize>(length & 3) << 2;
   if (tailBytes == 0) return;
@@ -96,51 +104,27 @@ function elementwiseRest<R>(
 
 /**
  * Runs rule R over `length` elements of the streams (state streams the rule does not use: 0),
- * with the constants set by setConstant/setSignMask. f0–f3 are the rule's flags.
+ * with the constants set by setConstant/setSignMask. f0–f3 are the rule's flags: f0 and f1 the
+ * common options (each combination its own loop), f2 and f3 the rare ones (amsgrad, maximize…:
+ * a call with either set runs the generic loop).
  */
 // @ts-ignore: decorator
 @inline export function elementwise<R>(
   length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
   f0: bool, f1: bool, f2: bool, f3: bool,
 ): void {
-  if (f3) {
-    if (f2) {
-      if (f1) {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, true, true);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, true, true, true);
-      } else {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, true, true);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, false, true, true);
-      }
-    } else {
-      if (f1) {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, false, true);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, true, false, true);
-      } else {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, false, true);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, false, false, true);
-      }
-    }
-  } else {
-    if (f2) {
-      if (f1) {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, true, false);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, true, true, false);
-      } else {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, true, false);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, false, true, false);
-      }
-    } else {
-      if (f1) {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, false, false);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, true, false, false);
-      } else {
-        if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, false, false);
-        else pairs<R>(length, param, grad, s0, s1, s2, false, false, false, false);
-      }
-    }
+  if (f2 || f3) {
+    elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
+    return;
   }
-  if (length & 7) elementwiseRest<R>(length, param, grad, s0, s1, s2, f0, f1, f2, f3);
+  if (f1) {
+    if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, false, false);
+    else pairs<R>(length, param, grad, s0, s1, s2, false, true, false, false);
+  } else {
+    if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, false, false);
+    else pairs<R>(length, param, grad, s0, s1, s2, false, false, false, false);
+  }
+  if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
 }
 
 // ---- Lane math shared by the rules -------------------------------------------------------------

@@ -12,7 +12,7 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 // term is √(1−β2^t) / (√v + ε): ε is added to √v, not to the bias-corrected √v̂.
 //
 // Constants: k0 the f32 sign bit, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
-// k7 ε, k8 stepSize. Flags: f0 L2, f1 decoupled, f2 rectified, f3 maximize.
+// k7 ε, k8 stepSize. Flags: f0 rectified (most steps), f1 decoupled, f2 L2, f3 maximize.
 
 class RadamRule {
   // @ts-ignore: decorator
@@ -20,7 +20,7 @@ class RadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, rectified: bool, maximize: bool,
+    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool,
   ): void {
     const p = v128.load(param);
     const g = gradient(grad, p, maximize, k0, k1, hasL2);
@@ -48,5 +48,5 @@ export function radamStep(
   setConstant(7, eps);
   setConstant(8, stepSize);
   elementwise<RadamRule>(length, param, grad, firstMoment, secondMoment, 0,
-    l2WeightDecay != 0, paramScale != 1, rectified, maximize);
+    rectified, paramScale != 1, l2WeightDecay != 0, maximize);
 }

@@ -11,7 +11,7 @@ import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "
 // gradAvg is 0 when not centered, momentumBuffer 0 when momentum is 0 (no such state then).
 //
 // Constants: k0 the f32 sign bit, k1 weightDecay, k2 lr, k3 α, k4 1−α, k5 ε, k6 momentum.
-// Flags: f0 weight decay, f1 centered, f2 momentum, f3 maximize.
+// Flags: f0 momentum, f1 centered, f2 weight decay, f3 maximize.
 
 class RmspropRule {
   // @ts-ignore: decorator
@@ -19,7 +19,7 @@ class RmspropRule {
     param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, centered: bool, hasMomentum: bool, maximize: bool,
+    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool,
   ): void {
     const p = v128.load(param);
     const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
@@ -54,5 +54,5 @@ export function rmspropStep(
   setConstant(5, eps);
   setConstant(6, momentum);
   elementwise<RmspropRule>(length, param, grad, squareAvg, gradAvg, momentumBuffer,
-    weightDecay != 0, gradAvg != 0, momentumBuffer != 0, maximize);
+    momentumBuffer != 0, gradAvg != 0, weightDecay != 0, maximize);
 }
