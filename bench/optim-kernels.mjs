@@ -5,8 +5,9 @@
 //   - the √/÷ bound: one f32x4.sqrt and one f32x4.div per vector and nothing else, the floor of
 //     any exact Adam-family kernel (both run on the one divide/square-root unit),
 //   - plain JS (the loop a user would write).
-// The probes are compiled here from bench/probes/*.ts into their own module and memory; they are
-// never shipped. Variants are timed interleaved in short samples, round after round. Each ratio
+// All of them run in one memory on the same arrays: the shipped wasm (dist/, the build the
+// library picked) is instantiated a second time on a bench-owned memory, and the probes, compiled
+// here from bench/probes/*.ts (never shipped), are placed above its static data in that memory. Variants are timed interleaved in short samples, round after round. Each ratio
 // is given as the ratio of best times (on a shared, noisy host the least disturbed sample is
 // the best estimate of a CPU-bound kernel's speed), then as the median of the per-round ratios
 // with their interquartile range, which shows how noisy the run was.
@@ -16,7 +17,6 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import asc from "assemblyscript/asc";
 import * as simdopt from "../dist/index.js";
-import { kernels } from "../dist/bindings/instance.js";
 import { plain } from "./optim.mjs";
 import { printTable, isMain } from "./harness.mjs";
 
@@ -28,33 +28,42 @@ const roundsFor = (size) => (size >= 1e7 ? Math.ceil((2 * ROUNDS) / 3) : ROUNDS)
 const ONLY = process.env.BENCH_ONLY?.split(",");
 const SAMPLE_MS = 3;
 
-async function compileProbes() {
+async function compileProbes(memoryBase) {
   const root = new URL("..", import.meta.url);
   const out = fileURLToPath(new URL("build/probes.wasm", root));
   mkdirSync(fileURLToPath(new URL("build", root)), { recursive: true });
   const { error, stderr } = await asc.main([
     fileURLToPath(new URL("bench/probes/index.ts", root)), "-o", out, "-O3", "--runtime", "stub", "--noAssert",
     "--use", "abort=", "--importMemory", "--noExportMemory", "--sharedMemory", "--initialMemory", "1",
-    "--maximumMemory", "65536", "--enable", "simd", "--enable", "threads",
+    "--maximumMemory", "65536", "--enable", "simd", "--enable", "threads", "--memoryBase", String(memoryBase),
   ]);
   if (error) throw new Error(`probe build failed: ${error.message}\n${stderr.toString()}`);
   return readFileSync(out);
 }
 
-/** The probe module in its own shared memory, with a bump allocator for 64-byte-aligned arrays. */
-async function probeModule() {
+/**
+ * One shared memory holding a second instance of the shipped kernels (`lib`), the probe module
+ * above its static data, and a bump allocator for 64-byte-aligned arrays above both.
+ */
+async function benchModules() {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
-  const { instance } = await WebAssembly.instantiate(await compileProbes(), { env: { memory } });
-  let top = (instance.exports.heapBase() + 63) & ~63;
+  const build = simdopt.features().relaxedSimd ? "simdopt-relaxed.wasm" : "simdopt-simd.wasm";
+  const libBytes = readFileSync(new URL(`../dist/${build}`, import.meta.url));
+  const lib = (await WebAssembly.instantiate(libBytes, { env: { memory } })).instance.exports;
+  const probeBase = (lib.heapBase() + 1023) & ~1023;
+  const probes = (await WebAssembly.instantiate(await compileProbes(probeBase), { env: { memory } })).instance.exports;
+  const heapStart = (probes.heapBase() + 63) & ~63;
+  let top = heapStart;
   const alloc = (length) => {
     const bytes = ((length * 4 + 63) & ~63) + 64;
     const need = Math.ceil((top + bytes) / 65536) - memory.buffer.byteLength / 65536;
     if (need > 0) memory.grow(need);
     const view = new Float32Array(memory.buffer, top, length);
+    view.fill(0);
     top += bytes;
     return view;
   };
-  return { exports: instance.exports, alloc, reset: () => { top = (instance.exports.heapBase() + 63) & ~63; } };
+  return { lib, probes, alloc, reset: () => { top = heapStart; }, build };
 }
 
 const t = 10; // a mid-training step for the bias corrections
@@ -127,21 +136,21 @@ function fillRandom(view, lo, hi, seed) {
 }
 
 /** Library kernel vs old copy, bit for bit, on every option combination of the row. */
-function bitCheck(row, probes, lib) {
+function bitCheck(row, m) {
   const length = 1000 + 7; // body pairs, an odd vector and a 3-element tail
   for (const config of [{}, ...row.checks]) {
     const streams = config.streams ?? row.streams;
     const scalars = config.scalars ?? row.scalars;
     const stateCount = streams.filter((s) => s !== 0).length;
-    const sides = [lib.alloc, probes.alloc].map((alloc) => {
-      const views = Array.from({ length: 2 + stateCount }, () => alloc(length));
+    const sides = [0, 1].map(() => {
+      const views = Array.from({ length: 2 + stateCount }, () => m.alloc(length));
       fillRandom(views[0], -1, 1, 1);
       fillRandom(views[1], -0.1, 0.1, 2);
       views.slice(2).forEach((v, i) => fillRandom(v, 0.25, 0.5, 3 + i));
       return views;
     });
     for (let step = 0; step < 3; step++) {
-      for (const [views, fn] of [[sides[0], kernels()[`${row.kernel}Step`]], [sides[1], probes.exports[`${row.kernel}Old`]]]) {
+      for (const [views, fn] of [[sides[0], m.lib[`${row.kernel}Step`]], [sides[1], m.probes[`${row.kernel}Old`]]]) {
         fn(...callArgs(views[0], views[1], views.slice(2), streams, length, scalars));
       }
     }
@@ -155,43 +164,22 @@ function bitCheck(row, probes, lib) {
         }
       }
     }
-    lib.release();
-    probes.reset();
+    m.reset();
   }
 }
 
 /** Enough calls of every kernel on a small tensor that V8 has tiered each one up from Liftoff. */
-function warmUp(probes, lib) {
+function warmUp(m) {
   for (const row of ROWS) {
     const stateCount = row.streams.filter((s) => s !== 0).length;
     const length = 1024;
-    const sides = [lib.alloc, probes.alloc].map((alloc) => Array.from({ length: 2 + stateCount }, () => alloc(length)));
-    const fns = [[sides[0], kernels()[`${row.kernel}Step`]], [sides[1], probes.exports[`${row.kernel}Old`]],
-      [sides[1], probes.exports[`${row.kernel}Ideal`]]];
-    if (row.name === "Adam") fns.push([sides[1], probes.exports.adamStream], [sides[1], probes.exports.sqrtDivBound]);
-    for (const [views, fn] of fns) {
-      const args = callArgs(views[0], views[1], views.slice(2), row.streams, length, row.scalars);
-      for (let i = 0; i < 2000; i++) fn(...args);
-    }
-    lib.release();
-    probes.reset();
+    const views = Array.from({ length: 2 + stateCount }, () => m.alloc(length));
+    const fns = [m.lib[`${row.kernel}Step`], m.probes[`${row.kernel}Old`], m.probes[`${row.kernel}Ideal`]];
+    if (row.name === "Adam") fns.push(m.probes.adamStream, m.probes.sqrtDivBound);
+    const args = callArgs(views[0], views[1], views.slice(2), row.streams, length, row.scalars);
+    for (const fn of fns) for (let i = 0; i < 2000; i++) fn(...args);
+    m.reset();
   }
-}
-
-/** Library-memory allocator for the bench: views of parameters (freed by release()). */
-function libraryAllocator() {
-  let held = [];
-  return {
-    alloc(length) {
-      const p = simdopt.parameter([length], { init: "zeros" });
-      held.push(p);
-      return p.data;
-    },
-    release() {
-      for (const p of held) p.dispose();
-      held = [];
-    },
-  };
 }
 
 const median = (xs) => {
@@ -236,39 +224,34 @@ const fmtRatio = (a, b) => {
 
 export async function run() {
   await simdopt.init();
-  const probes = await probeModule();
-  const lib = libraryAllocator();
-  for (const row of ROWS) bitCheck(row, probes, lib);
-  warmUp(probes, lib);
-  console.log(`\nOptimizer kernels, one thread: library vs old kernel vs same-math probe vs plain JS. ` +
-    `Bit-identical to the old kernels on every checked option combination (incl. tails). ` +
-    `${ROUNDS} interleaved rounds per size (${roundsFor(1e7)} at 1e7).`);
+  const m = await benchModules();
+  for (const row of ROWS) bitCheck(row, m);
+  warmUp(m);
+  console.log(`\nOptimizer kernels, one thread (dist/${m.build}): library vs old kernel vs same-math probe vs plain JS, ` +
+    `all in one memory on the same arrays. Bit-identical to the old kernels on every checked option combination ` +
+    `(incl. tails). ${ROUNDS} interleaved rounds per size (${roundsFor(1e7)} at 1e7).`);
   const spreads = [];
   for (const size of SIZES) {
     const rows = [];
     for (const row of ROWS) {
       if (ONLY && !ONLY.includes(row.name)) continue;
       const stateCount = row.streams.filter((s) => s !== 0).length;
-      const libViews = Array.from({ length: 2 + stateCount }, () => lib.alloc(size));
-      const probeViews = Array.from({ length: 2 + stateCount }, () => probes.alloc(size));
-      for (const views of [libViews, probeViews]) {
-        views[0].fill(1);
-        views[1].fill(1e-3);
-      }
-      const libArgs = callArgs(libViews[0], libViews[1], libViews.slice(2), row.streams, size, row.scalars);
-      const probeArgs = callArgs(probeViews[0], probeViews[1], probeViews.slice(2), row.streams, size, row.scalars);
-      const k = kernels()[`${row.kernel}Step`];
-      const old = probes.exports[`${row.kernel}Old`];
-      const ideal = probes.exports[`${row.kernel}Ideal`];
+      const views = Array.from({ length: 2 + stateCount }, () => m.alloc(size));
+      views[0].fill(1);
+      views[1].fill(1e-3);
+      const args = callArgs(views[0], views[1], views.slice(2), row.streams, size, row.scalars);
+      const k = m.lib[`${row.kernel}Step`];
+      const old = m.probes[`${row.kernel}Old`];
+      const ideal = m.probes[`${row.kernel}Ideal`];
       const variants = {
-        lib: () => k(...libArgs),
-        old: () => old(...probeArgs),
-        probe: () => ideal(...probeArgs),
+        lib: () => k(...args),
+        old: () => old(...args),
+        probe: () => ideal(...args),
       };
       if (row.name === "Adam") {
-        const { adamStream, sqrtDivBound } = probes.exports;
-        variants.stream = () => adamStream(...probeArgs);
-        variants.bound = () => sqrtDivBound(...probeArgs);
+        const { adamStream, sqrtDivBound } = m.probes;
+        variants.stream = () => adamStream(...args);
+        variants.bound = () => sqrtDivBound(...args);
       }
       let js = null;
       if (size <= 1e6) {
@@ -290,8 +273,7 @@ export async function run() {
         times.bound ? fmtRatio(times.lib, times.bound) : "—",
         js ? fmtRatio(times.lib, times.js) : "—",
       ]);
-      lib.release();
-      probes.reset();
+      m.reset();
     }
     printTable(`${size.toExponential(0)} parameters: best Mparams/s of the library kernel; library speed ÷ other ` +
       `speed as best-of ratio (median per-round ratio; interquartile range)`,
