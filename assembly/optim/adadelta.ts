@@ -1,4 +1,4 @@
-import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adadelta, one fused pass: read p, g, squareAvg, accDelta once; write each once.
 //   g ← ±g + weightDecay·p
@@ -16,16 +16,16 @@ class AdadeltaRule {
     param: usize, grad: usize, squareAvg: usize, accDelta: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
   ): void {
-    const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
-    const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), k3, k4);
-    v128.store(squareAvg, square);
-    const accumulated = v128.load(accDelta);
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    const square = movingAverage(ld(squareAvg, next), f32x4.mul(g, g), k3, k4);
+    st(squareAvg, square, next);
+    const accumulated = ld(accDelta, next);
     const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(accumulated, k5)), f32x4.sqrt(f32x4.add(square, k5))), g);
-    v128.store(accDelta, movingAverage(accumulated, f32x4.mul(delta, delta), k3, k4));
-    v128.store(param, f32x4.sub(p, f32x4.mul(k2, delta)));
+    st(accDelta, movingAverage(accumulated, f32x4.mul(delta, delta), k3, k4), next);
+    st(param, f32x4.sub(p, f32x4.mul(k2, delta)), next);
   }
 }
 

@@ -1,4 +1,4 @@
-import { elementwise, gradient, setConstant, setSignMask } from "./common";
+import { elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adagrad, one fused pass: read p, g, stateSum once; write p, stateSum once.
 //   g ← ±g + weightDecay·p
@@ -15,14 +15,14 @@ class AdagradRule {
     param: usize, grad: usize, stateSum: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
   ): void {
-    const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
-    const sum = f32x4.add(v128.load(stateSum), f32x4.mul(g, g));
-    v128.store(stateSum, sum);
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    const sum = f32x4.add(ld(stateSum, next), f32x4.mul(g, g));
+    st(stateSum, sum, next);
     const denom = f32x4.add(f32x4.sqrt(sum), k3);
-    v128.store(param, f32x4.sub(p, f32x4.mul(k2, f32x4.div(g, denom))));
+    st(param, f32x4.sub(p, f32x4.mul(k2, f32x4.div(g, denom))), next);
   }
 }
 

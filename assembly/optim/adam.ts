@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
 // one fused pass: read p, g, m, v (, vMax) once; write p, m, v (, vMax) once.
@@ -20,18 +20,18 @@ class AdamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool,
+    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool,
   ): void {
-    const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k0, k1, hasL2);
-    const m = firstMoment(firstMoments, g, k3, k4);
-    let v = secondMoment(secondMoments, g, k5, k6);
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasL2);
+    const m = firstMoment(firstMoments, next, g, k3, k4);
+    let v = secondMoment(secondMoments, next, g, k5, k6);
     if (amsgrad) {
-      v = f32x4.max(v128.load(maxSecondMoments), v);
-      v128.store(maxSecondMoments, v);
+      v = f32x4.max(ld(maxSecondMoments, next), v);
+      st(maxSecondMoments, v, next);
     }
     const denom = f32x4.add(f32x4.mul(f32x4.sqrt(v), k8), k9);
-    v128.store(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.mul(k7, f32x4.div(m, denom))));
+    st(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.mul(k7, f32x4.div(m, denom))), next);
   }
 }
 

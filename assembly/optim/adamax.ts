@@ -1,4 +1,4 @@
-import { elementwise, firstMoment, gradient, setConstant, setSignMask } from "./common";
+import { elementwise, firstMoment, gradient, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adamax, one fused pass: read p, g, expAvg, expInf once; write each once.
 //   g ← ±g + weightDecay·p
@@ -16,14 +16,14 @@ class AdamaxRule {
     param: usize, grad: usize, expAvg: usize, expInf: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
   ): void {
-    const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
-    const m = firstMoment(expAvg, g, k2, k3);
-    const u = f32x4.max(f32x4.mul(k4, v128.load(expInf)), f32x4.add(f32x4.abs(g), k5));
-    v128.store(expInf, u);
-    v128.store(param, f32x4.sub(p, f32x4.mul(k6, f32x4.div(m, u))));
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    const m = firstMoment(expAvg, next, g, k2, k3);
+    const u = f32x4.max(f32x4.mul(k4, ld(expInf, next)), f32x4.add(f32x4.abs(g), k5));
+    st(expInf, u, next);
+    st(param, f32x4.sub(p, f32x4.mul(k6, f32x4.div(m, u))), next);
   }
 }
 

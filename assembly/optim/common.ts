@@ -21,8 +21,12 @@ import { tailIn, tailOut } from "../tail";
 //   staged scalar tail in `elementwiseGeneric`.
 //
 // A rule's `lanes` signature is
-//   lanes(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool): void
-// (unused streams, constants and flags are simply ignored). AssemblyScript cannot call a static
+//   lanes(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool, next: bool): void
+// (unused streams, constants and flags are simply ignored). It reads and writes its streams only
+// through ld/st, passing `next` on: with `next` (a constant) they address the vector 16 bytes on
+// through the load/store offset immediate, so the second vector of a pair reuses the first one's
+// addresses. V8 must compute every wasm address `ptr + at` as a 32-bit add, one instruction per
+// stream per vector, whereas an offset immediate folds into the x64 addressing mode. AssemblyScript cannot call a static
 // method through a type parameter, so the driver calls the rule's instance method on a null
 // reference of that type: `lanes` never touches `this`, the class has no base (a virtual call
 // would read the object header), and the whole call is inlined.
@@ -59,11 +63,11 @@ const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
   const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
   const end = <usize>(length & ~7) << 2;
   for (let at: usize = 0; at < end; at += 32) {
+    // Both vectors from the same addresses, the second through the 16-byte offset immediate.
     rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
-    const next = at + 16;
-    rule.lanes(param + next, grad + next, s0 + next, s1 + next, s2 + next,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+    rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true);
   }
 }
 
@@ -85,7 +89,7 @@ function elementwiseGeneric<R>(
   let at = from;
   for (; at < body; at += 16) {
     rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
   }
   const tailBytes = <usize>(length & 3) << 2;
   if (tailBytes == 0) return;
@@ -95,7 +99,7 @@ function elementwiseGeneric<R>(
   const s2Tail = s2 ? s2 + at : 0;
   rule.lanes(tailIn(0, param + at, tailBytes), tailIn(1, grad + at, tailBytes),
     tailIn(2, s0Tail, tailBytes), tailIn(3, s1Tail, tailBytes), tailIn(4, s2Tail, tailBytes),
-    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3);
+    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
   tailOut(0, param + at, tailBytes);
   tailOut(2, s0Tail, tailBytes);
   tailOut(3, s1Tail, tailBytes);
@@ -129,6 +133,19 @@ function elementwiseGeneric<R>(
 
 // ---- Lane math shared by the rules -------------------------------------------------------------
 
+/** The vector at `ptr`, or 16 bytes on when `next` (see the header). */
+// @ts-ignore: decorator
+@inline export function ld(ptr: usize, next: bool): v128 {
+  return next ? v128.load(ptr, 16) : v128.load(ptr);
+}
+
+/** Stores `value` at `ptr`, or 16 bytes on when `next`. */
+// @ts-ignore: decorator
+@inline export function st(ptr: usize, value: v128, next: bool): void {
+  if (next) v128.store(ptr, value, 16);
+  else v128.store(ptr, value);
+}
+
 /**
  * The gradient as the update sees it: −g for maximize (a flag, so the default loop has no sign
  * flip at all), plus l2·p when the rule applies coupled (L2) weight decay. The flip is an xor
@@ -136,8 +153,8 @@ function elementwiseGeneric<R>(
  * (two instructions) on every iteration.
  */
 // @ts-ignore: decorator
-@inline export function gradient(grad: usize, p: v128, maximize: bool, signBit: v128, l2: v128, hasL2: bool): v128 {
-  const raw = v128.load(grad);
+@inline export function gradient(grad: usize, next: bool, p: v128, maximize: bool, signBit: v128, l2: v128, hasL2: bool): v128 {
+  const raw = ld(grad, next);
   const g = maximize ? v128.xor(raw, signBit) : raw;
   return hasL2 ? f32x4.add(g, f32x4.mul(l2, p)) : g;
 }
@@ -160,16 +177,16 @@ function elementwiseGeneric<R>(
 
 /** m ← β1·m + (1−β1)·g, stored at `moment`; returns the new m. */
 // @ts-ignore: decorator
-@inline export function firstMoment(moment: usize, g: v128, beta1: v128, oneMinusBeta1: v128): v128 {
-  const m = movingAverage(v128.load(moment), g, beta1, oneMinusBeta1);
-  v128.store(moment, m);
+@inline export function firstMoment(moment: usize, next: bool, g: v128, beta1: v128, oneMinusBeta1: v128): v128 {
+  const m = movingAverage(ld(moment, next), g, beta1, oneMinusBeta1);
+  st(moment, m, next);
   return m;
 }
 
 /** v ← β2·v + (1−β2)·g², stored at `moment`; returns the new v. */
 // @ts-ignore: decorator
-@inline export function secondMoment(moment: usize, g: v128, beta2: v128, oneMinusBeta2: v128): v128 {
-  const v = movingAverage(v128.load(moment), f32x4.mul(g, g), beta2, oneMinusBeta2);
-  v128.store(moment, v);
+@inline export function secondMoment(moment: usize, next: bool, g: v128, beta2: v128, oneMinusBeta2: v128): v128 {
+  const v = movingAverage(ld(moment, next), f32x4.mul(g, g), beta2, oneMinusBeta2);
+  st(moment, v, next);
   return v;
 }

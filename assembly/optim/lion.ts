@@ -1,4 +1,4 @@
-import { decoupled, elementwise, movingAverage, setConstant, setSignMask } from "./common";
+import { decoupled, elementwise, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // Lion (Chen et al. 2023, as in lion-pytorch), one fused pass: read p, g, m once; write p, m once.
 //   g ← ±g
@@ -16,18 +16,18 @@ class LionRule {
     param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool,
+    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool,
   ): void {
-    const p = decoupled(v128.load(param), k1, hasDecoupled);
-    const g = maximize ? v128.xor(v128.load(grad), k7) : v128.load(grad);
-    const m = v128.load(expAvg);
+    const p = decoupled(ld(param, next), k1, hasDecoupled);
+    const g = maximize ? v128.xor(ld(grad, next), k7) : ld(grad, next);
+    const m = ld(expAvg, next);
     const direction = movingAverage(m, g, k3, k4);
     // ±1 carrying the direction's sign bit, zeroed where the direction is ±0, the NaN kept.
     const unit = v128.or(v128.and(direction, k7), k8);
     let sign = v128.and(unit, f32x4.ne(direction, k9));
     sign = v128.bitselect(direction, sign, f32x4.ne(direction, direction));
-    v128.store(param, f32x4.sub(p, f32x4.mul(k2, sign)));
-    v128.store(expAvg, movingAverage(m, g, k5, k6));
+    st(param, f32x4.sub(p, f32x4.mul(k2, sign)), next);
+    st(expAvg, movingAverage(m, g, k5, k6), next);
   }
 }
 

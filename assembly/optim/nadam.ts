@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.NAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -19,15 +19,15 @@ class NadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool,
+    hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool, next: bool,
   ): void {
-    const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k0, k1, hasL2);
-    const m = firstMoment(firstMoments, g, k3, k4);
-    const v = secondMoment(secondMoments, g, k5, k6);
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasL2);
+    const m = firstMoment(firstMoments, next, g, k3, k4);
+    const v = secondMoment(secondMoments, next, g, k5, k6);
     const denom = f32x4.add(f32x4.mul(f32x4.sqrt(v), k7), k8);
     const numer = f32x4.add(f32x4.mul(k9, g), f32x4.mul(k10, m));
-    v128.store(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.div(numer, denom)));
+    st(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.div(numer, denom)), next);
   }
 }
 

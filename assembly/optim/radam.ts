@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask } from "./common";
+import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.RAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -20,14 +20,14 @@ class RadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool,
+    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool,
   ): void {
-    const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k0, k1, hasL2);
-    const m = firstMoment(firstMoments, g, k3, k4);
-    const v = secondMoment(secondMoments, g, k5, k6);
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasL2);
+    const m = firstMoment(firstMoments, next, g, k3, k4);
+    const v = secondMoment(secondMoments, next, g, k5, k6);
     const update = rectified ? f32x4.div(m, f32x4.add(f32x4.sqrt(v), k7)) : m;
-    v128.store(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.mul(k8, update)));
+    st(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.mul(k8, update)), next);
   }
 }
 

@@ -1,4 +1,4 @@
-import { elementwise, gradient, movingAverage, setConstant, setSignMask } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.RMSprop, one fused pass: read p, g, squareAvg (, gradAvg, momentumBuffer) once;
 // write each of them once.
@@ -19,24 +19,24 @@ class RmspropRule {
     param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool,
+    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool, next: bool,
   ): void {
-    const p = v128.load(param);
-    const g = gradient(grad, p, maximize, k0, k1, hasWeightDecay);
-    const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), k3, k4);
-    v128.store(squareAvg, square);
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    const square = movingAverage(ld(squareAvg, next), f32x4.mul(g, g), k3, k4);
+    st(squareAvg, square, next);
     let variance = square;
     if (centered) {
-      const mean = movingAverage(v128.load(gradAvg), g, k3, k4);
-      v128.store(gradAvg, mean);
+      const mean = movingAverage(ld(gradAvg, next), g, k3, k4);
+      st(gradAvg, mean, next);
       variance = f32x4.sub(square, f32x4.mul(mean, mean));
     }
     let update = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), k5));
     if (hasMomentum) {
-      update = f32x4.add(f32x4.mul(k6, v128.load(momentumBuffer)), update);
-      v128.store(momentumBuffer, update);
+      update = f32x4.add(f32x4.mul(k6, ld(momentumBuffer, next)), update);
+      st(momentumBuffer, update, next);
     }
-    v128.store(param, f32x4.sub(p, f32x4.mul(k2, update)));
+    st(param, f32x4.sub(p, f32x4.mul(k2, update)), next);
   }
 }
 

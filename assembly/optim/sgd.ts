@@ -1,4 +1,4 @@
-import { elementwise, setConstant, setSignMask } from "./common";
+import { elementwise, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.SGD, one fused pass: read p, g, buf once; write p, buf once.
 //   g ← ±g (+ weightDecay·p)
@@ -16,18 +16,18 @@ class SgdRule {
     param: usize, grad: usize, momentumBuffer: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool,
+    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: bool,
   ): void {
-    const p = v128.load(param);
+    const p = ld(param, next);
     // Its four flags are taken, so SGD flips the sign for maximize with a mask (k0: −0 or +0).
-    const signed = v128.xor(v128.load(grad), k0);
+    const signed = v128.xor(ld(grad, next), k0);
     let g = hasWeightDecay ? f32x4.add(signed, f32x4.mul(k1, p)) : signed;
     if (hasMomentum) {
-      const buf = firstStep ? g : f32x4.add(f32x4.mul(k3, v128.load(momentumBuffer)), f32x4.mul(k4, g));
-      v128.store(momentumBuffer, buf);
+      const buf = firstStep ? g : f32x4.add(f32x4.mul(k3, ld(momentumBuffer, next)), f32x4.mul(k4, g));
+      st(momentumBuffer, buf, next);
       g = nesterov ? f32x4.add(g, f32x4.mul(k3, buf)) : buf;
     }
-    v128.store(param, f32x4.sub(p, f32x4.mul(k2, g)));
+    st(param, f32x4.sub(p, f32x4.mul(k2, g)), next);
   }
 }
 
