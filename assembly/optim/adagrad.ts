@@ -10,20 +10,31 @@ import { elementwise, gradient, setConstant, setSignMask, ld, st } from "./commo
 // Constants: k0 the f32 sign bit, k1 weightDecay, k2 clr, k3 ε. Flags: f0 weight decay, f1 maximize.
 
 class AdagradRule {
+  // Splitting at the division (front: up to the denominator; back: the rest) measured no faster
+  // here, as back would need the gradient again: front does it all.
   // @ts-ignore: decorator
-  @inline lanes(
+  @inline front(
     param: usize, grad: usize, stateSum: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
-  ): void {
+  ): v128 {
     const p = ld(param, next);
     const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
     const sum = f32x4.add(ld(stateSum, next), f32x4.mul(g, g));
     st(stateSum, sum, next);
     const denom = f32x4.add(f32x4.sqrt(sum), k3);
     st(param, f32x4.sub(p, f32x4.mul(k2, f32x4.div(g, denom))), next);
+    return k0;
   }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, stateSum: usize, s1: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+  ): void {}
 }
 
 export function adagradStep(

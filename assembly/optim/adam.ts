@@ -15,23 +15,34 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 // k7 stepSize, k8 invBiasCorrection2Sqrt, k9 ε. Flags: f0 L2, f1 decoupled, f2 amsgrad, f3 maximize.
 
 class AdamRule {
+  // front: the moments and the denominator √v̂·invBiasCorrection2Sqrt + ε; back: the division and
+  // the parameter (m is read back from where front stored it).
   // @ts-ignore: decorator
-  @inline lanes(
+  @inline front(
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool,
-  ): void {
-    const p = ld(param, next);
-    const g = gradient(grad, next, p, maximize, k0, k1, hasL2);
-    const m = firstMoment(firstMoments, next, g, k3, k4);
+  ): v128 {
+    const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
+    firstMoment(firstMoments, next, g, k3, k4);
     let v = secondMoment(secondMoments, next, g, k5, k6);
     if (amsgrad) {
       v = f32x4.max(ld(maxSecondMoments, next), v);
       st(maxSecondMoments, v, next);
     }
-    const denom = f32x4.add(f32x4.mul(f32x4.sqrt(v), k8), k9);
-    st(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.mul(k7, f32x4.div(m, denom))), next);
+    return f32x4.add(f32x4.mul(f32x4.sqrt(v), k8), k9);
+  }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool, pending: v128,
+  ): void {
+    const p = decoupled(ld(param, next), k2, hasDecoupled);
+    st(param, f32x4.sub(p, f32x4.mul(k7, f32x4.div(ld(firstMoments, next), pending))), next);
   }
 }
 

@@ -11,19 +11,30 @@ import { elementwise, firstMoment, gradient, setConstant, setSignMask, ld, st } 
 // Flags: f0 weight decay, f1 maximize.
 
 class AdamaxRule {
+  // front: the moment and the infinity norm u; back: the division and p.
   // @ts-ignore: decorator
-  @inline lanes(
+  @inline front(
     param: usize, grad: usize, expAvg: usize, expInf: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
-  ): void {
-    const p = ld(param, next);
-    const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
-    const m = firstMoment(expAvg, next, g, k2, k3);
+  ): v128 {
+    const g = gradient(grad, next, hasWeightDecay ? ld(param, next) : k1, maximize, k0, k1, hasWeightDecay);
+    firstMoment(expAvg, next, g, k2, k3);
     const u = f32x4.max(f32x4.mul(k4, ld(expInf, next)), f32x4.add(f32x4.abs(g), k5));
     st(expInf, u, next);
-    st(param, f32x4.sub(p, f32x4.mul(k6, f32x4.div(m, u))), next);
+    return u;
+  }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, expAvg: usize, expInf: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+  ): void {
+    const p = ld(param, next);
+    st(param, f32x4.sub(p, f32x4.mul(k6, f32x4.div(ld(expAvg, next), pending))), next);
   }
 }
 

@@ -2,34 +2,40 @@ import { tailIn, tailOut } from "../tail";
 
 // The elementwise driver and the lane math shared by the optimizer kernels.
 //
-// Each optimizer is a rule class with one @inline method, `lanes`, that updates four parameters
-// given byte pointers to its streams (param, grad and up to three state buffers), the loop
-// constants as v128 values and up to four compile-time flags. `elementwise` runs it over a tensor:
+// Each optimizer is a rule class with two @inline methods, `front` and `back`, that together
+// update four parameters given byte pointers to its streams (param, grad and up to three state
+// buffers), the loop constants as v128 values and up to four compile-time flags. `elementwise`
+// runs a rule over a tensor:
 //
 // - Constants: a kernel broadcasts its scalars once per call into CONSTANTS with `setConstant`;
-//   the driver loads them back into locals before the loop. V8 would otherwise re-materialise
-//   every `f32x4.splat` inside the loop (a move and a shuffle per constant per iteration); a
-//   value loaded from memory is a plain register or spill slot.
+//   the driver loads them back into locals before the loop, where V8 keeps them in registers.
+//   (A splat of a scalar argument may be re-materialised or spilled inside the loop.)
 // - Flags: every combination of a rule's two common option flags (f0, f1) gets its own loop,
 //   chosen once per call, so no vector pays a branch: the flags are constants inside each copy
 //   and the dead arms fold away at compile time. The rare flags (f2, f3: amsgrad, maximize,
 //   Nesterov…) are tested at run time in one generic loop, which also runs every call's
-//   leftovers: specialising all sixteen combinations made the module 2.4× larger for
+//   leftovers: specialising all sixteen combinations made the module 1.6× larger for
 //   configurations hardly anyone runs. A rule with fewer flags passes `false` for the rest.
-// - Two vectors per iteration in the specialised loops (half the loop overhead; two independent
-//   dependency chains in flight for the sqrt/div unit), then at most one more vector and a
-//   staged scalar tail in `elementwiseGeneric`.
+// - Two vectors per iteration in the specialised loops, in stages: front(vector 0),
+//   front(vector 1), back(vector 0), back(vector 1). A rule whose update waits on a square root
+//   and a division (Adam) puts everything up to its denominator in `front` and returns it as
+//   `pending`; `back` divides and writes the parameter, reading back whatever else it needs. The
+//   second square root then issues before the first division instead of behind the whole first
+//   update, which keeps the divide unit busy (Adam 1.15× in cache). Rules that would need to
+//   recompute much in `back` do everything in `front` and leave `back` empty.
+// - Then at most one more vector and a staged scalar tail in `elementwiseGeneric`.
 //
-// A rule's `lanes` signature is
-//   lanes(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool, next: bool): void
-// (unused streams, constants and flags are simply ignored). It reads and writes its streams only
-// through ld/st, passing `next` on: with `next` (a constant) they address the vector 16 bytes on
-// through the load/store offset immediate, so the second vector of a pair reuses the first one's
-// addresses. V8 must compute every wasm address `ptr + at` as a 32-bit add, one instruction per
-// stream per vector, whereas an offset immediate folds into the x64 addressing mode. AssemblyScript cannot call a static
-// method through a type parameter, so the driver calls the rule's instance method on a null
-// reference of that type: `lanes` never touches `this`, the class has no base (a virtual call
-// would read the object header), and the whole call is inlined.
+// The methods' signatures are
+//   front(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool, next: bool): v128
+//   back(the same …, next: bool, pending: v128): void
+// (unused streams, constants and flags are simply ignored). They read and write their streams
+// only through ld/st, passing `next` on: with `next` (a constant) those address the vector 16
+// bytes on through the load/store offset immediate, so the second vector of a pair reuses the
+// first one's addresses (V8 computes every wasm address `ptr + at` with its own 32-bit add; an
+// offset immediate folds into the x64 addressing mode). AssemblyScript cannot call a static
+// method through a type parameter, so the driver calls the rule's instance methods on a null
+// reference of that type: they never touch `this`, the class has no base (a virtual call would
+// read the object header), and every call is inlined.
 
 const CONSTANT_SLOTS = 12;
 const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
@@ -63,11 +69,16 @@ const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
   const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
   const end = <usize>(length & ~7) << 2;
   for (let at: usize = 0; at < end; at += 32) {
-    // Both vectors from the same addresses, the second through the 16-byte offset immediate.
-    rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+    // Both vectors from the same addresses, the second through the 16-byte offset immediate;
+    // both front stages before either back stage.
+    const pending0 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
       k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
-    rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+    const pending1 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
       k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending0);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true, pending1);
   }
 }
 
@@ -88,8 +99,10 @@ function elementwiseGeneric<R>(
   const body = <usize>(length & ~3) << 2;
   let at = from;
   for (; at < body; at += 16) {
-    rule.lanes(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+    const pending = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
       k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
   }
   const tailBytes = <usize>(length & 3) << 2;
   if (tailBytes == 0) return;
@@ -97,9 +110,13 @@ function elementwiseGeneric<R>(
   const s0Tail = s0 ? s0 + at : 0;
   const s1Tail = s1 ? s1 + at : 0;
   const s2Tail = s2 ? s2 + at : 0;
-  rule.lanes(tailIn(0, param + at, tailBytes), tailIn(1, grad + at, tailBytes),
-    tailIn(2, s0Tail, tailBytes), tailIn(3, s1Tail, tailBytes), tailIn(4, s2Tail, tailBytes),
-    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+  const p = tailIn(0, param + at, tailBytes);
+  const g = tailIn(1, grad + at, tailBytes);
+  const a = tailIn(2, s0Tail, tailBytes);
+  const b = tailIn(3, s1Tail, tailBytes);
+  const c = tailIn(4, s2Tail, tailBytes);
+  const pending = rule.front(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+  rule.back(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
   tailOut(0, param + at, tailBytes);
   tailOut(2, s0Tail, tailBytes);
   tailOut(3, s1Tail, tailBytes);

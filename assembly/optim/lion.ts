@@ -11,13 +11,14 @@ import { decoupled, elementwise, movingAverage, setConstant, setSignMask, ld, st
 // bit (also flips g for maximize), k8 1.0, k9 0.0 (bit patterns kept out of the loop like the rest). Flags: f0 decoupled, f1 maximize.
 
 class LionRule {
+  // No division to wait for: front does it all; back has nothing left.
   // @ts-ignore: decorator
-  @inline lanes(
+  @inline front(
     param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool,
-  ): void {
+  ): v128 {
     const p = decoupled(ld(param, next), k1, hasDecoupled);
     const g = maximize ? v128.xor(ld(grad, next), k7) : ld(grad, next);
     const m = ld(expAvg, next);
@@ -28,7 +29,16 @@ class LionRule {
     sign = v128.bitselect(direction, sign, f32x4.ne(direction, direction));
     st(param, f32x4.sub(p, f32x4.mul(k2, sign)), next);
     st(expAvg, movingAverage(m, g, k5, k6), next);
+    return k0;
   }
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+  ): void {}
+
 }
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999

@@ -15,19 +15,30 @@ import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstan
 // k7 ε, k8 stepSize. Flags: f0 rectified (most steps), f1 decoupled, f2 L2, f3 maximize.
 
 class RadamRule {
+  // front: the moments and, rectified, the denominator √v + ε; back: the update and the parameter.
   // @ts-ignore: decorator
-  @inline lanes(
+  @inline front(
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool,
-  ): void {
-    const p = ld(param, next);
-    const g = gradient(grad, next, p, maximize, k0, k1, hasL2);
-    const m = firstMoment(firstMoments, next, g, k3, k4);
+  ): v128 {
+    const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
+    firstMoment(firstMoments, next, g, k3, k4);
     const v = secondMoment(secondMoments, next, g, k5, k6);
-    const update = rectified ? f32x4.div(m, f32x4.add(f32x4.sqrt(v), k7)) : m;
-    st(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.mul(k8, update)), next);
+    return rectified ? f32x4.add(f32x4.sqrt(v), k7) : v;
+  }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool, pending: v128,
+  ): void {
+    const m = ld(firstMoments, next);
+    const update = rectified ? f32x4.div(m, pending) : m;
+    st(param, f32x4.sub(decoupled(ld(param, next), k2, hasDecoupled), f32x4.mul(k8, update)), next);
   }
 }
 

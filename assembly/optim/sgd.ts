@@ -11,13 +11,14 @@ import { elementwise, setConstant, setSignMask, ld, st } from "./common";
 // Flags: f0 weight decay, f1 momentum, f2 nesterov, f3 first step.
 
 class SgdRule {
+  // No division to wait for: front does it all; back has nothing left.
   // @ts-ignore: decorator
-  @inline lanes(
+  @inline front(
     param: usize, grad: usize, momentumBuffer: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: bool,
-  ): void {
+  ): v128 {
     const p = ld(param, next);
     // Its four flags are taken, so SGD flips the sign for maximize with a mask (k0: −0 or +0).
     const signed = v128.xor(ld(grad, next), k0);
@@ -28,7 +29,16 @@ class SgdRule {
       g = nesterov ? f32x4.add(g, f32x4.mul(k3, buf)) : buf;
     }
     st(param, f32x4.sub(p, f32x4.mul(k2, g)), next);
+    return k0;
   }
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, momentumBuffer: usize, s1: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: bool, pending: v128,
+  ): void {}
+
 }
 
 export function sgdStep(
