@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask, ld, st } from "./common";
+import { adamMoments, decoupled, elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
 // one fused pass: read p, g, m, v (, vMax) once; write p, m, v (, vMax) once.
@@ -25,8 +25,7 @@ class AdamRule {
     hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool,
   ): v128 {
     const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
-    firstMoment(firstMoments, next, g, k3, k4);
-    let v = secondMoment(secondMoments, next, g, k5, k6);
+    let v = adamMoments(firstMoments, secondMoments, next, g, k3, k4, k5, k6);
     if (amsgrad) {
       v = f32x4.max(ld(maxSecondMoments, next), v);
       st(maxSecondMoments, v, next);

@@ -200,10 +200,19 @@ function elementwiseGeneric<R>(
   return m;
 }
 
-/** v ← β2·v + (1−β2)·g², stored at `moment`; returns the new v. */
+/**
+ * Adam's moments, m ← β1·m + (1−β1)·g and v ← β2·v + (1−β2)·g², both stored; returns v (read m
+ * back where it is needed). Both are loaded before either is stored: a store before the second
+ * load would keep V8 from scheduling that load earlier (they might alias).
+ */
 // @ts-ignore: decorator
-@inline export function secondMoment(moment: usize, next: bool, g: v128, beta2: v128, oneMinusBeta2: v128): v128 {
-  const v = movingAverage(ld(moment, next), f32x4.mul(g, g), beta2, oneMinusBeta2);
-  st(moment, v, next);
+@inline export function adamMoments(
+  firstMoments: usize, secondMoments: usize, next: bool, g: v128,
+  beta1: v128, oneMinusBeta1: v128, beta2: v128, oneMinusBeta2: v128,
+): v128 {
+  const m = movingAverage(ld(firstMoments, next), g, beta1, oneMinusBeta1);
+  const v = movingAverage(ld(secondMoments, next), f32x4.mul(g, g), beta2, oneMinusBeta2);
+  st(firstMoments, m, next);
+  st(secondMoments, v, next);
   return v;
 }

@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask, ld, st } from "./common";
+import { decoupled, elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.NAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -25,8 +25,12 @@ class NadamRule {
   ): v128 {
     const p = ld(param, next);
     const g = gradient(grad, next, p, maximize, k0, k1, hasL2);
-    const m = firstMoment(firstMoments, next, g, k3, k4);
-    const v = secondMoment(secondMoments, next, g, k5, k6);
+    // Adam's moments as in adamMoments, but m stays in a register (NAdam needs it at once;
+    // reading it back measured slower).
+    const m = movingAverage(ld(firstMoments, next), g, k3, k4);
+    const v = movingAverage(ld(secondMoments, next), f32x4.mul(g, g), k5, k6);
+    st(firstMoments, m, next);
+    st(secondMoments, v, next);
     const denom = f32x4.add(f32x4.mul(f32x4.sqrt(v), k7), k8);
     const numer = f32x4.add(f32x4.mul(k9, g), f32x4.mul(k10, m));
     st(param, f32x4.sub(decoupled(p, k2, hasDecoupled), f32x4.div(numer, denom)), next);

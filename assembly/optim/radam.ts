@@ -1,4 +1,4 @@
-import { decoupled, elementwise, firstMoment, gradient, secondMoment, setConstant, setSignMask, ld, st } from "./common";
+import { adamMoments, decoupled, elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.RAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -24,8 +24,7 @@ class RadamRule {
     rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool,
   ): v128 {
     const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
-    firstMoment(firstMoments, next, g, k3, k4);
-    const v = secondMoment(secondMoments, next, g, k5, k6);
+    const v = adamMoments(firstMoments, secondMoments, next, g, k3, k4, k5, k6);
     return rectified ? f32x4.add(f32x4.sqrt(v), k7) : v;
   }
 
