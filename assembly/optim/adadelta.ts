@@ -22,9 +22,10 @@ class AdadeltaRule {
   ): v128 {
     const p = ld(param, next);
     const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    // Both state streams loaded before either is stored (a store would order the later load).
     const square = movingAverage(ld(squareAvg, next), f32x4.mul(g, g), k3, k4);
-    st(squareAvg, square, next);
     const accumulated = ld(accDelta, next);
+    st(squareAvg, square, next);
     const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(accumulated, k5)), f32x4.sqrt(f32x4.add(square, k5))), g);
     st(accDelta, movingAverage(accumulated, f32x4.mul(delta, delta), k3, k4), next);
     st(param, f32x4.sub(p, f32x4.mul(k2, delta)), next);

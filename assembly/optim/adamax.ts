@@ -1,4 +1,4 @@
-import { elementwise, firstMoment, gradient, setConstant, setSignMask, ld, st } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adamax, one fused pass: read p, g, expAvg, expInf once; write each once.
 //   g ← ±g + weightDecay·p
@@ -20,8 +20,10 @@ class AdamaxRule {
     hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
   ): v128 {
     const g = gradient(grad, next, hasWeightDecay ? ld(param, next) : k1, maximize, k0, k1, hasWeightDecay);
-    firstMoment(expAvg, next, g, k2, k3);
+    // Both state streams loaded before either is stored (a store would order the later load).
+    const m = movingAverage(ld(expAvg, next), g, k2, k3);
     const u = f32x4.max(f32x4.mul(k4, ld(expInf, next)), f32x4.add(f32x4.abs(g), k5));
+    st(expAvg, m, next);
     st(expInf, u, next);
     return u;
   }

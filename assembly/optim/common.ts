@@ -192,14 +192,6 @@ function elementwiseGeneric<R>(
   return f32x4.add(f32x4.mul(decay, average), f32x4.mul(oneMinusDecay, x));
 }
 
-/** m ← β1·m + (1−β1)·g, stored at `moment`; returns the new m. */
-// @ts-ignore: decorator
-@inline export function firstMoment(moment: usize, next: bool, g: v128, beta1: v128, oneMinusBeta1: v128): v128 {
-  const m = movingAverage(ld(moment, next), g, beta1, oneMinusBeta1);
-  st(moment, m, next);
-  return m;
-}
-
 /**
  * Adam's moments, m ← β1·m + (1−β1)·g and v ← β2·v + (1−β2)·g², both stored; returns v (read m
  * back where it is needed). Both are loaded before either is stored: a store before the second

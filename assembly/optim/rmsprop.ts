@@ -25,17 +25,19 @@ class RmspropRule {
   ): v128 {
     const p = ld(param, next);
     const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    // Every state stream is loaded before any is stored (a store would order the later loads).
     const square = movingAverage(ld(squareAvg, next), f32x4.mul(g, g), k3, k4);
+    const mean = centered ? movingAverage(ld(gradAvg, next), g, k3, k4) : k0;
+    const buffer = hasMomentum ? ld(momentumBuffer, next) : k0;
     st(squareAvg, square, next);
     let variance = square;
     if (centered) {
-      const mean = movingAverage(ld(gradAvg, next), g, k3, k4);
       st(gradAvg, mean, next);
       variance = f32x4.sub(square, f32x4.mul(mean, mean));
     }
     let update = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), k5));
     if (hasMomentum) {
-      update = f32x4.add(f32x4.mul(k6, ld(momentumBuffer, next)), update);
+      update = f32x4.add(f32x4.mul(k6, buffer), update);
       st(momentumBuffer, update, next);
     }
     st(param, f32x4.sub(p, f32x4.mul(k2, update)), next);
