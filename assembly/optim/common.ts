@@ -57,12 +57,21 @@ const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
   return v128.load(CONSTANTS + (<usize>slot << 4));
 }
 
-/** One loop over the pairs of vectors, every flag a constant. */
-// @ts-ignore: decorator
-@inline function pairs<R>(
-  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
-  f0: bool, f1: bool, f2: bool, f3: bool,
-): void {
+// Flag values as types, for `pairs`.
+type On = u16;
+type Off = u8;
+
+/**
+ * One loop over the pairs of vectors for one combination of f0 and f1 (On or Off; f2 and f3 are
+ * off). A separate function per combination, not inlined (Binaryen keeps functions with loops
+ * out of line): with the four loops inlined into one kernel, Binaryen merged two whose code
+ * differed only in a flag into one loop that tested the flag on every iteration.
+ */
+function pairs<R, F0, F1>(length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize): void {
+  const f0 = sizeof<F0>() == sizeof<On>();
+  const f1 = sizeof<F1>() == sizeof<On>();
+  const f2 = false;
+  const f3 = false;
   const rule = changetype<R>(0);
   const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
   const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
@@ -139,11 +148,11 @@ function elementwiseGeneric<R>(
     return;
   }
   if (f1) {
-    if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, true, false, false);
-    else pairs<R>(length, param, grad, s0, s1, s2, false, true, false, false);
+    if (f0) pairs<R, On, On>(length, param, grad, s0, s1, s2);
+    else pairs<R, Off, On>(length, param, grad, s0, s1, s2);
   } else {
-    if (f0) pairs<R>(length, param, grad, s0, s1, s2, true, false, false, false);
-    else pairs<R>(length, param, grad, s0, s1, s2, false, false, false, false);
+    if (f0) pairs<R, On, Off>(length, param, grad, s0, s1, s2);
+    else pairs<R, Off, Off>(length, param, grad, s0, s1, s2);
   }
   if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
 }
