@@ -13,7 +13,7 @@ export { restoreMaskedOut } from "./ops/mask";
 // Reductions and in-place passes of clipping and the non-finite guard
 export { allFinite, sumSquares, sumAbs, maxAbs, scaleInPlace, clampInPlace } from "./ops/reduce";
 
-// Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion (issue 3)
+// Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion
 export { adagradStep } from "./optim/adagrad";
 export { rmspropStep } from "./optim/rmsprop";
 export { adadeltaStep } from "./optim/adadelta";
@@ -22,12 +22,15 @@ export { nadamStep } from "./optim/nadam";
 export { radamStep } from "./optim/radam";
 export { lionStep } from "./optim/lion";
 
-// Batch normalisation forward/backward, NCHW and NHWC (issue 6)
+// Batch normalisation forward/backward, NCHW and NHWC
+export { batchNormWorkFloats } from "./ops/batchnorm/common";
+export { batchNormFinishTraining, batchNormFinishEval, batchNormBackwardCoefficients } from "./ops/batchnorm/moments";
 export {
-  batchNormWorkFloats, batchNormStatsNchw, batchNormStatsNhwc, batchNormFinishTraining, batchNormFinishEval,
-  batchNormNormalizeNchw, batchNormNormalizeNhwc, batchNormBackwardReduceNchw, batchNormBackwardReduceNhwc,
-  batchNormBackwardCoefficients, batchNormBackwardDxNchw, batchNormBackwardDxNhwc,
-} from "./ops/batchnorm";
+  batchNormStatsNchw, batchNormNormalizeNchw, batchNormBackwardReduceNchw, batchNormBackwardDxNchw,
+} from "./ops/batchnorm/nchw";
+export {
+  batchNormStatsNhwc, batchNormNormalizeNhwc, batchNormBackwardReduceNhwc, batchNormBackwardDxNhwc,
+} from "./ops/batchnorm/nhwc";
 
-// GEMM (issue 5)
+// GEMM
 export { matmulF32, matmulPackedASize, matmulPackedBSize } from "./ops/matmul";

@@ -4,6 +4,7 @@
 // against the machine's streaming copy bandwidth measured at the start.
 import { measure, printTable, ratio, isMain, loadTfjs } from "./harness.mjs";
 import * as simdopt from "../dist/index.js";
+import { run as runKernels } from "./optim-kernels.mjs";
 
 const SIZE = 1_000_000;
 
@@ -270,6 +271,8 @@ export async function run() {
   }
   printTable("Optimizer step throughput (Mparams/s; higher is better)",
     ["algorithm", "simdopt", "simdopt GB/s", "plain JS", "tfjs-wasm", "tfjs-cpu", "vs plain JS", "vs tfjs-wasm"], rows);
+  // The kernels alone, against their pre-driver copies, same-math probes and the memory/divider bounds.
+  await runKernels();
 }
 
 if (isMain(import.meta.url)) await run();

@@ -1,5 +1,4 @@
-import { tailIn, tailOut } from "../tail";
-import { movingAverage } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adadelta, one fused pass: read p, g, squareAvg, accDelta once; write each once.
 //   g ← ±g + weightDecay·p
@@ -8,21 +7,38 @@ import { movingAverage } from "./common";
 //   accDelta ← ρ·accDelta + (1−ρ)·delta²
 //   p ← p − lr·delta
 // Here ε sits inside both square roots, as in Zeiler's paper and PyTorch.
+//
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 lr, k3 ρ, k4 1−ρ, k5 ε. Flags: f0 weight decay, f1 maximize.
 
-// @ts-ignore: decorator
-@inline function adadeltaLanes(
-  param: usize, grad: usize, squareAvg: usize, accDelta: usize,
-  gradSign: v128, weightDecay: v128, lr: v128, rho: v128, oneMinusRho: v128, eps: v128, hasWeightDecay: bool,
-): void {
-  const p = v128.load(param);
-  let g = f32x4.mul(v128.load(grad), gradSign);
-  if (hasWeightDecay) g = f32x4.add(g, f32x4.mul(weightDecay, p));
-  const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), rho, oneMinusRho);
-  v128.store(squareAvg, square);
-  const accumulated = v128.load(accDelta);
-  const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(accumulated, eps)), f32x4.sqrt(f32x4.add(square, eps))), g);
-  v128.store(accDelta, movingAverage(accumulated, f32x4.mul(delta, delta), rho, oneMinusRho));
-  v128.store(param, f32x4.sub(p, f32x4.mul(lr, delta)));
+class AdadeltaRule {
+  // Splitting at the division (front: up to the denominator; back: the rest) measured no faster
+  // here, as back would need the gradient again: front does it all.
+  // @ts-ignore: decorator
+  @inline front(
+    param: usize, grad: usize, squareAvg: usize, accDelta: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
+  ): v128 {
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    // Both state streams loaded before either is stored (a store would order the later load).
+    const square = movingAverage(ld(squareAvg, next), f32x4.mul(g, g), k3, k4);
+    const accumulated = ld(accDelta, next);
+    st(squareAvg, square, next);
+    const delta = f32x4.mul(f32x4.div(f32x4.sqrt(f32x4.add(accumulated, k5)), f32x4.sqrt(f32x4.add(square, k5))), g);
+    st(accDelta, movingAverage(accumulated, f32x4.mul(delta, delta), k3, k4), next);
+    st(param, f32x4.sub(p, f32x4.mul(k2, delta)), next);
+    return k0;
+  }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, squareAvg: usize, accDelta: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+  ): void {}
 }
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
@@ -31,25 +47,11 @@ export function adadeltaStep(
   param: usize, grad: usize, squareAvg: usize, accDelta: usize, length: i32,
   lr: f32, rho: f64, eps: f32, weightDecay: f32, maximize: bool,
 ): void {
-  const gradSignV = f32x4.splat(maximize ? -1 : 1);
-  const weightDecayV = f32x4.splat(weightDecay);
-  const lrV = f32x4.splat(lr);
-  const rhoV = f32x4.splat(<f32>rho);
-  const oneMinusRhoV = f32x4.splat(<f32>(1 - rho));
-  const epsV = f32x4.splat(eps);
-  const hasWeightDecay = weightDecay != 0;
-  const body = <usize>(length & ~3) << 2;
-  for (let offset: usize = 0; offset < body; offset += 16) {
-    adadeltaLanes(param + offset, grad + offset, squareAvg + offset, accDelta + offset,
-      gradSignV, weightDecayV, lrV, rhoV, oneMinusRhoV, epsV, hasWeightDecay);
-  }
-  const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) {
-    adadeltaLanes(tailIn(0, param + body, tailBytes), tailIn(1, grad + body, tailBytes),
-      tailIn(2, squareAvg + body, tailBytes), tailIn(3, accDelta + body, tailBytes),
-      gradSignV, weightDecayV, lrV, rhoV, oneMinusRhoV, epsV, hasWeightDecay);
-    tailOut(0, param + body, tailBytes);
-    tailOut(2, squareAvg + body, tailBytes);
-    tailOut(3, accDelta + body, tailBytes);
-  }
+  setSignMask(0, true);
+  setConstant(1, weightDecay);
+  setConstant(2, lr);
+  setConstant(3, <f32>rho);
+  setConstant(4, <f32>(1 - rho));
+  setConstant(5, eps);
+  elementwise<AdadeltaRule>(length, param, grad, squareAvg, accDelta, 0, weightDecay != 0, maximize, false, false);
 }

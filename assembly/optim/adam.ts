@@ -1,5 +1,4 @@
-import { tailIn, tailOut } from "../tail";
-import { movingAverage } from "./common";
+import { adamMoments, decoupled, elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
 // one fused pass: read p, g, m, v (, vMax) once; write p, m, v (, vMax) once.
@@ -11,29 +10,39 @@ import { movingAverage } from "./common";
 //   p ← p − stepSize · m / (√v̂ · invBiasCorrection2Sqrt + ε)
 // with stepSize = lr / (1 − β1^t) and invBiasCorrection2Sqrt = 1 / √(1 − β2^t), both computed
 // once per step in TypeScript. ε is added after the square root, as in PyTorch.
+//
+// Constants: k0 the f32 sign bit, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
+// k7 stepSize, k8 invBiasCorrection2Sqrt, k9 ε. Flags: f0 L2, f1 decoupled, f2 amsgrad, f3 maximize.
 
-// @ts-ignore: decorator
-@inline function adamLanes(
-  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, maxSecondMoment: usize,
-  gradSign: v128, l2WeightDecay: v128, paramScale: v128, beta1: v128, oneMinusBeta1: v128,
-  beta2: v128, oneMinusBeta2: v128, stepSize: v128, invBiasCorrection2Sqrt: v128, eps: v128,
-  hasL2: bool, hasDecoupled: bool, amsgrad: bool,
-): void {
-  let p = v128.load(param);
-  let g = f32x4.mul(v128.load(grad), gradSign);
-  if (hasL2) g = f32x4.add(g, f32x4.mul(l2WeightDecay, p));
-  if (hasDecoupled) p = f32x4.mul(p, paramScale);
-  const m = movingAverage(v128.load(firstMoment), g, beta1, oneMinusBeta1);
-  const v = movingAverage(v128.load(secondMoment), f32x4.mul(g, g), beta2, oneMinusBeta2);
-  v128.store(firstMoment, m);
-  v128.store(secondMoment, v);
-  let vHat = v;
-  if (amsgrad) {
-    vHat = f32x4.max(v128.load(maxSecondMoment), v);
-    v128.store(maxSecondMoment, vHat);
+class AdamRule {
+  // front: the moments and the denominator √v̂·invBiasCorrection2Sqrt + ε; back: the division and
+  // the parameter (m is read back from where front stored it).
+  // @ts-ignore: decorator
+  @inline front(
+    param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool,
+  ): v128 {
+    const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
+    let v = adamMoments(firstMoments, secondMoments, next, g, k3, k4, k5, k6);
+    if (amsgrad) {
+      v = f32x4.max(ld(maxSecondMoments, next), v);
+      st(maxSecondMoments, v, next);
+    }
+    return f32x4.add(f32x4.mul(f32x4.sqrt(v), k8), k9);
   }
-  const denom = f32x4.add(f32x4.mul(f32x4.sqrt(vHat), invBiasCorrection2Sqrt), eps);
-  v128.store(param, f32x4.sub(p, f32x4.mul(stepSize, f32x4.div(m, denom))));
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool, pending: v128,
+  ): void {
+    const p = decoupled(ld(param, next), k2, hasDecoupled);
+    st(param, f32x4.sub(p, f32x4.mul(k7, f32x4.div(ld(firstMoments, next), pending))), next);
+  }
 }
 
 export function adamStep(
@@ -42,36 +51,16 @@ export function adamStep(
   stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
 ): void {
   // β arrives in f64 so that 1 − β is rounded once: 1 − f32(0.999) would be off by 1.3e-5.
-  const gradSignV = f32x4.splat(maximize ? -1 : 1);
-  const l2V = f32x4.splat(l2WeightDecay);
-  const paramScaleV = f32x4.splat(paramScale);
-  const beta1V = f32x4.splat(<f32>beta1);
-  const oneMinusBeta1V = f32x4.splat(<f32>(1 - beta1));
-  const beta2V = f32x4.splat(<f32>beta2);
-  const oneMinusBeta2V = f32x4.splat(<f32>(1 - beta2));
-  const stepSizeV = f32x4.splat(stepSize);
-  const invBc2V = f32x4.splat(invBiasCorrection2Sqrt);
-  const epsV = f32x4.splat(eps);
-  const hasL2 = l2WeightDecay != 0;
-  const hasDecoupled = paramScale != 1;
-  const amsgrad = maxSecondMoment != 0;
-  const body = <usize>(length & ~3) << 2;
-  for (let offset: usize = 0; offset < body; offset += 16) {
-    adamLanes(param + offset, grad + offset, firstMoment + offset, secondMoment + offset,
-      amsgrad ? maxSecondMoment + offset : 0,
-      gradSignV, l2V, paramScaleV, beta1V, oneMinusBeta1V, beta2V, oneMinusBeta2V, stepSizeV, invBc2V, epsV,
-      hasL2, hasDecoupled, amsgrad);
-  }
-  const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) {
-    const maxTail = amsgrad ? maxSecondMoment + body : 0;
-    adamLanes(tailIn(0, param + body, tailBytes), tailIn(1, grad + body, tailBytes),
-      tailIn(2, firstMoment + body, tailBytes), tailIn(3, secondMoment + body, tailBytes), tailIn(4, maxTail, tailBytes),
-      gradSignV, l2V, paramScaleV, beta1V, oneMinusBeta1V, beta2V, oneMinusBeta2V, stepSizeV, invBc2V, epsV,
-      hasL2, hasDecoupled, amsgrad);
-    tailOut(0, param + body, tailBytes);
-    tailOut(2, firstMoment + body, tailBytes);
-    tailOut(3, secondMoment + body, tailBytes);
-    tailOut(4, maxTail, tailBytes);
-  }
+  setSignMask(0, true);
+  setConstant(1, l2WeightDecay);
+  setConstant(2, paramScale);
+  setConstant(3, <f32>beta1);
+  setConstant(4, <f32>(1 - beta1));
+  setConstant(5, <f32>beta2);
+  setConstant(6, <f32>(1 - beta2));
+  setConstant(7, stepSize);
+  setConstant(8, invBiasCorrection2Sqrt);
+  setConstant(9, eps);
+  elementwise<AdamRule>(length, param, grad, firstMoment, secondMoment, maxSecondMoment,
+    l2WeightDecay != 0, paramScale != 1, maxSecondMoment != 0, maximize);
 }

@@ -1,5 +1,4 @@
-import { tailIn, tailOut } from "../tail";
-import { movingAverage } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adamax, one fused pass: read p, g, expAvg, expInf once; write each once.
 //   g ← ±g + weightDecay·p
@@ -7,21 +6,38 @@ import { movingAverage } from "./common";
 //   expInf ← max(β2·expInf, |g| + ε)          (PyTorch's current form: ε inside the max)
 //   p ← p − clr · expAvg / expInf
 // with clr = lr / (1 − β1^t) computed once per step in TypeScript.
+//
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 β1, k3 1−β1, k4 β2, k5 ε, k6 clr.
+// Flags: f0 weight decay, f1 maximize.
 
-// @ts-ignore: decorator
-@inline function adamaxLanes(
-  param: usize, grad: usize, expAvg: usize, expInf: usize,
-  gradSign: v128, weightDecay: v128, beta1: v128, oneMinusBeta1: v128, beta2: v128, eps: v128, clr: v128,
-  hasWeightDecay: bool,
-): void {
-  const p = v128.load(param);
-  let g = f32x4.mul(v128.load(grad), gradSign);
-  if (hasWeightDecay) g = f32x4.add(g, f32x4.mul(weightDecay, p));
-  const m = movingAverage(v128.load(expAvg), g, beta1, oneMinusBeta1);
-  const u = f32x4.max(f32x4.mul(beta2, v128.load(expInf)), f32x4.add(f32x4.abs(g), eps));
-  v128.store(expAvg, m);
-  v128.store(expInf, u);
-  v128.store(param, f32x4.sub(p, f32x4.mul(clr, f32x4.div(m, u))));
+class AdamaxRule {
+  // front: the moment and the infinity norm u; back: the division and p.
+  // @ts-ignore: decorator
+  @inline front(
+    param: usize, grad: usize, expAvg: usize, expInf: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
+  ): v128 {
+    const g = gradient(grad, next, hasWeightDecay ? ld(param, next) : k1, maximize, k0, k1, hasWeightDecay);
+    // Both state streams loaded before either is stored (a store would order the later load).
+    const m = movingAverage(ld(expAvg, next), g, k2, k3);
+    const u = f32x4.max(f32x4.mul(k4, ld(expInf, next)), f32x4.add(f32x4.abs(g), k5));
+    st(expAvg, m, next);
+    st(expInf, u, next);
+    return u;
+  }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, expAvg: usize, expInf: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+  ): void {
+    const p = ld(param, next);
+    st(param, f32x4.sub(p, f32x4.mul(k6, f32x4.div(ld(expAvg, next), pending))), next);
+  }
 }
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
@@ -30,26 +46,12 @@ export function adamaxStep(
   param: usize, grad: usize, expAvg: usize, expInf: usize, length: i32,
   beta1: f64, beta2: f64, eps: f32, weightDecay: f32, clr: f32, maximize: bool,
 ): void {
-  const gradSignV = f32x4.splat(maximize ? -1 : 1);
-  const weightDecayV = f32x4.splat(weightDecay);
-  const beta1V = f32x4.splat(<f32>beta1);
-  const oneMinusBeta1V = f32x4.splat(<f32>(1 - beta1));
-  const beta2V = f32x4.splat(<f32>beta2);
-  const epsV = f32x4.splat(eps);
-  const clrV = f32x4.splat(clr);
-  const hasWeightDecay = weightDecay != 0;
-  const body = <usize>(length & ~3) << 2;
-  for (let offset: usize = 0; offset < body; offset += 16) {
-    adamaxLanes(param + offset, grad + offset, expAvg + offset, expInf + offset,
-      gradSignV, weightDecayV, beta1V, oneMinusBeta1V, beta2V, epsV, clrV, hasWeightDecay);
-  }
-  const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) {
-    adamaxLanes(tailIn(0, param + body, tailBytes), tailIn(1, grad + body, tailBytes),
-      tailIn(2, expAvg + body, tailBytes), tailIn(3, expInf + body, tailBytes),
-      gradSignV, weightDecayV, beta1V, oneMinusBeta1V, beta2V, epsV, clrV, hasWeightDecay);
-    tailOut(0, param + body, tailBytes);
-    tailOut(2, expAvg + body, tailBytes);
-    tailOut(3, expInf + body, tailBytes);
-  }
+  setSignMask(0, true);
+  setConstant(1, weightDecay);
+  setConstant(2, <f32>beta1);
+  setConstant(3, <f32>(1 - beta1));
+  setConstant(4, <f32>beta2);
+  setConstant(5, eps);
+  setConstant(6, clr);
+  elementwise<AdamaxRule>(length, param, grad, expAvg, expInf, 0, weightDecay != 0, maximize, false, false);
 }

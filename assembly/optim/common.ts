@@ -1,11 +1,219 @@
-// Lane math shared by the optimizer kernels.
+import { tailIn, tailOut } from "../tail";
+
+// The elementwise driver and the lane math shared by the optimizer kernels.
+//
+// Each optimizer is a rule class with two @inline methods, `front` and `back`, that together
+// update four parameters given byte pointers to its streams (param, grad and up to three state
+// buffers), the loop constants as v128 values and up to four compile-time flags. `elementwise`
+// runs a rule over a tensor:
+//
+// - Constants: a kernel broadcasts its scalars once per call into CONSTANTS with `setConstant`;
+//   the driver loads them back into locals before the loop, where V8 keeps them in registers.
+//   (A splat of a scalar argument may be re-materialised or spilled inside the loop.)
+// - Flags: every combination of a rule's two common option flags (f0, f1) gets its own loop,
+//   chosen once per call, so no vector pays a branch: the flags are constants inside each copy
+//   and the dead arms fold away at compile time. The rare flags (f2, f3: amsgrad, maximize,
+//   Nesterov…) are tested at run time in one generic loop, which also runs every call's
+//   leftovers: specialising all sixteen combinations made the module 1.6× larger for
+//   configurations hardly anyone runs. A rule with fewer flags passes `false` for the rest.
+// - Two vectors per iteration in the specialised loops, in stages: front(vector 0),
+//   front(vector 1), back(vector 0), back(vector 1). A rule whose update waits on a square root
+//   and a division (Adam) puts everything up to its denominator in `front` and returns it as
+//   `pending`; `back` divides and writes the parameter, reading back whatever else it needs. The
+//   second square root then issues before the first division instead of behind the whole first
+//   update, which keeps the divide unit busy (Adam 1.15× in cache). Rules that would need to
+//   recompute much in `back` do everything in `front` and leave `back` empty.
+// - Then at most one more vector and a staged scalar tail in `elementwiseGeneric`.
+//
+// The methods' signatures are
+//   front(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool, next: bool): v128
+//   back(the same …, next: bool, pending: v128): void
+// (unused streams, constants and flags are simply ignored). They read and write their streams
+// only through ld/st, passing `next` on: with `next` (a constant) those address the vector 16
+// bytes on through the load/store offset immediate, so the second vector of a pair reuses the
+// first one's addresses (V8 computes every wasm address `ptr + at` with its own 32-bit add; an
+// offset immediate folds into the x64 addressing mode). AssemblyScript cannot call a static
+// method through a type parameter, so the driver calls the rule's instance methods on a null
+// reference of that type: they never touch `this`, the class has no base (a virtual call would
+// read the object header), and every call is inlined.
+
+const CONSTANT_SLOTS = 12;
+const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
+
+/** Broadcasts `value` into constant slot `slot` (0–11) for the next `elementwise` call. */
+// @ts-ignore: decorator
+@inline export function setConstant(slot: i32, value: f32): void {
+  v128.store(CONSTANTS + (<usize>slot << 4), f32x4.splat(value));
+}
+
+/** Slot `slot` becomes an all-lanes sign-bit mask (−0) when `set`, else +0. */
+// @ts-ignore: decorator
+@inline export function setSignMask(slot: i32, set: bool): void {
+  v128.store(CONSTANTS + (<usize>slot << 4), i32x4.splat(set ? 0x80000000 : 0));
+}
+
+// @ts-ignore: decorator
+@inline function constantAt(slot: i32): v128 {
+  return v128.load(CONSTANTS + (<usize>slot << 4));
+}
+
+// Flag values as types, for `pairs`.
+type On = u16;
+type Off = u8;
+
+/**
+ * One loop over the pairs of vectors for one combination of f0 and f1 (On or Off; f2 and f3 are
+ * off). A separate function per combination, not inlined (Binaryen keeps functions with loops
+ * out of line): with the four loops inlined into one kernel, Binaryen merged two whose code
+ * differed only in a flag into one loop that tested the flag on every iteration.
+ */
+function pairs<R, F0, F1>(length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize): void {
+  const f0 = sizeof<F0>() == sizeof<On>();
+  const f1 = sizeof<F1>() == sizeof<On>();
+  const f2 = false;
+  const f3 = false;
+  const rule = changetype<R>(0);
+  const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
+  const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
+  const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
+  const end = <usize>(length & ~7) << 2;
+  for (let at: usize = 0; at < end; at += 32) {
+    // Both vectors from the same addresses, the second through the 16-byte offset immediate;
+    // both front stages before either back stage.
+    const pending0 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+    const pending1 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending0);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true, pending1);
+  }
+}
+
+/**
+ * From byte offset `from` to the end: one vector per iteration, then the staged tail, with the
+ * flags as run-time values (well-predicted branches). Runs the leftovers of every call, and whole
+ * calls whose rare flags (f2, f3) are set, so that only f0 × f1 are specialised: four copies of
+ * the loop per rule rather than sixteen, which keeps the module small.
+ */
+function elementwiseGeneric<R>(
+  from: usize, length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  const rule = changetype<R>(0);
+  const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
+  const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
+  const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
+  const body = <usize>(length & ~3) << 2;
+  let at = from;
+  for (; at < body; at += 16) {
+    const pending = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
+  }
+  const tailBytes = <usize>(length & 3) << 2;
+  if (tailBytes == 0) return;
+  // Null state streams stay null (tailIn returns 0 for them); every stream but grad is written.
+  const s0Tail = s0 ? s0 + at : 0;
+  const s1Tail = s1 ? s1 + at : 0;
+  const s2Tail = s2 ? s2 + at : 0;
+  const p = tailIn(0, param + at, tailBytes);
+  const g = tailIn(1, grad + at, tailBytes);
+  const a = tailIn(2, s0Tail, tailBytes);
+  const b = tailIn(3, s1Tail, tailBytes);
+  const c = tailIn(4, s2Tail, tailBytes);
+  const pending = rule.front(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+  rule.back(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
+  tailOut(0, param + at, tailBytes);
+  tailOut(2, s0Tail, tailBytes);
+  tailOut(3, s1Tail, tailBytes);
+  tailOut(4, s2Tail, tailBytes);
+}
+
+/**
+ * Runs rule R over `length` elements of the streams (state streams the rule does not use: 0),
+ * with the constants set by setConstant/setSignMask. f0–f3 are the rule's flags: f0 and f1 the
+ * common options (each combination its own loop), f2 and f3 the rare ones (amsgrad, maximize…:
+ * a call with either set runs the generic loop).
+ */
+// @ts-ignore: decorator
+@inline export function elementwise<R>(
+  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  if (f2 || f3) {
+    elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
+    return;
+  }
+  if (f1) {
+    if (f0) pairs<R, On, On>(length, param, grad, s0, s1, s2);
+    else pairs<R, Off, On>(length, param, grad, s0, s1, s2);
+  } else {
+    if (f0) pairs<R, On, Off>(length, param, grad, s0, s1, s2);
+    else pairs<R, Off, Off>(length, param, grad, s0, s1, s2);
+  }
+  if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
+}
+
+// ---- Lane math shared by the rules -------------------------------------------------------------
+
+/** The vector at `ptr`, or 16 bytes on when `next` (see the header). */
+// @ts-ignore: decorator
+@inline export function ld(ptr: usize, next: bool): v128 {
+  return next ? v128.load(ptr, 16) : v128.load(ptr);
+}
+
+/** Stores `value` at `ptr`, or 16 bytes on when `next`. */
+// @ts-ignore: decorator
+@inline export function st(ptr: usize, value: v128, next: bool): void {
+  if (next) v128.store(ptr, value, 16);
+  else v128.store(ptr, value);
+}
+
+/**
+ * The gradient as the update sees it: −g for maximize (a flag, so the default loop has no sign
+ * flip at all), plus l2·p when the rule applies coupled (L2) weight decay. The flip is an xor
+ * with `signBit` (setSignMask), exact as −1·g is: f32x4.neg would have V8 rebuild its mask
+ * (two instructions) on every iteration.
+ */
+// @ts-ignore: decorator
+@inline export function gradient(grad: usize, next: bool, p: v128, maximize: bool, signBit: v128, l2: v128, hasL2: bool): v128 {
+  const raw = ld(grad, next);
+  const g = maximize ? v128.xor(raw, signBit) : raw;
+  return hasL2 ? f32x4.add(g, f32x4.mul(l2, p)) : g;
+}
+
+/** Decoupled weight decay: p·(1 − lr·wd), when the rule has it. */
+// @ts-ignore: decorator
+@inline export function decoupled(p: v128, paramScale: v128, hasDecoupled: bool): v128 {
+  return hasDecoupled ? f32x4.mul(p, paramScale) : p;
+}
 
 /**
  * decay·average + (1 − decay)·x: the exponential moving average behind every adaptive optimizer's
  * state (Adam's moments, RMSprop's and Adadelta's square averages, Lion's momentum). 1 − decay
- * is passed in, rounded once from the f64 decay by the kernel's driver.
+ * is passed in, rounded once from the f64 decay by the kernel.
  */
 // @ts-ignore: decorator
 @inline export function movingAverage(average: v128, x: v128, decay: v128, oneMinusDecay: v128): v128 {
   return f32x4.add(f32x4.mul(decay, average), f32x4.mul(oneMinusDecay, x));
+}
+
+/**
+ * Adam's moments, m ← β1·m + (1−β1)·g and v ← β2·v + (1−β2)·g², both stored; returns v (read m
+ * back where it is needed). Both are loaded before either is stored: a store before the second
+ * load would keep V8 from scheduling that load earlier (they might alias).
+ */
+// @ts-ignore: decorator
+@inline export function adamMoments(
+  firstMoments: usize, secondMoments: usize, next: bool, g: v128,
+  beta1: v128, oneMinusBeta1: v128, beta2: v128, oneMinusBeta2: v128,
+): v128 {
+  const m = movingAverage(ld(firstMoments, next), g, beta1, oneMinusBeta1);
+  const v = movingAverage(ld(secondMoments, next), f32x4.mul(g, g), beta2, oneMinusBeta2);
+  st(firstMoments, m, next);
+  st(secondMoments, v, next);
+  return v;
 }

@@ -1,5 +1,4 @@
-import { tailIn, tailOut } from "../tail";
-import { movingAverage } from "./common";
+import { decoupled, elementwise, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // Lion (Chen et al. 2023, as in lion-pytorch), one fused pass: read p, g, m once; write p, m once.
 //   g ← ±g
@@ -7,24 +6,39 @@ import { movingAverage } from "./common";
 //   p ← p − lr · sign(β1·m + (1−β1)·g)       (sign(0) = 0; NaN stays NaN)
 //   m ← β2·m + (1−β2)·g
 // The interpolation that picks the sign uses β1; the stored momentum uses β2.
+//
+// Constants: k1 paramScale, k2 lr, k3 β1, k4 1−β1, k5 β2, k6 1−β2, k7 the f32 sign
+// bit (also flips g for maximize), k8 1.0, k9 0.0 (bit patterns kept out of the loop like the rest). Flags: f0 decoupled, f1 maximize.
 
-// @ts-ignore: decorator
-@inline function lionLanes(
-  param: usize, grad: usize, expAvg: usize,
-  gradSign: v128, paramScale: v128, lr: v128, beta1: v128, oneMinusBeta1: v128, beta2: v128, oneMinusBeta2: v128,
-  hasDecoupled: bool,
-): void {
-  let p = v128.load(param);
-  const g = f32x4.mul(v128.load(grad), gradSign);
-  const m = v128.load(expAvg);
-  if (hasDecoupled) p = f32x4.mul(p, paramScale);
-  const direction = movingAverage(m, g, beta1, oneMinusBeta1);
-  // ±1 carrying the direction's sign bit, zeroed where the direction is ±0, the NaN kept.
-  const unit = v128.or(v128.and(direction, i32x4.splat(0x80000000)), f32x4.splat(1));
-  let sign = v128.and(unit, f32x4.ne(direction, f32x4.splat(0)));
-  sign = v128.bitselect(direction, sign, f32x4.ne(direction, direction));
-  v128.store(param, f32x4.sub(p, f32x4.mul(lr, sign)));
-  v128.store(expAvg, movingAverage(m, g, beta2, oneMinusBeta2));
+class LionRule {
+  // No division to wait for: front does it all; back has nothing left.
+  // @ts-ignore: decorator
+  @inline front(
+    param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool,
+  ): v128 {
+    const p = decoupled(ld(param, next), k1, hasDecoupled);
+    const g = maximize ? v128.xor(ld(grad, next), k7) : ld(grad, next);
+    const m = ld(expAvg, next);
+    const direction = movingAverage(m, g, k3, k4);
+    // ±1 carrying the direction's sign bit, zeroed where the direction is ±0, the NaN kept.
+    const unit = v128.or(v128.and(direction, k7), k8);
+    let sign = v128.and(unit, f32x4.ne(direction, k9));
+    sign = v128.bitselect(direction, sign, f32x4.ne(direction, direction));
+    st(param, f32x4.sub(p, f32x4.mul(k2, sign)), next);
+    st(expAvg, movingAverage(m, g, k5, k6), next);
+    return k0;
+  }
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+  ): void {}
+
 }
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
@@ -33,24 +47,14 @@ export function lionStep(
   param: usize, grad: usize, expAvg: usize, length: i32,
   lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
 ): void {
-  const gradSignV = f32x4.splat(maximize ? -1 : 1);
-  const paramScaleV = f32x4.splat(paramScale);
-  const lrV = f32x4.splat(lr);
-  const beta1V = f32x4.splat(<f32>beta1);
-  const oneMinusBeta1V = f32x4.splat(<f32>(1 - beta1));
-  const beta2V = f32x4.splat(<f32>beta2);
-  const oneMinusBeta2V = f32x4.splat(<f32>(1 - beta2));
-  const hasDecoupled = paramScale != 1;
-  const body = <usize>(length & ~3) << 2;
-  for (let offset: usize = 0; offset < body; offset += 16) {
-    lionLanes(param + offset, grad + offset, expAvg + offset,
-      gradSignV, paramScaleV, lrV, beta1V, oneMinusBeta1V, beta2V, oneMinusBeta2V, hasDecoupled);
-  }
-  const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) {
-    lionLanes(tailIn(0, param + body, tailBytes), tailIn(1, grad + body, tailBytes), tailIn(2, expAvg + body, tailBytes),
-      gradSignV, paramScaleV, lrV, beta1V, oneMinusBeta1V, beta2V, oneMinusBeta2V, hasDecoupled);
-    tailOut(0, param + body, tailBytes);
-    tailOut(2, expAvg + body, tailBytes);
-  }
+  setConstant(1, paramScale);
+  setConstant(2, lr);
+  setConstant(3, <f32>beta1);
+  setConstant(4, <f32>(1 - beta1));
+  setConstant(5, <f32>beta2);
+  setConstant(6, <f32>(1 - beta2));
+  setSignMask(7, true);
+  setConstant(8, 1);
+  setConstant(9, 0);
+  elementwise<LionRule>(length, param, grad, expAvg, 0, 0, paramScale != 1, maximize, false, false);
 }

@@ -1,5 +1,4 @@
-import { tailIn, tailOut } from "../tail";
-import { movingAverage } from "./common";
+import { adamMoments, decoupled, elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.RAdam, one fused pass: read p, g, m, v once; write each once.
 //   g ← ±g + l2WeightDecay·p                 (L2 form; 0 with decoupledWeightDecay)
@@ -11,25 +10,35 @@ import { movingAverage } from "./common";
 // TypeScript decides ρ_t > 5 once per step and passes stepSize = lr·r_t·√(1−β2^t) / (1−β1^t)
 // when rectified (r_t the rectification term), lr / (1−β1^t) otherwise. PyTorch's adaptive
 // term is √(1−β2^t) / (√v + ε): ε is added to √v, not to the bias-corrected √v̂.
+//
+// Constants: k0 the f32 sign bit, k1 l2WeightDecay, k2 paramScale, k3 β1, k4 1−β1, k5 β2, k6 1−β2,
+// k7 ε, k8 stepSize. Flags: f0 rectified (most steps), f1 decoupled, f2 L2, f3 maximize.
 
-// @ts-ignore: decorator
-@inline function radamLanes(
-  param: usize, grad: usize, firstMoment: usize, secondMoment: usize,
-  gradSign: v128, l2WeightDecay: v128, paramScale: v128, beta1: v128, oneMinusBeta1: v128,
-  beta2: v128, oneMinusBeta2: v128, eps: v128, stepSize: v128,
-  hasL2: bool, hasDecoupled: bool, rectified: bool,
-): void {
-  let p = v128.load(param);
-  let g = f32x4.mul(v128.load(grad), gradSign);
-  if (hasL2) g = f32x4.add(g, f32x4.mul(l2WeightDecay, p));
-  if (hasDecoupled) p = f32x4.mul(p, paramScale);
-  const m = movingAverage(v128.load(firstMoment), g, beta1, oneMinusBeta1);
-  const v = movingAverage(v128.load(secondMoment), f32x4.mul(g, g), beta2, oneMinusBeta2);
-  v128.store(firstMoment, m);
-  v128.store(secondMoment, v);
-  let update = m;
-  if (rectified) update = f32x4.div(m, f32x4.add(f32x4.sqrt(v), eps));
-  v128.store(param, f32x4.sub(p, f32x4.mul(stepSize, update)));
+class RadamRule {
+  // front: the moments and, rectified, the denominator √v + ε; back: the update and the parameter.
+  // @ts-ignore: decorator
+  @inline front(
+    param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool,
+  ): v128 {
+    const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
+    const v = adamMoments(firstMoments, secondMoments, next, g, k3, k4, k5, k6);
+    return rectified ? f32x4.add(f32x4.sqrt(v), k7) : v;
+  }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool, pending: v128,
+  ): void {
+    const m = ld(firstMoments, next);
+    const update = rectified ? f32x4.div(m, pending) : m;
+    st(param, f32x4.sub(decoupled(ld(param, next), k2, hasDecoupled), f32x4.mul(k8, update)), next);
+  }
 }
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
@@ -39,31 +48,15 @@ export function radamStep(
   beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32, stepSize: f32,
   rectified: bool, maximize: bool,
 ): void {
-  const gradSignV = f32x4.splat(maximize ? -1 : 1);
-  const l2V = f32x4.splat(l2WeightDecay);
-  const paramScaleV = f32x4.splat(paramScale);
-  const beta1V = f32x4.splat(<f32>beta1);
-  const oneMinusBeta1V = f32x4.splat(<f32>(1 - beta1));
-  const beta2V = f32x4.splat(<f32>beta2);
-  const oneMinusBeta2V = f32x4.splat(<f32>(1 - beta2));
-  const epsV = f32x4.splat(eps);
-  const stepSizeV = f32x4.splat(stepSize);
-  const hasL2 = l2WeightDecay != 0;
-  const hasDecoupled = paramScale != 1;
-  const body = <usize>(length & ~3) << 2;
-  for (let offset: usize = 0; offset < body; offset += 16) {
-    radamLanes(param + offset, grad + offset, firstMoment + offset, secondMoment + offset,
-      gradSignV, l2V, paramScaleV, beta1V, oneMinusBeta1V, beta2V, oneMinusBeta2V, epsV, stepSizeV,
-      hasL2, hasDecoupled, rectified);
-  }
-  const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) {
-    radamLanes(tailIn(0, param + body, tailBytes), tailIn(1, grad + body, tailBytes),
-      tailIn(2, firstMoment + body, tailBytes), tailIn(3, secondMoment + body, tailBytes),
-      gradSignV, l2V, paramScaleV, beta1V, oneMinusBeta1V, beta2V, oneMinusBeta2V, epsV, stepSizeV,
-      hasL2, hasDecoupled, rectified);
-    tailOut(0, param + body, tailBytes);
-    tailOut(2, firstMoment + body, tailBytes);
-    tailOut(3, secondMoment + body, tailBytes);
-  }
+  setSignMask(0, true);
+  setConstant(1, l2WeightDecay);
+  setConstant(2, paramScale);
+  setConstant(3, <f32>beta1);
+  setConstant(4, <f32>(1 - beta1));
+  setConstant(5, <f32>beta2);
+  setConstant(6, <f32>(1 - beta2));
+  setConstant(7, eps);
+  setConstant(8, stepSize);
+  elementwise<RadamRule>(length, param, grad, firstMoment, secondMoment, 0,
+    rectified, paramScale != 1, l2WeightDecay != 0, maximize);
 }

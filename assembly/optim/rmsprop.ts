@@ -1,5 +1,4 @@
-import { tailIn, tailOut } from "../tail";
-import { movingAverage } from "./common";
+import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.RMSprop, one fused pass: read p, g, squareAvg (, gradAvg, momentumBuffer) once;
 // write each of them once.
@@ -10,32 +9,48 @@ import { movingAverage } from "./common";
 //   buf ← momentum·buf + g/avg;  p ← p − lr·buf        (momentum > 0)
 //   p ← p − lr·g/avg                                   (otherwise)
 // gradAvg is 0 when not centered, momentumBuffer 0 when momentum is 0 (no such state then).
+//
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 lr, k3 α, k4 1−α, k5 ε, k6 momentum.
+// Flags: f0 momentum, f1 centered, f2 weight decay, f3 maximize.
 
-// @ts-ignore: decorator
-@inline function rmspropLanes(
-  param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
-  gradSign: v128, weightDecay: v128, lr: v128, alpha: v128, oneMinusAlpha: v128, eps: v128, momentum: v128,
-  hasWeightDecay: bool, centered: bool, hasMomentum: bool,
-): void {
-  const p = v128.load(param);
-  let g = f32x4.mul(v128.load(grad), gradSign);
-  if (hasWeightDecay) g = f32x4.add(g, f32x4.mul(weightDecay, p));
-  const square = movingAverage(v128.load(squareAvg), f32x4.mul(g, g), alpha, oneMinusAlpha);
-  v128.store(squareAvg, square);
-  let variance = square;
-  if (centered) {
-    const mean = movingAverage(v128.load(gradAvg), g, alpha, oneMinusAlpha);
-    v128.store(gradAvg, mean);
-    variance = f32x4.sub(square, f32x4.mul(mean, mean));
+class RmspropRule {
+  // Splitting at the division (front: up to the denominator; back: the rest) measured no faster
+  // here, as back would need the gradient again: front does it all.
+  // @ts-ignore: decorator
+  @inline front(
+    param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool, next: bool,
+  ): v128 {
+    const p = ld(param, next);
+    const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
+    // Every state stream is loaded before any is stored (a store would order the later loads).
+    const square = movingAverage(ld(squareAvg, next), f32x4.mul(g, g), k3, k4);
+    const mean = centered ? movingAverage(ld(gradAvg, next), g, k3, k4) : k0;
+    const buffer = hasMomentum ? ld(momentumBuffer, next) : k0;
+    st(squareAvg, square, next);
+    let variance = square;
+    if (centered) {
+      st(gradAvg, mean, next);
+      variance = f32x4.sub(square, f32x4.mul(mean, mean));
+    }
+    let update = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), k5));
+    if (hasMomentum) {
+      update = f32x4.add(f32x4.mul(k6, buffer), update);
+      st(momentumBuffer, update, next);
+    }
+    st(param, f32x4.sub(p, f32x4.mul(k2, update)), next);
+    return k0;
   }
-  const scaled = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), eps));
-  if (hasMomentum) {
-    const buf = f32x4.add(f32x4.mul(momentum, v128.load(momentumBuffer)), scaled);
-    v128.store(momentumBuffer, buf);
-    v128.store(param, f32x4.sub(p, f32x4.mul(lr, buf)));
-  } else {
-    v128.store(param, f32x4.sub(p, f32x4.mul(lr, scaled)));
-  }
+
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool, next: bool, pending: v128,
+  ): void {}
 }
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
@@ -44,32 +59,13 @@ export function rmspropStep(
   param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize, length: i32,
   lr: f32, alpha: f64, eps: f32, weightDecay: f32, momentum: f32, maximize: bool,
 ): void {
-  const gradSignV = f32x4.splat(maximize ? -1 : 1);
-  const weightDecayV = f32x4.splat(weightDecay);
-  const lrV = f32x4.splat(lr);
-  const alphaV = f32x4.splat(<f32>alpha);
-  const oneMinusAlphaV = f32x4.splat(<f32>(1 - alpha));
-  const epsV = f32x4.splat(eps);
-  const momentumV = f32x4.splat(momentum);
-  const hasWeightDecay = weightDecay != 0;
-  const centered = gradAvg != 0;
-  const hasMomentum = momentumBuffer != 0;
-  const body = <usize>(length & ~3) << 2;
-  for (let offset: usize = 0; offset < body; offset += 16) {
-    rmspropLanes(param + offset, grad + offset, squareAvg + offset,
-      centered ? gradAvg + offset : 0, hasMomentum ? momentumBuffer + offset : 0,
-      gradSignV, weightDecayV, lrV, alphaV, oneMinusAlphaV, epsV, momentumV, hasWeightDecay, centered, hasMomentum);
-  }
-  const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) {
-    const gradAvgTail = centered ? gradAvg + body : 0;
-    const momentumTail = hasMomentum ? momentumBuffer + body : 0;
-    rmspropLanes(tailIn(0, param + body, tailBytes), tailIn(1, grad + body, tailBytes), tailIn(2, squareAvg + body, tailBytes),
-      tailIn(3, gradAvgTail, tailBytes), tailIn(4, momentumTail, tailBytes),
-      gradSignV, weightDecayV, lrV, alphaV, oneMinusAlphaV, epsV, momentumV, hasWeightDecay, centered, hasMomentum);
-    tailOut(0, param + body, tailBytes);
-    tailOut(2, squareAvg + body, tailBytes);
-    tailOut(3, gradAvgTail, tailBytes);
-    tailOut(4, momentumTail, tailBytes);
-  }
+  setSignMask(0, true);
+  setConstant(1, weightDecay);
+  setConstant(2, lr);
+  setConstant(3, <f32>alpha);
+  setConstant(4, <f32>(1 - alpha));
+  setConstant(5, eps);
+  setConstant(6, momentum);
+  elementwise<RmspropRule>(length, param, grad, squareAvg, gradAvg, momentumBuffer,
+    momentumBuffer != 0, gradAvg != 0, weightDecay != 0, maximize);
 }

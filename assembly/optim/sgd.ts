@@ -1,4 +1,4 @@
-import { tailIn, tailOut } from "../tail";
+import { elementwise, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.SGD, one fused pass: read p, g, buf once; write p, buf once.
 //   g ← ±g (+ weightDecay·p)
@@ -6,23 +6,39 @@ import { tailIn, tailOut } from "../tail";
 //   g ← g + momentum·buf (nesterov) or buf
 //   p ← p − lr·g
 // momentumBuffer is 0 when momentum is 0 (no state is kept then).
+//
+// Constants: k0 sign mask, k1 weightDecay, k2 lr, k3 momentum, k4 1−dampening.
+// Flags: f0 weight decay, f1 momentum, f2 nesterov, f3 first step.
 
-// @ts-ignore: decorator
-@inline function sgdLanes(
-  param: usize, grad: usize, momentumBuffer: usize,
-  lr: v128, momentum: v128, oneMinusDampening: v128, weightDecay: v128, gradSign: v128,
-  hasWeightDecay: bool, nesterov: bool, firstStep: bool,
-): void {
-  const p = v128.load(param);
-  let g = f32x4.mul(v128.load(grad), gradSign);
-  if (hasWeightDecay) g = f32x4.add(g, f32x4.mul(weightDecay, p));
-  if (momentumBuffer) {
-    let buf = g;
-    if (!firstStep) buf = f32x4.add(f32x4.mul(momentum, v128.load(momentumBuffer)), f32x4.mul(oneMinusDampening, g));
-    v128.store(momentumBuffer, buf);
-    g = nesterov ? f32x4.add(g, f32x4.mul(momentum, buf)) : buf;
+class SgdRule {
+  // No division to wait for: front does it all; back has nothing left.
+  // @ts-ignore: decorator
+  @inline front(
+    param: usize, grad: usize, momentumBuffer: usize, s1: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: bool,
+  ): v128 {
+    const p = ld(param, next);
+    // Its four flags are taken, so SGD flips the sign for maximize with a mask (k0: −0 or +0).
+    const signed = v128.xor(ld(grad, next), k0);
+    let g = hasWeightDecay ? f32x4.add(signed, f32x4.mul(k1, p)) : signed;
+    if (hasMomentum) {
+      const buf = firstStep ? g : f32x4.add(f32x4.mul(k3, ld(momentumBuffer, next)), f32x4.mul(k4, g));
+      st(momentumBuffer, buf, next);
+      g = nesterov ? f32x4.add(g, f32x4.mul(k3, buf)) : buf;
+    }
+    st(param, f32x4.sub(p, f32x4.mul(k2, g)), next);
+    return k0;
   }
-  v128.store(param, f32x4.sub(p, f32x4.mul(lr, g)));
+  // @ts-ignore: decorator
+  @inline back(
+    param: usize, grad: usize, momentumBuffer: usize, s1: usize, s2: usize,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: bool, pending: v128,
+  ): void {}
+
 }
 
 export function sgdStep(
@@ -30,24 +46,12 @@ export function sgdStep(
   lr: f32, momentum: f32, dampening: f64, weightDecay: f32, maximize: bool, nesterov: bool, firstStep: bool,
 ): void {
   // dampening arrives in f64 so that 1 − dampening is rounded once.
-  const lrV = f32x4.splat(lr);
-  const momentumV = f32x4.splat(momentum);
-  const oneMinusDampeningV = f32x4.splat(<f32>(1 - dampening));
-  const weightDecayV = f32x4.splat(weightDecay);
-  const gradSignV = f32x4.splat(maximize ? -1 : 1);
-  const hasWeightDecay = weightDecay != 0;
-  const body = <usize>(length & ~3) << 2;
-  for (let offset: usize = 0; offset < body; offset += 16) {
-    sgdLanes(param + offset, grad + offset, momentumBuffer ? momentumBuffer + offset : 0,
-      lrV, momentumV, oneMinusDampeningV, weightDecayV, gradSignV, hasWeightDecay, nesterov, firstStep);
-  }
-  const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes) {
-    const p = tailIn(0, param + body, tailBytes);
-    const g = tailIn(1, grad + body, tailBytes);
-    const buf = tailIn(2, momentumBuffer ? momentumBuffer + body : 0, tailBytes);
-    sgdLanes(p, g, buf, lrV, momentumV, oneMinusDampeningV, weightDecayV, gradSignV, hasWeightDecay, nesterov, firstStep);
-    tailOut(0, param + body, tailBytes);
-    tailOut(2, momentumBuffer ? momentumBuffer + body : 0, tailBytes);
-  }
+  setSignMask(0, maximize);
+  setConstant(1, weightDecay);
+  setConstant(2, lr);
+  setConstant(3, momentum);
+  setConstant(4, <f32>(1 - dampening));
+  const hasMomentum = momentumBuffer != 0;
+  elementwise<SgdRule>(length, param, grad, momentumBuffer, 0, 0,
+    weightDecay != 0, hasMomentum, hasMomentum && nesterov, hasMomentum && firstStep);
 }
