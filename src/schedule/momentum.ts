@@ -4,7 +4,7 @@
 import { describe } from "../checks.js";
 import type { SchedulableOptimizer, SchedulableParamGroup } from "./scheduler.js";
 
-/** @internal Which group option carries the momentum a scheduler cycles. */
+/** Which group option carries the momentum that OneCycleLR and CyclicLR cycle: `momentum` (SGD, RMSprop) or `betas` (beta1 of the Adam family). */
 export type MomentumKey = "momentum" | "betas";
 
 /**
