@@ -1,5 +1,5 @@
-// Runs everywhere: the conformance suite (test/runtimes/conformance.mjs) in Node, Deno, Bun,
-// headless Chromium (main thread and worker; cross-origin isolated and not) and workerd, each
+// Runs everywhere: the conformance suite (test/runtimes/conformance.mjs) in Node, Deno, Bun and
+// workerd (Chromium: test/browser/, `npm run test:browser`), each
 // against the packed package imported by its name; feature detection with stubbed
 // WebAssembly; and the hygiene of what `npm pack` ships.
 //
@@ -7,105 +7,18 @@
 // A runtime that cannot start fails its test with the runner's message (which runtime, why).
 
 import { execFile } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 // @ts-expect-error -- plain ESM helpers shared with the runners (no declarations)
-import { preparePackage, repoRoot, runJson, runtimesDir } from "./runtimes/pack.mjs";
-// @ts-expect-error -- plain ESM, see above
-import { CASES } from "./runtimes/conformance.mjs";
+import { repoRoot, runtimesDir } from "./runtimes/pack.mjs";
 // @ts-expect-error -- plain ESM, see above
 import { format, generate } from "./runtimes/generate-expected.mjs";
+import { expectReport, record, type Report, runRuntime, supportedCases, usePackedPackage } from "./runtimes/harness.js";
 
-interface CaseResult { name: string; status: "pass" | "fail" | "skip"; message?: string; maxError?: number }
-interface FeatureSet { simd: boolean; relaxedSimd: boolean; threads: boolean; version: string }
-interface Report {
-  runtime: { name: string; version: string | null; engine: string };
-  mode: string;
-  probe: { simd: boolean; relaxedSimd: boolean; sharedMemory: boolean; crossOriginIsolated: boolean | null };
-  featuresBefore: FeatureSet | null;
-  featuresAfter: FeatureSet | null;
-  cases: CaseResult[];
-  growth: { ok: boolean; threads: boolean; heldValid: boolean; gettersOk: boolean } | null;
-  ok: boolean;
-  error?: string;
-  durationMs: number;
-  // runner-specific
-  origin?: string;
-  context?: string;
-  service?: string;
-  problems?: string[];
-  refusals?: Record<string, { threw: boolean; message?: string }>;
-}
-interface RunnerOutput { runtime: string; version: string; browserVersion?: string; runs: Report[] }
-interface Pack { dir: string; tarball: string; files: string[]; packedBytes: number; unpackedBytes: number; version: string }
-
-const CASE_LIST = CASES as Array<{ name: string; requires: string[] }>;
-let pack: Pack;
-/** The cases the packed package has every export for: every runtime must run and pass exactly these. */
-let supported: string[];
-const matrix: string[] = [];
-
-beforeAll(async () => {
-  delete process.env.SIMDOPT_RUNTIME_DIR;
-  pack = preparePackage() as Pack;
-  process.env.SIMDOPT_RUNTIME_DIR = pack.dir;
-  const entry = pathToFileURL(join(pack.dir, "node_modules", "simdopt", "dist", "index.js")).href;
-  const exported = await import(/* @vite-ignore */ entry) as Record<string, unknown>;
-  supported = CASE_LIST.filter((entry) => entry.requires.every((name) => exported[name] !== undefined)).map((entry) => entry.name);
-}, 60_000);
-
-afterAll(() => {
-  if (matrix.length > 0) console.info(`runtime matrix:\n  ${matrix.join("\n  ")}`);
-  delete process.env.SIMDOPT_RUNTIME_DIR;
-  if (pack !== undefined) rmSync(pack.dir, { recursive: true, force: true });
-});
-
-/** Runs test/runtimes/run-<name>.mjs; a runtime that cannot start fails with the runner's reason. */
-async function runRuntime(name: string, timeoutMs = 60_000): Promise<RunnerOutput> {
-  try {
-    return await runJson(process.execPath, [join(runtimesDir, `run-${name}.mjs`)], {
-      cwd: repoRoot,
-      env: { SIMDOPT_RUNTIME_DIR: pack.dir },
-      timeoutMs,
-    }) as RunnerOutput;
-  } catch (error) {
-    throw new Error(`runtime "${name}" could not run the conformance suite: ${(error as Error).message}`);
-  }
-}
-
-/** Which build the run loaded: relaxed where supported, unless it was handed the plain build. */
-function expectReport(report: Report, label: string, expected: { relaxedSupported: boolean; threads: boolean; loadsRelaxed: boolean }): void {
-  expect(report.error, `${label}: ${report.error}`).toBeUndefined();
-  const failures = report.cases.filter((c) => c.status === "fail").map((c) => `${label} ${c.name}: ${c.message}`);
-  expect(failures).toEqual([]);
-  // Exactly the supported cases ran and passed (a case skipped here but exported is a failure).
-  expect(report.cases.filter((c) => c.status === "pass").map((c) => c.name).sort())
-    .toEqual(["before-init", "growth", ...supported].sort());
-  expect(report.ok).toBe(true);
-  expect(report.runtime.version, `${label}: runtime version recorded`).toBeTruthy();
-
-  // features() is truthful: before init it says what the runtime supports (as an independent
-  // probe with other instructions finds); after init, what the loaded module uses.
-  expect(report.probe.simd).toBe(true);
-  expect(report.probe.relaxedSimd, `${label}: relaxed SIMD support`).toBe(expected.relaxedSupported);
-  expect(report.probe.sharedMemory, `${label}: shared memory support`).toBe(expected.threads);
-  expect(report.featuresBefore).toMatchObject({ simd: true, relaxedSimd: expected.relaxedSupported, threads: expected.threads });
-  expect(report.featuresAfter).toMatchObject({
-    simd: true,
-    relaxedSimd: expected.relaxedSupported && expected.loadsRelaxed,
-    threads: expected.threads,
-    version: pack.version,
-  });
-  // Views held across growth survive exactly where the memory is shared.
-  expect(report.growth).toMatchObject({ ok: true, gettersOk: true, threads: expected.threads, heldValid: expected.threads });
-}
-
-function record(output: RunnerOutput, detail: string): void {
-  matrix.push(`${output.runtime} ${output.browserVersion ?? output.version}: ${detail}`);
-}
+const packed = usePackedPackage();
 
 describe("conformance in every runtime, from the packed package", () => {
   it("expected.json is exactly what generate-expected.mjs computes", () => {
@@ -114,7 +27,7 @@ describe("conformance in every runtime, from the packed package", () => {
   });
 
   it("the conformance table covers at least init, parameter, SGD, Adam, AdamW and the growth probe", () => {
-    expect(supported).toEqual(expect.arrayContaining(["SGD", "Adam", "AdamW"]));
+    expect(supportedCases()).toEqual(expect.arrayContaining(["SGD", "Adam", "AdamW"]));
   });
 
   it("Node: init(), initSync() with --experimental-wasm-relaxed-simd, init(URL), initSync(bytes); simdopt/slim with init(URL) and initSync(bytes)", async () => {
@@ -151,24 +64,6 @@ describe("conformance in every runtime, from the packed package", () => {
       record(output, "init, initSync, init(URL), initSync(bytes); relaxed SIMD, shared memory");
     });
   }
-
-  it("Chromium: main thread and worker, cross-origin isolated (shared memory) and not (plain-memory fallback)", async () => {
-    const output = await runRuntime("browser");
-    const runs = output.runs.map((r) => `${r.origin}/${r.context}/${r.mode}`);
-    expect(runs).toEqual(["isolated/main/init", "isolated/worker/url", "plain/main/url", "plain/worker/init", "plain/main/initSync", "plain/worker/initSync"]);
-    for (const report of output.runs) {
-      const isolated = report.origin === "isolated";
-      expect(report.runtime.name).toBe(report.context === "main" ? "browser-main" : "browser-worker");
-      expect(report.probe.crossOriginIsolated).toBe(isolated);
-      expect(report.problems, `${report.origin} page problems`).toEqual([]);
-      expectReport(report, `chromium ${report.origin} ${report.context} ${report.mode}`, {
-        relaxedSupported: true,
-        threads: isolated,
-        loadsRelaxed: report.mode !== "url",
-      });
-    }
-    record(output, "main thread + module worker; init(), init(URL), initSync(); COOP/COEP → shared memory, without → plain-memory fallback");
-  });
 
   it("workerd: init(imported .wasm module) in the request handler; bytes are refused with a message naming the fix", async () => {
     const output = await runRuntime("workerd");
@@ -287,6 +182,8 @@ function staticGraph(entry: string): string[] {
 }
 
 describe("package hygiene", () => {
+  let pack: ReturnType<typeof packed>;
+  beforeAll(() => { pack = packed(); });
   const ALLOWED = [/^package\.json$/, /^README\.md$/, /^LICENSE$/, /^dist\/.+\.js$/, /^dist\/.+\.d\.ts$/, /^dist\/simdopt-(simd|relaxed)\.wasm$/];
 
   it("npm pack ships only dist (JS, types, both wasm builds), README, LICENSE and package.json", () => {
