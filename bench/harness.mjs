@@ -12,9 +12,24 @@ export function measure(name, fn, { maxTime = 1.5, minSamples = 10 } = {}) {
   return { seconds: bench.stats.mean, rme: bench.stats.rme, samples: bench.stats.sample.length };
 }
 
-/** Prints rows (arrays of cells) as an aligned Markdown table. */
+/** Every table printed in this process, for bench/results.json (see run.mjs). */
+const tables = [];
+let family = null;
+
+/** Tables printed from now on belong to `name` (a bench family: optim, matmul, ...). */
+export function beginFamily(name) {
+  family = name;
+}
+
+/** The tables printed so far: `{ family, title, header, rows }` with every cell a string. */
+export function printedTables() {
+  return tables;
+}
+
+/** Prints rows (arrays of cells) as an aligned Markdown table, and records it for results.json. */
 export function printTable(title, header, rows) {
   const cells = [header, ...rows].map((row) => row.map(String));
+  tables.push({ family, title, header: cells[0], rows: cells.slice(1) });
   const widths = header.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
   const line = (row) => "| " + row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join(" | ") + " |";
   console.log(`\n### ${title}\n`);

@@ -1,0 +1,53 @@
+// Regenerates the README's performance tables from bench/results.json (written by `npm run
+// bench`), so every figure in the README comes from one recorded run on a named machine.
+//
+// The README marks each generated table with `<!-- bench FAMILY INDEX -->` … `<!-- /bench -->`
+// (the INDEX-th table that family printed). Columns are reordered so that ratios come first.
+//   node scripts/bench-readme.mjs          rewrite README.md
+//   node scripts/bench-readme.mjs --check  exit 1 when README.md differs from what it would write
+import { readFileSync, writeFileSync } from "node:fs";
+
+const root = new URL("../", import.meta.url);
+const MARKED = /<!-- bench (\w+) (\d+) -->\n[\s\S]*?<!-- \/bench -->/g;
+const isRatioCell = (cell) => /×$/.test(cell);
+
+/** A Markdown table: the label column, then ratio columns, then the rest; a line naming the run. */
+export function renderTable(table, { machine, runtime, date }) {
+  const ratioColumns = table.header.map((_, c) => c).filter((c) => c > 0 && table.rows.some((row) => isRatioCell(row[c])));
+  const order = [0, ...ratioColumns, ...table.header.map((_, c) => c).filter((c) => c > 0 && !ratioColumns.includes(c))];
+  const line = (cells) => `| ${order.map((c) => cells[c]).join(" | ")} |`;
+  return [
+    `*${table.title}* — ${machine.cpu}, ${machine.cores} cores, Node ${runtime.node}, ${date.slice(0, 10)}:`,
+    "",
+    line(table.header),
+    `| ${order.map((c) => (c === 0 ? "---" : "---:")).join(" | ")} |`,
+    ...table.rows.map(line),
+  ].join("\n");
+}
+
+/** README text with every marked table regenerated from `results`. */
+export function renderReadme(readme, results) {
+  return readme.replace(MARKED, (_, family, index) => {
+    const run = results.families[family];
+    const table = run?.tables[Number(index)];
+    if (table === undefined) throw new RangeError(`README marks table ${index} of bench family "${family}", which bench/results.json does not have`);
+    return `<!-- bench ${family} ${index} -->\n${renderTable(table, run)}\n<!-- /bench -->`;
+  });
+}
+
+const isMain = process.argv[1] !== undefined && new URL(import.meta.url).pathname === new URL(`file://${process.argv[1]}`).pathname;
+if (isMain) {
+  const readmeFile = new URL("README.md", root);
+  const readme = readFileSync(readmeFile, "utf8");
+  const results = JSON.parse(readFileSync(new URL("bench/results.json", root), "utf8"));
+  const updated = renderReadme(readme, results);
+  if (process.argv.includes("--check")) {
+    if (updated !== readme) {
+      console.error("README.md's performance tables differ from bench/results.json: run `npm run bench:readme`");
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(readmeFile, updated);
+    console.log("README.md: performance tables regenerated from bench/results.json");
+  }
+}
