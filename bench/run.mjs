@@ -22,8 +22,20 @@ const versionOf = (name) => {
     return null;
   }
 };
+/** The CPU's model name; on Linux also its family/model numbers, which tell generations apart. */
+function cpuName() {
+  const model = cpus()[0]?.model.trim() ?? "unknown";
+  try {
+    const info = readFileSync("/proc/cpuinfo", "utf8");
+    const field = (name) => new RegExp(`^${name}\\s*:\\s*(.+)$`, "m").exec(info)?.[1]?.trim();
+    const family = field("cpu family"), number = field("model");
+    return family && number ? `${model} (family ${family}, model ${number})` : model;
+  } catch {
+    return model;
+  }
+}
 const machine = {
-  cpu: cpus()[0]?.model.trim() ?? "unknown",
+  cpu: cpuName(),
   cores: cpus().length,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   os: `${platform()} ${release()} ${arch()}`,
