@@ -44,10 +44,11 @@ const wanted = inputHash();
 const current = existsSync(STAMP) && readFileSync(STAMP, "utf8").trim() === wanted
   && OUTPUTS.every((file) => existsSync(join(root, file)) && statSync(join(root, file)).size > 0);
 if (current && !process.argv.includes("--force")) {
-  console.log("simdopt: dist/ is current (sources unchanged since the last build); skipping the build");
+  console.error("simdopt: dist/ is current (sources unchanged since the last build); skipping the build");
 } else {
-  console.log("simdopt: building (sources changed since the last build, or no build yet)");
-  execSync("npm run build", { cwd: root, stdio: "inherit" });
+  console.error("simdopt: building (sources changed since the last build, or no build yet)");
+  // Progress goes to stderr: `npm pack --json` runs this as its prepack step, and its stdout is JSON.
+  execSync("npm run build", { cwd: root, stdio: ["inherit", process.stderr, "inherit"] });
   mkdirSync(join(root, "build"), { recursive: true });
   writeFileSync(STAMP, `${wanted}\n`);
 }
