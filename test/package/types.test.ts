@@ -1,4 +1,4 @@
-// The shipped declarations compile in a strict consumer that checks library types too
+// The shipped declarations of every entry compile in a strict consumer that checks library types too
 // (`skipLibCheck: false`): a declaration that names a type `stripInternal` removed, or a type
 // only the DOM or Node has, breaks such a project even though the package's own build passes.
 import { execFileSync } from "node:child_process";
@@ -27,8 +27,16 @@ beforeAll(() => {
   }, null, 2));
   writeFileSync(join(consumer, "consumer.ts"), `
 import * as simdopt from "simdopt";
+import * as slim from "simdopt/slim";
+import { tfOptimizer, tfSchedulerCallback, type TfNamespace } from "simdopt/tfjs";
 import { init, parameter, AdamW, SGD, CosineAnnealingLR, OneCycleLR, CyclicLR, clipGradNorm, matmul, BatchNorm,
   type OptimizerStateDict, type SchedulerStateDict } from "simdopt";
+
+export function withTf(tf: TfNamespace): unknown {
+  const optimizer = tfOptimizer(tf, AdamW, { lr: 1e-3 }, { clipGradNorm: 1 });
+  const scheduler = new CosineAnnealingLR(optimizer.simdopt, { tMax: 10 });
+  return [optimizer, tfSchedulerCallback(scheduler, { per: "epoch" }), slim.features().simd];
+}
 
 export async function main(): Promise<number> {
   await init();
@@ -55,7 +63,7 @@ afterAll(() => {
 });
 
 describe("the packed declarations", () => {
-  it("compile in a strict consumer with skipLibCheck: false", () => {
+  it("compile in a strict consumer with skipLibCheck: false (simdopt, simdopt/slim, simdopt/tfjs)", () => {
     let output = "";
     try {
       execFileSync(process.execPath, [join(repoRoot, "node_modules", "typescript", "bin", "tsc"), "-p", consumer], { encoding: "utf8" });
