@@ -1,13 +1,16 @@
-// Regenerates the README's performance tables from bench/results.json (written by `npm run
-// bench`), so every figure in the README comes from one recorded run on a named machine.
+// Regenerates the performance tables of README.md and docs/performance.md from
+// bench/results.json (written by `npm run bench`), so every figure there comes from one recorded
+// run on a named machine.
 //
-// The README marks each generated table with `<!-- bench FAMILY INDEX -->` … `<!-- /bench -->`
+// Each file marks each generated table with `<!-- bench FAMILY INDEX -->` … `<!-- /bench -->`
 // (the INDEX-th table that family printed). Columns are reordered so that ratios come first.
-//   node scripts/bench-readme.mjs          rewrite README.md
-//   node scripts/bench-readme.mjs --check  exit 1 when README.md differs from what it would write
+//   node scripts/bench-readme.mjs          rewrite the files
+//   node scripts/bench-readme.mjs --check  exit 1 when a file differs from what it would write
 import { readFileSync, writeFileSync } from "node:fs";
 
 const root = new URL("../", import.meta.url);
+/** The files whose marked tables come from bench/results.json. */
+export const FILES = ["README.md", "docs/performance.md"];
 const MARKED = /<!-- bench (\w+) (\d+) -->\n[\s\S]*?<!-- \/bench -->/g;
 const isRatioCell = (cell) => /×$/.test(cell);
 
@@ -30,24 +33,28 @@ export function renderReadme(readme, results) {
   return readme.replace(MARKED, (_, family, index) => {
     const run = results.families[family];
     const table = run?.tables[Number(index)];
-    if (table === undefined) throw new RangeError(`README marks table ${index} of bench family "${family}", which bench/results.json does not have`);
+    if (table === undefined) throw new RangeError(`a file marks table ${index} of bench family "${family}", which bench/results.json does not have`);
     return `<!-- bench ${family} ${index} -->\n${renderTable(table, run)}\n<!-- /bench -->`;
   });
 }
 
 const isMain = process.argv[1] !== undefined && new URL(import.meta.url).pathname === new URL(`file://${process.argv[1]}`).pathname;
 if (isMain) {
-  const readmeFile = new URL("README.md", root);
-  const readme = readFileSync(readmeFile, "utf8");
   const results = JSON.parse(readFileSync(new URL("bench/results.json", root), "utf8"));
-  const updated = renderReadme(readme, results);
-  if (process.argv.includes("--check")) {
-    if (updated !== readme) {
-      console.error("README.md's performance tables differ from bench/results.json: run `npm run bench:readme`");
-      process.exit(1);
+  let stale = false;
+  for (const name of FILES) {
+    const file = new URL(name, root);
+    const text = readFileSync(file, "utf8");
+    const updated = renderReadme(text, results);
+    if (process.argv.includes("--check")) {
+      if (updated !== text) {
+        stale = true;
+        console.error(`${name}: performance tables differ from bench/results.json: run \`npm run bench:readme\``);
+      }
+    } else {
+      writeFileSync(file, updated);
+      console.log(`${name}: performance tables regenerated from bench/results.json`);
     }
-  } else {
-    writeFileSync(readmeFile, updated);
-    console.log("README.md: performance tables regenerated from bench/results.json");
   }
+  process.exit(stale ? 1 : 0);
 }
