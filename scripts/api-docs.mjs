@@ -10,8 +10,8 @@ import ts from "typescript";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 /** The package's entries: subpath → source file. */
-export const ENTRIES = [["simdopt", "src/index.ts"]];
-const OPTIONAL_ENTRIES = [["simdopt/tfjs", "src/interop/tfjs.ts"], ["simdopt/slim", "src/slim.ts"]];
+export const ENTRIES = [["simdopt", "src/index.ts"], ["simdopt/tfjs", "src/interop/tfjs.ts"]];
+const OPTIONAL_ENTRIES = [];
 
 function program() {
   const files = [...ENTRIES, ...OPTIONAL_ENTRIES].map(([, file]) => `${root}${file}`).filter((file) => ts.sys.fileExists(file));
@@ -137,7 +137,7 @@ export function generate() {
     }
     sections.push(lines.join("\n"));
   }
-  const markdown = `# simdopt API reference\n\nGenerated from the TSDoc comments of the sources by \`npm run docs\` (scripts/api-docs.mjs); a test keeps it current and fails when an export, a public member or an option is undocumented. Defaults and semantics follow PyTorch unless a comment says otherwise.\n\n${sections.join("\n")}`;
+  const markdown = `# simdopt API reference\n\nGenerated from the TSDoc comments of the sources by \`npm run docs\` (scripts/api-docs.mjs); a test keeps it current and fails when an export, a public member or an option is undocumented. Defaults and semantics follow PyTorch unless a comment says otherwise. \`simdopt/slim\` exports exactly what \`simdopt\` does; only its \`init\`/\`initSync\` need the wasm passed in.\n\n${sections.join("\n")}`;
   return { markdown: `${markdown.trimEnd()}\n`, problems };
 }
 

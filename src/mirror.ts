@@ -12,15 +12,19 @@ import type { StepOptions } from "./optim/optimizer.js";
 
 /** One array pair to mirror: the values and the gradient, of equal length. */
 export interface MirrorPair {
+  /** The values, updated in place after each step. */
   data: Float32Array;
+  /** The gradient, read before each step. */
   grad: Float32Array;
   /** Shape of the parameter (default `[data.length]`); matters to optimizers that look at it. */
   shape?: readonly number[];
+  /** A name for messages and state dicts. Default `param<N>`. */
   name?: string;
 }
 
 /** Anything with PyTorch's `step()`: simdopt's optimizers. */
 export interface Steppable {
+  /** One optimizer step (see `Optimizer.step`). */
   step(options?: StepOptions): boolean;
 }
 

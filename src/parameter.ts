@@ -36,11 +36,13 @@ export function shapeSize(shape: unknown, argument = "shape"): number {
   return size;
 }
 
+/** A float32 tensor whose values (`data`) and gradient (`grad`) live in wasm memory and are handed out as zero-copy `Float32Array` views; made by `parameter(shape, options)`. Optimizers update it from `grad`; `dispose()` frees it. */
 export class Parameter {
   /** Dimensions, outermost first. */
   readonly shape: readonly number[];
   /** Element count: the product of `shape`. */
   readonly size: number;
+  /** A name for messages and state dicts (`options.name`, else `param<N>`). */
   readonly name: string;
   #data: F32Block | null;
   #grad: F32Block | null;

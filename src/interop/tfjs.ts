@@ -15,11 +15,17 @@ import { AdapterState, checkOptionKeys, decodeConfig, encodeConfig, type SavedSt
  * backend): loosely typed so that any tfjs 4.x build fits; checked at run time.
  */
 export interface TfNamespace {
+  /** `tf.Optimizer`, the class the adapter extends. */
   Optimizer: abstract new (...args: never[]) => object;
+  /** `tf.engine()`, for the backend and tensor bookkeeping. */
   engine(): unknown;
+  /** `tf.backend()`, the active backend (cpu and wasm are written in place). */
   backend(): unknown;
+  /** `tf.tensor`, for values on backends written through the public API. */
   tensor(...args: never[]): unknown;
+  /** `tf.keep`, for the weights `getWeights()` returns. */
   keep(...args: never[]): unknown;
+  /** `tf.serialization`, to register the adapter's class for `loadLayersModel`. */
   serialization: { registerClass(...args: never[]): unknown };
 }
 
@@ -89,7 +95,9 @@ export interface TfSchedulerCallbackOptions {
 
 /** The callback object `model.fit` takes. */
 export interface TfSchedulerCallback {
+  /** Steps the scheduler after each batch (with `per: "batch"`). */
   onBatchEnd?: (batch: number, logs?: Record<string, number>) => Promise<void>;
+  /** Steps the scheduler after each epoch (with `per: "epoch"`, and always for ReduceLROnPlateau with the monitored value). */
   onEpochEnd?: (epoch: number, logs?: Record<string, number>) => Promise<void>;
 }
 

@@ -34,13 +34,19 @@ const WHERE = "BatchNorm: ";
 const LAYER_KEYS = ["eps", "momentum", "affine", "trackRunningStats", "layout", "name"] as const;
 const CALL_KEYS = ["out"] as const;
 
+/** A batch-norm layer (`torch.nn.BatchNorm1d/2d/3d`): `weight` (γ) and `bias` (β) are Parameters an optimizer updates, the running statistics live in wasm memory, `forward`/`backward` run the fused kernels in training or eval mode (`training`), NCHW or NHWC. */
 export class BatchNorm {
+  /** The channel count C. */
   readonly numFeatures: number;
+  /** Added to the variance before the square root. Default 1e-5. */
   readonly eps: number;
   /** Live: may be changed between calls (a number, or null for the cumulative average). */
   momentum: number | null;
+  /** Whether the layer has the learnable `weight` and `bias`. Default true. */
   readonly affine: boolean;
+  /** Whether the layer keeps running statistics (used in eval mode). Default true. */
   readonly trackRunningStats: boolean;
+  /** `"NCHW"` (channels second) or `"NHWC"` (channels last). Default "NCHW". */
   readonly layout: BatchNormLayout;
   /** Training mode (batch statistics, running-stat updates) or eval mode. Default true. */
   training = true;

@@ -83,8 +83,11 @@ export interface BatchNormBackwardOptions {
 
 /** What `batchNormBackward` returns. */
 export interface BatchNormBackwardResult {
+  /** dL/dx, shaped like x (`out` when given). */
   dx: Float32Array;
+  /** dL/dγ per channel (null without gamma). */
   dgamma: Float32Array;
+  /** dL/dβ per channel (null without gamma). */
   dbeta: Float32Array;
 }
 

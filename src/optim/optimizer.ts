@@ -65,7 +65,9 @@ export interface Slice {
 
 /** A serialisable snapshot of an optimizer (structured-clone-able; typed arrays are copies). */
 export interface OptimizerStateDict {
+  /** The class that made it (`"AdamW"`, …): loading into another class throws. */
   optimizer: string;
+  /** Per parameter, in group order: its step count, copies of its state buffers, row flags and scalar state; null for a parameter not stepped yet. */
   state: Array<{
     step: number;
     buffers: Record<string, Float32Array>;
@@ -73,6 +75,7 @@ export interface OptimizerStateDict {
     /** Per-parameter scalar state (e.g. NAdam's muProduct); always written, optional when loading. */
     scalars?: Record<string, number>;
   } | null>;
+  /** The groups' options, with `params` replaced by the parameters' indices into `state`. */
   paramGroups: Array<Record<string, unknown> & { params: number[] }>;
 }
 
@@ -106,6 +109,7 @@ function describeValue(value: unknown): string {
   return value === undefined ? "undefined" : `${typeof value} ${String(value)}`;
 }
 
+/** The base of every optimizer (PyTorch's `torch.optim.Optimizer`): parameter groups with live options, per-parameter state in wasm memory, `step()` (dense, masked, by rows, guarded), `zeroGrad()`, state dicts and `dispose()`. Subclasses add their defaults, option checks and kernel. */
 export abstract class Optimizer<Options extends object> {
   /** The groups, in order; plain objects whose options may be changed between steps. */
   readonly paramGroups: ParamGroup<Options>[] = [];

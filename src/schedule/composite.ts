@@ -97,6 +97,7 @@ abstract class CompositeScheduler extends LRScheduler {
  * schedulers made when they were built, and performs the initial step of the first one only.
  */
 export class SequentialLR extends CompositeScheduler {
+  /** The steps at which the next scheduler takes over (the `milestones` option). */
   readonly milestones: number[];
 
   constructor(optimizer: SchedulableOptimizer, options: SequentialLROptions) {

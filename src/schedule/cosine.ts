@@ -23,7 +23,9 @@ export interface CosineAnnealingLROptions extends LastEpochOption {
  * following the cosine back up (period 2·tMax), as PyTorch's does.
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Steps of the half cosine (the `tMax` option). */
   readonly tMax: number;
+  /** The lowest lr (the `etaMin` option). */
   readonly etaMin: number;
 
   constructor(optimizer: SchedulableOptimizer, options: CosineAnnealingLROptions) {
@@ -82,8 +84,11 @@ export interface CosineAnnealingWarmRestartsOptions extends LastEpochOption {
  * (e.g. `epoch + i / itersPerEpoch` after every batch).
  */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
+  /** Steps of the first period (the `t0` option). */
   readonly t0: number;
+  /** The growth factor of each next period (the `tMult` option). */
   readonly tMult: number;
+  /** The lowest lr (the `etaMin` option). */
   readonly etaMin: number;
   /** Length of the current period. */
   protected tI: number;

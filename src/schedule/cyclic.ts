@@ -52,13 +52,19 @@ const OPTION_KEYS = [
  * every group's lr to baseLr and, when cycling momentum, its momentum to maxMomentum.
  */
 export class CyclicLR extends LRScheduler {
+  /** The upper lr of each group (the `maxLr` option). */
   readonly maxLrs: number[];
+  /** Steps in one cycle (`stepSizeUp` + `stepSizeDown`). */
   readonly totalSize: number;
+  /** The rising part of a cycle as a fraction of it. */
   readonly stepRatio: number;
+  /** `"triangular"`, `"triangular2"` or `"exp_range"` (the `mode` option). */
   readonly mode: "triangular" | "triangular2" | "exp_range";
+  /** The decay of `"exp_range"` (the `gamma` option). */
   readonly gamma: number;
   /** What the scale function receives; set from `mode` unless a custom `scaleFn` is given. */
   protected scaleMode: "cycle" | "iterations";
+  /** Whether momentum (or beta1) is cycled against the lr (the `cycleMomentum` option). */
   readonly cycleMomentum: boolean;
   protected momentumKey: MomentumKey | null;
   protected baseMomentums: number[];

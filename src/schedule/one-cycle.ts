@@ -75,8 +75,11 @@ function groupNumber(group: SchedulableParamGroup, key: string, index: number): 
  * reads them back each step, as PyTorch does.
  */
 export class OneCycleLR extends LRScheduler {
+  /** Steps in the cycle (`totalSteps`, or `epochs` × `stepsPerEpoch`). */
   readonly totalSteps: number;
+  /** `"cos"` or `"linear"` (the `annealStrategy` option). */
   readonly annealStrategy: "cos" | "linear";
+  /** Whether momentum (or beta1) is cycled against the lr (the `cycleMomentum` option). */
   readonly cycleMomentum: boolean;
   /** The group option cycled with the lr, or null without momentum cycling. */
   protected momentumKey: MomentumKey | null;

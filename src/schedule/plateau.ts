@@ -37,12 +37,19 @@ const OPTION_KEYS = ["mode", "factor", "patience", "threshold", "thresholdMode",
  * steps. It performs no initial step and leaves the lrs as they are until a reduction.
  */
 export class ReduceLROnPlateau extends LRScheduler {
+  /** The factor the lr is multiplied by on a plateau (the `factor` option). */
   readonly factor: number;
+  /** Steps without improvement tolerated before reducing (the `patience` option). */
   readonly patience: number;
+  /** Steps to wait after a reduction before counting again (the `cooldown` option). */
   readonly cooldown: number;
+  /** Reductions smaller than this are skipped (the `eps` option). */
   readonly eps: number;
+  /** `"min"` or `"max"`: whether a lower or a higher metric is better (the `mode` option). */
   readonly mode: "min" | "max";
+  /** How much better a metric must be to count as an improvement (the `threshold` option). */
   readonly threshold: number;
+  /** `"rel"` or `"abs"`: how `threshold` is applied (the `thresholdMode` option). */
   readonly thresholdMode: "rel" | "abs";
   /** The lower bound per group. */
   protected minLrs: number[];

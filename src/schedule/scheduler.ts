@@ -15,12 +15,14 @@ import {
 
 /** A parameter group as schedulers see it: a live `lr` plus whatever else the optimizer keeps. */
 export interface SchedulableParamGroup {
+  /** The learning rate the scheduler writes before each optimizer step. */
   lr: number;
   [key: string]: unknown;
 }
 
 /** What a scheduler needs from an optimizer: its groups (and, optionally, its defaults). */
 export interface SchedulableOptimizer {
+  /** The groups whose `lr` (and momentum, for the cycling schedulers) the scheduler writes. */
   paramGroups: SchedulableParamGroup[];
   /**
    * The optimizer's default options, when it has them (simdopt's optimizers do). Momentum

@@ -19,7 +19,9 @@ export interface StepLROptions extends LastEpochOption {
 
 /** Multiplies every group's lr by `gamma` every `stepSize` steps. */
 export class StepLR extends LRScheduler {
+  /** Steps between decays (the `stepSize` option). */
   readonly stepSize: number;
+  /** The decay factor (the `gamma` option). */
   readonly gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: StepLROptions) {
@@ -65,7 +67,9 @@ export interface MultiStepLROptions extends LastEpochOption {
 
 /** Multiplies every group's lr by `gamma` at each milestone. */
 export class MultiStepLR extends LRScheduler {
+  /** The step indices at which the lr decays (the `milestones` option, sorted). */
   readonly milestones: number[];
+  /** The decay factor (the `gamma` option). */
   readonly gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: MultiStepLROptions) {
@@ -121,7 +125,9 @@ export interface ConstantLROptions extends LastEpochOption {
 
 /** Multiplies every group's lr by `factor` until step `totalIters`, then restores it. */
 export class ConstantLR extends LRScheduler {
+  /** The factor applied until `totalIters` (the `factor` option). */
   readonly factor: number;
+  /** Steps the factor lasts (the `totalIters` option). */
   readonly totalIters: number;
 
   constructor(optimizer: SchedulableOptimizer, options?: ConstantLROptions) {
@@ -171,8 +177,11 @@ export interface LinearLROptions extends LastEpochOption {
  * `totalIters` steps — the usual warm-up (see SequentialLR).
  */
 export class LinearLR extends LRScheduler {
+  /** The factor at step 0 (the `startFactor` option). */
   readonly startFactor: number;
+  /** The factor from `totalIters` on (the `endFactor` option). */
   readonly endFactor: number;
+  /** Steps of the linear ramp (the `totalIters` option). */
   readonly totalIters: number;
 
   constructor(optimizer: SchedulableOptimizer, options?: LinearLROptions) {
@@ -219,6 +228,7 @@ export interface ExponentialLROptions extends LastEpochOption {
 
 /** Multiplies every group's lr by `gamma` every step. */
 export class ExponentialLR extends LRScheduler {
+  /** The factor per step (the `gamma` option). */
   readonly gamma: number;
 
   constructor(optimizer: SchedulableOptimizer, options: ExponentialLROptions) {
@@ -258,7 +268,9 @@ export interface PolynomialLROptions extends LastEpochOption {
 
 /** Decays every group's lr as (1 − t/totalIters)^power, reaching 0 at `totalIters`. */
 export class PolynomialLR extends LRScheduler {
+  /** Steps until the lr reaches 0 (the `totalIters` option). */
   readonly totalIters: number;
+  /** The polynomial's power (the `power` option). */
   readonly power: number;
 
   constructor(optimizer: SchedulableOptimizer, options?: PolynomialLROptions) {
