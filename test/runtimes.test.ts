@@ -7,7 +7,7 @@
 // A runtime that cannot start fails its test with the runner's message (which runtime, why).
 
 import { execFile } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
@@ -354,6 +354,35 @@ describe("package hygiene", () => {
     optimizer.dispose();
     expect(() => optimizer.step()).toThrow(/^simdopt: AdamW\.step\(\) after dispose\(\)/);
     w.dispose();
+  });
+
+  it("the published declarations compile for a strict consumer without skipLibCheck", async () => {
+    // Declarations tsc strips (@internal) must not be named by those that ship, nor may a pruned
+    // declaration file be imported by one that ships: only a full check of the files shows it.
+    const consumer = join(pack.dir, "types-consumer");
+    mkdirSync(consumer, { recursive: true });
+    writeFileSync(join(consumer, "use.ts"), [
+      'import { AdamW, LRScheduler, Optimizer, parameter, StepLR, type OptimizerStateDict } from "simdopt";',
+      'import * as slim from "simdopt/slim";',
+      'import { tfOptimizer } from "simdopt/tfjs";',
+      "const w = parameter([2]);",
+      "const optimizer = new AdamW([w], { lr: 0.1 });",
+      "const base: Optimizer<object> = optimizer;",
+      "const state: OptimizerStateDict = base.stateDict();",
+      "const scheduler: LRScheduler = new StepLR(optimizer, { stepSize: 2 });",
+      "export const used = [state, scheduler, slim.init, tfOptimizer];",
+      "",
+    ].join("\n"));
+    writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify({
+      compilerOptions: {
+        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2022", "DOM"],
+        strict: true, exactOptionalPropertyTypes: true, skipLibCheck: false, noEmit: true, types: [],
+      },
+      files: ["use.ts"],
+    }));
+    const { code, output } = await runTool("tsc", ["-p", join(consumer, "tsconfig.json")]);
+    expect(output).toBe("");
+    expect(code).toBe(0);
   });
 
   it("publint --strict finds nothing", async () => {

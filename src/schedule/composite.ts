@@ -64,7 +64,7 @@ abstract class CompositeScheduler extends LRScheduler {
     return { ...super.stateDict(), schedulers: stateOfMembers(this.schedulers) };
   }
 
-  /** Validates the composite's own state and every member's before any of them is written. */
+  /** @internal Validates the composite's own state and every member's before any of them is written. */
   override [PREPARE_LOAD](stateDict: unknown): () => void {
     const owner = this.constructor.name;
     const write = super[PREPARE_LOAD](stateDict);

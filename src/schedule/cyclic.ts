@@ -60,6 +60,7 @@ export class CyclicLR extends LRScheduler {
   /** What the scale function receives; set from `mode` unless a custom `scaleFn` is given. */
   protected scaleMode: "cycle" | "iterations";
   readonly cycleMomentum: boolean;
+  /** @internal */
   protected momentumKey: MomentumKey | null;
   protected baseMomentums: number[];
   protected maxMomentums: number[];

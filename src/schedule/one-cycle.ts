@@ -78,7 +78,7 @@ export class OneCycleLR extends LRScheduler {
   readonly totalSteps: number;
   readonly annealStrategy: "cos" | "linear";
   readonly cycleMomentum: boolean;
-  /** The group option cycled with the lr, or null without momentum cycling. */
+  /** @internal The group option cycled with the lr, or null without momentum cycling. */
   protected momentumKey: MomentumKey | null;
   protected phases: OneCyclePhase[];
 

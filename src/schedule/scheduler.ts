@@ -344,7 +344,7 @@ export abstract class LRScheduler {
     checkPerGroup(where, "lastLr", state.lastLr, this.lastLr.length, {});
   }
 
-  /** What a loaded `lastEpoch` may be: an integer ≥ -1 (a step index). */
+  /** @internal What a loaded `lastEpoch` may be: an integer ≥ -1 (a step index). */
   protected lastEpochBounds(): NumberCheck {
     return LAST_EPOCH_BOUNDS;
   }
