@@ -1,4 +1,5 @@
-// Soak: many steps with schedulers, and create/dispose cycles, checking that nothing creeps.
+// Soak: many steps with schedulers, and create/dispose cycles, checking that nothing creeps (on
+// build/js, the per-module build of the code dist/ bundles).
 //   node bench/soak.mjs            10^6 small steps + 10^4 large steps (npm run soak; minutes)
 //   node bench/soak.mjs --short    the same cycles, shortened (CI runs it: a few seconds)
 // At every cycle boundary — everything of the cycle disposed or dropped, garbage collected — it
@@ -8,8 +9,10 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { setTimeout as sleep } from "node:timers/promises";
-import * as simdopt from "../dist/index.js";
-import { allocatedBytes, currentBuffer, heapTopBytes } from "../dist/bindings/memory.js";
+// The per-module build (tsc output under build/js, not shipped): the published dist/ is bundled,
+// so the allocator counters this reads are only importable here.
+import * as simdopt from "../build/js/index.js";
+import { allocatedBytes, currentBuffer, heapTopBytes } from "../build/js/bindings/memory.js";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc");

@@ -8,8 +8,9 @@ import { fileURLToPath } from "node:url";
 
 const kernel = process.argv[2] ?? "adamStep";
 if (process.env.SIMDOPT_V8_CHILD) {
-  const simdopt = await import("../dist/index.js");
-  const { kernels } = await import("../dist/bindings/instance.js");
+  // The per-module build (build/js, not shipped): the kernels accessor is not public.
+  const simdopt = await import("../build/js/index.js");
+  const { kernels } = await import("../build/js/bindings/instance.js");
   await simdopt.init();
   const n = 10_000;
   const views = Array.from({ length: 5 }, () => simdopt.parameter([n], { init: "ones" }).data);

@@ -7,7 +7,7 @@
 // A runtime that cannot start fails its test with the runner's message (which runtime, why).
 
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
@@ -193,8 +193,22 @@ describe("package hygiene", () => {
       "package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/slim.js", "dist/slim.d.ts",
       "dist/interop/tfjs.js", "dist/interop/tfjs.d.ts", "dist/simdopt-simd.wasm", "dist/simdopt-relaxed.wasm",
     ]));
-    const missingTypes = pack.files.filter((file) => file.endsWith(".js") && !pack.files.includes(file.replace(/\.js$/, ".d.ts")));
-    expect(missingTypes).toEqual([]);
+    // The JS is bundled per entry: every "exports" entry with JS has its types, and every JS file
+    // that ships is an entry or a chunk an entry imports (nothing stray).
+    const manifest = JSON.parse(readFileSync(join(pack.dir, "node_modules", "simdopt", "package.json"), "utf8")) as {
+      exports: Record<string, string | { types?: string; default: string }>;
+    };
+    const entries = Object.values(manifest.exports).filter((target) => typeof target === "object");
+    expect(entries.length).toBe(3);
+    for (const { types, default: js } of entries) {
+      expect(types, `types of ${js}`).toBeDefined();
+      expect(pack.files).toContain(types!.replace(/^\.\//, ""));
+      expect(pack.files).toContain(js.replace(/^\.\//, ""));
+    }
+    const dist = join(pack.dir, "node_modules", "simdopt", "dist");
+    const reached = new Set(entries.flatMap(({ default: js }) => staticGraph(join(pack.dir, "node_modules", "simdopt", js))));
+    const stray = pack.files.filter((file) => file.endsWith(".js") && !reached.has(join(dist, file.slice("dist/".length))));
+    expect(stray).toEqual([]);
   });
 
   it("the packed package, every wasm build included, stays under 100 KB gzipped", () => {
@@ -204,17 +218,20 @@ describe("package hygiene", () => {
 
   it("simdopt/slim reaches no embedded wasm, and its JS stays under 30 KB gzipped", async () => {
     const dist = join(pack.dir, "node_modules", "simdopt", "dist");
-    const slim = staticGraph(join(dist, "slim.js")).map((file) => file.slice(dist.length + 1));
-    const main = staticGraph(join(dist, "index.js")).map((file) => file.slice(dist.length + 1));
-    // The walk itself is sound: the main entry does reach the embedded wasm.
-    expect(main).toContain("bindings/wasm.js");
-    expect(slim).toEqual(expect.arrayContaining(["slim.js", "surface.js", "bindings/instance.js", "version.js", "optim/adam.js"]));
-    expect(slim.filter((file) => file.startsWith("bindings/wasm") || file.startsWith("bindings/embedded"))).toEqual([]);
-    // Nor any copy of a build's bytes, in the embedded alphabet or base64.
-    const { wasmAlphabet } = await import(/* @vite-ignore */ pathToFileURL(join(dist, "bindings", "wasm.js")).href) as { wasmAlphabet: string };
+    const slim = staticGraph(join(dist, "slim.js"));
+    const main = staticGraph(join(dist, "index.js"));
+    // The slim entry shares its code with the main entry (one chunk), and the main entry imports
+    // one more chunk: the one that holds the embedded builds.
+    expect(main.length).toBeGreaterThan(slim.length);
+    expect(slim.slice(1).every((file) => main.includes(file))).toBe(true);
+    // The embedded builds, in the embedded alphabet: the main entry's graph holds them (so the
+    // check itself is sound), the slim entry's holds none of their bytes, nor any in base64.
+    const { wasmAlphabet } = await import("../src/bindings/wasm.js");
     const head = readFileSync(join(dist, "simdopt-simd.wasm")).subarray(0, 24);
     const signatures = [Array.from(head, (byte) => wasmAlphabet[byte]).join(""), head.toString("base64").slice(0, 24)];
-    const code = slim.map((file) => readFileSync(join(dist, file), "utf8")).join("\n");
+    const read = (files: string[]): string => files.map((file) => readFileSync(file, "utf8")).join("\n");
+    expect(read(main).includes(signatures[0]!), "the main entry's graph holds the embedded simd build").toBe(true);
+    const code = read(slim);
     for (const signature of signatures) expect(code.includes(signature), `slim JS holds wasm bytes (${signature})`).toBe(false);
     // What a bundle of the slim entry costs before any tree shaking, as one gzip stream.
     const gzipped = gzipSync(code, { level: 9 }).length;
@@ -234,6 +251,38 @@ describe("package hygiene", () => {
     optimizer.dispose();
     expect(() => optimizer.step()).toThrow(/^simdopt: AdamW\.step\(\) after dispose\(\)/);
     w.dispose();
+  });
+
+  it("the published declarations compile for a strict consumer without skipLibCheck", async () => {
+    // Declarations tsc strips (@internal) must not be named by those that ship, nor may a pruned
+    // declaration file be imported by one that ships: only a full check of the files shows it.
+    const consumer = join(pack.dir, "types-consumer");
+    mkdirSync(consumer, { recursive: true });
+    writeFileSync(join(consumer, "use.ts"), [
+      'import { AdamW, BatchNorm, CyclicLR, LRScheduler, matmul, OneCycleLR, Optimizer, parameter, SGD, StepLR, type OptimizerStateDict } from "simdopt";',
+      'import * as slim from "simdopt/slim";',
+      'import { tfOptimizer } from "simdopt/tfjs";',
+      "const w = parameter([2]);",
+      "const optimizer = new AdamW([w], { lr: 0.1 });",
+      "const base: Optimizer<object> = optimizer;",
+      "const state: OptimizerStateDict = base.stateDict();",
+      "const scheduler: LRScheduler = new StepLR(optimizer, { stepSize: 2 });",
+      "const cycled = [new OneCycleLR(optimizer, { maxLr: 0.1, totalSteps: 10 }), new CyclicLR(new SGD([parameter([3])], { momentum: 0.9 }), { baseLr: 0.01, maxLr: 0.1 })];",
+      "const product: Float32Array = matmul(w.data, w.data, { m: 2, k: 1, n: 2, transB: true });",
+      "const layer = new BatchNorm(2, { layout: \"NHWC\" });",
+      "export const used = [state, scheduler, cycled, product, layer.runningMean, slim.init, tfOptimizer];",
+      "",
+    ].join("\n"));
+    writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify({
+      compilerOptions: {
+        target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2022", "DOM"],
+        strict: true, exactOptionalPropertyTypes: true, skipLibCheck: false, noEmit: true, types: [],
+      },
+      files: ["use.ts"],
+    }));
+    const { code, output } = await runTool("tsc", ["-p", join(consumer, "tsconfig.json")]);
+    expect(output).toBe("");
+    expect(code).toBe(0);
   });
 
   it("publint --strict finds nothing", async () => {

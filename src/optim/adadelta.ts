@@ -26,6 +26,7 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     super(params, options, ADADELTA_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: AdadeltaOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     checkUnitInterval(prefix, "rho", group.rho, true);
@@ -34,10 +35,12 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(): readonly string[] {
     return AVERAGES;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdadeltaOptions>): void {
     kernels().adadeltaStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       group.lr, group.rho, group.eps, group.weightDecay, group.maximize);

@@ -30,6 +30,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     super(params, options, ADAGRAD_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: AdagradOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     checkNonNegative(prefix, "lrDecay", group.lrDecay);
@@ -39,18 +40,22 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(): readonly string[] {
     return STATE_SUM;
   }
 
+  /** @internal */
   protected override initialStateValue(_buffer: string, group: ParamGroup<AdagradOptions>): number {
     return group.initialAccumulatorValue;
   }
 
+  /** @internal */
   protected override prepareStep(group: ParamGroup<AdagradOptions>, state: ParamState): void {
     this.#clr = group.lr / (1 + (state.step - 1) * group.lrDecay);
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdagradOptions>): void {
     kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, this.#clr, group.eps, group.weightDecay, group.maximize);
   }

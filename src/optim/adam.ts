@@ -32,10 +32,12 @@ const MOMENTS_AMSGRAD = ["firstMoment", "secondMoment", "maxSecondMoment"] as co
 
 /** The shared body of Adam and AdamW; `decoupled` says where weight decay enters. */
 abstract class AdamFamily extends Optimizer<AdamOptions> {
+  /** @internal */
   protected abstract readonly decoupled: boolean;
   #stepSize = 0;
   #invBiasCorrection2Sqrt = 0;
 
+  /** @internal */
   protected validateGroup(group: AdamOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
@@ -45,10 +47,12 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(group: ParamGroup<AdamOptions>): readonly string[] {
     return group.amsgrad ? MOMENTS_AMSGRAD : MOMENTS;
   }
 
+  /** @internal */
   protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
@@ -58,6 +62,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(biasCorrection2);
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdamOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
@@ -71,6 +76,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
 
 /** Adam (Kingma & Ba), with PyTorch's L2 weight decay and optional AMSGrad. */
 export class Adam extends AdamFamily {
+  /** @internal */
   protected readonly decoupled = false;
   constructor(params: Parameter[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions>) {
     super(params, options, ADAM_DEFAULTS);
@@ -79,6 +85,7 @@ export class Adam extends AdamFamily {
 
 /** AdamW (Loshchilov & Hutter): Adam with decoupled weight decay. */
 export class AdamW extends AdamFamily {
+  /** @internal */
   protected readonly decoupled = true;
   constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions>) {
     super(params, options, ADAMW_DEFAULTS);

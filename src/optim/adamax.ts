@@ -28,6 +28,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
     super(params, options, ADAMAX_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: AdamaxOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
@@ -36,14 +37,17 @@ export class Adamax extends Optimizer<AdamaxOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(): readonly string[] {
     return MOMENTS;
   }
 
+  /** @internal */
   protected override prepareStep(group: ParamGroup<AdamaxOptions>, state: ParamState): void {
     this.#clr = group.lr / (1 - group.betas[0] ** state.step);
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdamaxOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

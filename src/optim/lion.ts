@@ -24,6 +24,7 @@ export class Lion extends Optimizer<LionOptions> {
     super(params, options, LION_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: LionOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     // Deliberately stricter than lion-pytorch (which allows betas up to 1): [0, 1) as everywhere.
@@ -32,10 +33,12 @@ export class Lion extends Optimizer<LionOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(): readonly string[] {
     return MOMENTUM;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<LionOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

@@ -41,6 +41,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
     super(params, options, NADAM_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: NAdamOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
@@ -51,24 +52,27 @@ export class NAdam extends Optimizer<NAdamOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(): readonly string[] {
     return MOMENTS;
   }
 
+  /** @internal */
   protected override scalarStateNames(): readonly string[] {
     return MU_PRODUCT;
   }
 
-  /** Each μ_i is in [0, β1·(1 − ½·0.96^…)] ⊂ [0, 1), so their product is in [0, 1]. */
+  /** @internal Each μ_i is in [0, β1·(1 − ½·0.96^…)] ⊂ [0, 1), so their product is in [0, 1]. */
   protected override scalarStateBounds(): NumberCheck {
     return UNIT;
   }
 
-  /** Π μ_i over no steps yet. */
+  /** @internal Π μ_i over no steps yet. */
   protected override initialScalarValue(): number {
     return 1;
   }
 
+  /** @internal */
   protected override prepareStep(group: ParamGroup<NAdamOptions>, state: ParamState): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
@@ -82,6 +86,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
     this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - beta2 ** step);
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<NAdamOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

@@ -35,7 +35,7 @@ export interface StepOptions {
   skipIfNonfinite?: boolean;
 }
 
-/** Per-parameter state: the step count and named float32 buffers in wasm memory. */
+/** @internal Per-parameter state: the step count and named float32 buffers in wasm memory. */
 export interface ParamState {
   step: number;
   buffers: Map<string, F32Block>;
@@ -52,7 +52,7 @@ export interface ParamState {
   scalars: Float64Array;
 }
 
-/** The pointers of the slice being updated: a whole parameter, or one row of it. */
+/** @internal The pointers of the slice being updated: a whole parameter, or one row of it. */
 export interface Slice {
   param: number;
   grad: number;
@@ -115,7 +115,7 @@ export abstract class Optimizer<Options extends object> {
   readonly paramGroups: ParamGroup<Options>[] = [];
   /** The options every group starts from (PyTorch's `defaults`, with the constructor's overrides). */
   readonly defaults: Readonly<Options>;
-  /** Per-parameter state, created on a parameter's first step. */
+  /** @internal Per-parameter state, created on a parameter's first step. */
   protected readonly state = new Map<Parameter, ParamState>();
   readonly #slice: Slice = { param: 0, grad: 0, length: 0, buffers: [], firstUse: false };
   readonly #bufferBases: number[] = [];
@@ -195,24 +195,26 @@ export abstract class Optimizer<Options extends object> {
   }
 
   // ---- what each optimizer supplies ----
+  // These hooks work on wasm pointers and internal state, so they are no extension point for users:
+  // @internal keeps them (and the memory types they mention) out of the published declarations.
 
-  /** Throws RangeError/TypeError naming the first bad option (`prefix` + name). */
+  /** @internal Throws RangeError/TypeError naming the first bad option (`prefix` + name). */
   protected abstract validateGroup(group: Options, prefix: string): void;
 
-  /** The state buffers a parameter of this group needs now (order = Slice.buffers order). */
+  /** @internal The state buffers a parameter of this group needs now (order = Slice.buffers order). */
   protected abstract stateBufferNames(group: ParamGroup<Options>): readonly string[];
 
-  /** Names of per-parameter scalar state (see ParamState.scalars). Default none. */
+  /** @internal Names of per-parameter scalar state (see ParamState.scalars). Default none. */
   protected scalarStateNames(): readonly string[] {
     return NO_NAMES;
   }
 
-  /** The range a loaded scalar state must lie in. Default: any finite number. */
+  /** @internal The range a loaded scalar state must lie in. Default: any finite number. */
   protected scalarStateBounds(_scalar: string): NumberCheck {
     return NO_BOUNDS;
   }
 
-  /** The value a scalar state starts with. Default 0. */
+  /** @internal The value a scalar state starts with. Default 0. */
   protected initialScalarValue(_scalar: string): number {
     return 0;
   }
@@ -224,7 +226,7 @@ export abstract class Optimizer<Options extends object> {
     return scalars;
   }
 
-  /** The value a new state buffer starts with. Default 0. */
+  /** @internal The value a new state buffer starts with. Default 0. */
   protected initialStateValue(_buffer: string, _group: ParamGroup<Options>): number {
     return 0;
   }
@@ -232,10 +234,11 @@ export abstract class Optimizer<Options extends object> {
   /**
    * Called once per parameter per step, after the step count advanced: compute the step's
    * scalars (bias corrections, decayed lr, ...) for `update`.
+   * @internal
    */
   protected prepareStep(_group: ParamGroup<Options>, _state: ParamState): void {}
 
-  /** Runs the kernel on one slice (a whole parameter, or one row of it). */
+  /** @internal Runs the kernel on one slice (a whole parameter, or one row of it). */
   protected abstract update(slice: Slice, group: ParamGroup<Options>, state: ParamState): void;
 
   // ---- the public surface ----

@@ -34,6 +34,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
     super(params, options, RADAM_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: RAdamOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
@@ -43,10 +44,12 @@ export class RAdam extends Optimizer<RAdamOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(): readonly string[] {
     return MOMENTS;
   }
 
+  /** @internal */
   protected override prepareStep(group: ParamGroup<RAdamOptions>, state: ParamState): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
@@ -65,6 +68,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
     }
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<RAdamOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

@@ -34,6 +34,7 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     super(params, options, RMSPROP_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: RMSpropOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     // PyTorch bounds alpha below only (0 ≤ alpha).
@@ -45,10 +46,12 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
+  /** @internal */
   protected stateBufferNames(group: ParamGroup<RMSpropOptions>): readonly string[] {
     return BUFFERS[group.centered ? 1 : 0][group.momentum > 0 ? 1 : 0];
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<RMSpropOptions>): void {
     const buffers = slice.buffers;
     const gradAvg = group.centered ? buffers[1]! : 0;

@@ -29,6 +29,7 @@ export class SGD extends Optimizer<SGDOptions> {
     super(params, options, SGD_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: SGDOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
     checkNonNegative(prefix, "momentum", group.momentum);
@@ -41,10 +42,12 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
+  /** @internal */
   protected stateBufferNames(group: ParamGroup<SGDOptions>): readonly string[] {
     return group.momentum !== 0 ? MOMENTUM_BUFFER : NO_BUFFERS;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<SGDOptions>): void {
     kernels().sgdStep(slice.param, slice.grad, group.momentum !== 0 ? slice.buffers[0]! : 0, slice.length,
       group.lr, group.momentum, group.dampening, group.weightDecay, group.maximize, group.nesterov, slice.firstUse);

@@ -66,6 +66,7 @@ export class CyclicLR extends LRScheduler {
   protected scaleMode: "cycle" | "iterations";
   /** Whether momentum (or beta1) is cycled against the lr (the `cycleMomentum` option). */
   readonly cycleMomentum: boolean;
+  /** @internal */
   protected momentumKey: MomentumKey | null;
   protected baseMomentums: number[];
   protected maxMomentums: number[];

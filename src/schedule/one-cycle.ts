@@ -81,7 +81,7 @@ export class OneCycleLR extends LRScheduler {
   readonly annealStrategy: "cos" | "linear";
   /** Whether momentum (or beta1) is cycled against the lr (the `cycleMomentum` option). */
   readonly cycleMomentum: boolean;
-  /** The group option cycled with the lr, or null without momentum cycling. */
+  /** @internal The group option cycled with the lr, or null without momentum cycling. */
   protected momentumKey: MomentumKey | null;
   protected phases: OneCyclePhase[];
 

@@ -151,7 +151,7 @@ export class ReduceLROnPlateau extends LRScheduler {
     });
   }
 
-  /** @internal `step(metric, epoch)` may set any finite epoch. */
+  /** @internal `step(metric, epoch)` may set any finite epoch (declared by LRScheduler). */
   protected override lastEpochBounds(): NumberCheck {
     return {};
   }

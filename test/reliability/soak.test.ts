@@ -9,7 +9,7 @@ interface Checkpoint { phase: string; cycle: number; wasmBytes: number; allocate
 
 describe("soak (short)", () => {
   it("memory stays flat over create/step/dispose cycles and freed memory is reused", () => {
-    // Runs the built package (dist/, made by `npm test`'s pretest build) in its own process.
+    // Runs the per-module build (build/js/, made with dist/ by `npm test`'s pretest build) in its own process.
     const script = fileURLToPath(new URL("../../bench/soak.mjs", import.meta.url));
     const output = execFileSync(process.execPath, [script, "--short"], { encoding: "utf8" });
     const report = JSON.parse(output.trim().split("\n").at(-1)!) as { failures: string[]; records: Checkpoint[] };
