@@ -66,6 +66,22 @@ describe("allocator", () => {
     release(d);
   });
 
+  it("a freed block at the top of the heap, reused and extended by a larger request, comes back zeroed", () => {
+    // 4 MiB: no free block this large exists yet, so it is carved from the top of the heap.
+    const small = 4 << 20;
+    const x = allocate(small);
+    new Uint8Array(currentBuffer(), x, small).fill(0xab);
+    release(x);
+    // Larger than every free block: the free top block (x, possibly merged with a free block
+    // just below it) is taken back and extended past the old top.
+    const y = allocate(2 * small);
+    expect(y).toBeLessThanOrEqual(x);
+    expect(y + 2 * small).toBeGreaterThan(x + small);
+    const bytes = new Uint8Array(currentBuffer(), y, 2 * small);
+    expect(bytes.every((value) => value === 0)).toBe(true);
+    release(y);
+  });
+
   it("dispose() frees both views; later use throws", () => {
     const before = allocatedBytes();
     const p = parameter([33]);
