@@ -160,6 +160,41 @@ describe("matmul: zero-copy library views", () => {
     pb.dispose();
   });
 
+  it("out partially overlapping a (+1 and +4 floats) or b (either end) gives the result for the old inputs", () => {
+    // Views into one parameter's memory at chosen float offsets. k = 300 > KC: B is packed once
+    // per k-block, so the part of b read by the second block is read after C was first written.
+    const m = 37, k = 300, n = 29;
+    for (const [transA, transB] of TRANSPOSES) {
+      const label = `transA=${transA} transB=${transB}`;
+      for (const shift of [1, 4]) {
+        const store = parameter([m * k + shift + m * n + k * n], { init: floats(81 + shift, m * k + shift + m * n + k * n) });
+        const a = store.data.subarray(0, m * k);
+        const out = store.data.subarray(shift, shift + m * n); // starts `shift` floats into a
+        const b = store.data.subarray(m * k + shift + m * n);
+        const a0 = a.slice(), b0 = b.slice();
+        matmul(a, b, { m, k, n, transA, transB, out });
+        expect(worstErrorRatio(out, matmulReference(a0, b0, { m, k, n, transA, transB })), `out = a + ${shift}, ${label}`).toBeLessThanOrEqual(1);
+        store.dispose();
+      }
+      // b across the end of out (b starts 400 floats before out ends), and out across the end
+      // of b (out starts 400 floats before b ends, where the second k-block of B is read).
+      const overlap = 400;
+      for (const outFirst of [true, false]) {
+        const store = parameter([m * k + m * n + k * n - overlap], { init: floats(outFirst ? 91 : 92, m * k + m * n + k * n - overlap) });
+        const a = store.data.subarray(0, m * k);
+        const outStart = outFirst ? m * k : m * k + k * n - overlap;
+        const bStart = outFirst ? m * k + m * n - overlap : m * k;
+        const out = store.data.subarray(outStart, outStart + m * n);
+        const b = store.data.subarray(bStart, bStart + k * n);
+        const a0 = a.slice(), b0 = b.slice(), before = out.slice();
+        matmul(a, b, { m, k, n, transA, transB, alpha: 0.5, beta: 2, out });
+        const expected = matmulReference(a0, b0, { m, k, n, transA, transB, alpha: 0.5, beta: 2, c: before });
+        expect(worstErrorRatio(out, expected), `${outFirst ? "b across the end of out" : "out across the end of b"}, ${label}`).toBeLessThanOrEqual(1);
+        store.dispose();
+      }
+    }
+  });
+
   it("plain Float32Arrays at an offset in a larger buffer", () => {
     const m = 5, k = 7, n = 9;
     const backing = floats(61, 1000);
