@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { features, init, matmul, parameter, type MatmulOptions } from "../src/index.js";
+import { init, matmul, parameter, type MatmulOptions } from "../src/index.js";
 import { randomArray, seededRandom } from "./reference/random.js";
 import { matmulReference, worstErrorRatio } from "./reference/matmul.mjs";
 
@@ -245,18 +245,25 @@ describe("matmul: argument checking", () => {
 });
 
 describe("matmul: relaxed-SIMD build", () => {
-  // Node 20 accepts relaxed SIMD only behind a flag, so the relaxed build (6×8 fused kernel) runs
-  // in a child process on the built package (dist/, made by `npm test`'s pretest build).
-  it("runs the relaxed build in `node --experimental-wasm-relaxed-simd` and matches the reference", () => {
+  // The relaxed build (6×8 fused kernel) runs in a child process on the built package (dist/,
+  // made by `npm test`'s pretest build): in Node 20 behind --experimental-wasm-relaxed-simd, and
+  // in Deno and Bun (the devDependencies), where relaxed SIMD is on by default. Each child runs
+  // the same reference cases and reports which build init() loaded.
+  const bin = (name: string) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+  const child = fileURLToPath(new URL("./support/matmul-relaxed-child.mjs", import.meta.url));
+  const runners: Array<[string, string, string[]]> = [
+    ["node --experimental-wasm-relaxed-simd", process.execPath, ["--experimental-wasm-relaxed-simd", child]],
+    ["deno", bin("deno"), ["run", "--no-prompt", child]],
+    ["bun", bin("bun"), [child]],
+  ];
+  it.each(runners)("%s runs the relaxed build and matches the reference", (_name, command, args) => {
     const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
     expect(existsSync(dist), "dist/ is missing: run `npm run build` first").toBe(true);
-    const child = fileURLToPath(new URL("./support/matmul-relaxed-child.mjs", import.meta.url));
-    const output = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", child], { encoding: "utf8" });
+    expect(existsSync(command), `${command} is missing: run npm ci`).toBe(true);
+    const output = execFileSync(command, args, { encoding: "utf8", env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });
     const report = JSON.parse(output) as { relaxedSimd: boolean; cases: Array<{ label: string; worst: number }> };
-    expect(report.relaxedSimd).toBe(true);
+    expect(report.relaxedSimd, "features().relaxedSimd after init(): the relaxed build was loaded").toBe(true);
     expect(report.cases.length).toBeGreaterThan(100);
     for (const { label, worst } of report.cases) expect(worst, label).toBeLessThanOrEqual(1);
-    // This process runs the build its runtime accepts without flags.
-    expect(typeof features().relaxedSimd).toBe("boolean");
   });
 });
