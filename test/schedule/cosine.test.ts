@@ -118,10 +118,9 @@ describe("CosineAnnealingWarmRestarts", () => {
     }));
   });
 
-  it("accepts fractional epochs in step(epoch) (stepping after every batch)", () => {
+  it.each([2, 3])("accepts fractional epochs in step(epoch) (stepping after every batch), tMult %d", (tMult) => {
     const optimizer = sgdLike(BASES);
     const t0 = 3;
-    const tMult = 2;
     const scheduler = new CosineAnnealingWarmRestarts(optimizer, { t0, tMult, etaMin: 1e-3 });
     const iters = 7;
     const rows: number[][] = [];
@@ -178,6 +177,10 @@ describe("CosineAnnealingWarmRestarts", () => {
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, tMult: 1.5 })).toThrow(RangeError);
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, etaMin: -0.1 })).toThrow(/etaMin/);
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, T_mult: 2 } as never)).toThrow(TypeError);
+    for (const bad of [{ t0: 0 }, { t0: 5, tMult: 0 }, { t0: 5, etaMin: -1 }, { t0: 5, lastEpoch: -2 }, { t0: 5, t_0: 5 }]) {
+      expect(() => new CosineAnnealingWarmRestarts(sgdLike(), bad as never)).toThrow(/^simdopt: CosineAnnealingWarmRestarts\b/);
+    }
+    expect(() => new CosineAnnealingWarmRestarts({} as never, { t0: 5 })).toThrow(/^simdopt: CosineAnnealingWarmRestarts\b.*optimizer/);
   });
 });
 
