@@ -81,3 +81,14 @@ describe("constructor errors name the class and the option", () => {
     expect(make).toThrow(option);
   });
 });
+
+describe("options are optional where PyTorch's are", () => {
+  it("ConstantLR, LinearLR and PolynomialLR without options use PyTorch's defaults", () => {
+    const constant = new ConstantLR(sgdLike(BASES));
+    expect([constant.factor, constant.totalIters]).toEqual([1 / 3, 5]);
+    const linear = new LinearLR(sgdLike(BASES));
+    expect([linear.startFactor, linear.endFactor, linear.totalIters]).toEqual([1 / 3, 1, 5]);
+    const polynomial = new PolynomialLR(sgdLike(BASES));
+    expect([polynomial.totalIters, polynomial.power]).toEqual([5, 1]);
+  });
+});
