@@ -177,10 +177,11 @@ describe("CosineAnnealingWarmRestarts", () => {
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, tMult: 1.5 })).toThrow(RangeError);
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, etaMin: -0.1 })).toThrow(/etaMin/);
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, T_mult: 2 } as never)).toThrow(TypeError);
-    for (const bad of [{ t0: 0 }, { t0: 5, tMult: 0 }, { t0: 5, etaMin: -1 }, { t0: 5, lastEpoch: -2 }, { t0: 5, t_0: 5 }]) {
+    for (const bad of [{ t0: 0 }, { t0: 5, tMult: 0 }, { t0: 5, etaMin: -1 }, { t0: 5, t_0: 5 }]) {
       expect(() => new CosineAnnealingWarmRestarts(sgdLike(), bad as never)).toThrow(/^simdopt: CosineAnnealingWarmRestarts\b/);
     }
     expect(() => new CosineAnnealingWarmRestarts({} as never, { t0: 5 })).toThrow(/^simdopt: CosineAnnealingWarmRestarts\b.*optimizer/);
+    expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, lastEpoch: -2 })).toThrow(/^simdopt: CosineAnnealingWarmRestarts lastEpoch must be/);
   });
 });
 

@@ -76,10 +76,11 @@ describe("lambda schedulers check their options", () => {
       // Every message names the scheduler; a missing lrLambda says so rather than "not a function".
       const owner = new RegExp(`^simdopt: ${Scheduler.name}\\b`);
       expect(() => new Scheduler(sgdLike(), {} as never)).toThrow(/requires the option lrLambda/);
-      for (const bad of [{}, { lrLambda: 0.5 }, { lrLambda: [() => 1] }, { lrLambda: () => 1, lastEpoch: -2 }, { lr_lambda: () => 1 }]) {
+      for (const bad of [{}, { lrLambda: 0.5 }, { lrLambda: [() => 1] }, { lr_lambda: () => 1 }]) {
         expect(() => new Scheduler(sgdLike(), bad as never)).toThrow(owner);
       }
       expect(() => new Scheduler({} as never, { lrLambda: () => 1 })).toThrow(owner);
+      expect(() => new Scheduler(sgdLike(), { lrLambda: () => 1, lastEpoch: -2 })).toThrow(new RegExp(`^simdopt: ${Scheduler.name} lastEpoch must be`));
     });
 
     it(`${Scheduler.name} resumes with lastEpoch (initialLr recorded)`, () => {
