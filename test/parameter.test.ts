@@ -82,6 +82,26 @@ describe("allocator", () => {
     release(y);
   });
 
+  it("best fit: a request takes the smallest free block it fits in, exactly sized ones included", () => {
+    // Odd sizes that no other test leaves as holes; live fences keep the freed blocks apart.
+    const big = allocate(4112), fence1 = allocate(16), small = allocate(1040), fence2 = allocate(16);
+    const mid = allocate(2064), fence3 = allocate(16);
+    release(big);
+    release(mid);
+    release(small);
+    expect(allocate(1040)).toBe(small); // the exact fit beats the larger holes
+    expect(allocate(1500)).toBe(mid); // 2064 is the smallest hole ≥ 1504
+    expect(allocate(2100)).toBe(big); // only the 4112 hole fits
+    for (const block of [small, mid, big, fence1, fence2, fence3]) release(block);
+  });
+
+  it("a Parameter's views are the same objects on every access (no re-viewing without growth)", () => {
+    const p = parameter([5]);
+    expect(p.data).toBe(p.data);
+    expect(p.grad).toBe(p.grad);
+    p.dispose();
+  });
+
   it("dispose() frees both views; later use throws", () => {
     const before = allocatedBytes();
     const p = parameter([33]);
