@@ -2,7 +2,7 @@
 // the ownership of its result: without `out` it returns a fresh array that later calls leave
 // alone.
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, matmul, type MatmulOptions } from "../src/index.js";
+import { init, matmul, parameter, type MatmulOptions } from "../src/index.js";
 import { randomArray, seededRandom } from "./reference/random.js";
 import { matmulReference, worstErrorRatio } from "./reference/matmul.mjs";
 
@@ -42,5 +42,19 @@ describe("matmul results", () => {
     expect(Array.from(first)).toEqual(Array.from(copy));
     expect(second).not.toBe(first);
     expect(worstErrorRatio(first, matmulReference(a, b, options))).toBeLessThanOrEqual(1);
+  });
+
+  it("library views as a and b without out: read in place, result in a fresh array", () => {
+    const pa = parameter([7, 9], { init: floats(5, 63) });
+    const pb = parameter([11, 9], { init: floats(6, 99) });
+    for (const transB of [false, true]) {
+      const options: MatmulOptions = transB ? { m: 7, k: 9, n: 11, transB } : { m: 7, k: 9, n: 11 };
+      const bData = transB ? pb.data : pb.data.subarray(0, 99);
+      const result = matmul(pa.data, bData, options);
+      expect(result.buffer).not.toBe(pa.data.buffer);
+      expect(worstErrorRatio(result, matmulReference(pa.data, bData, options))).toBeLessThanOrEqual(1);
+    }
+    pa.dispose();
+    pb.dispose();
   });
 });
