@@ -156,6 +156,8 @@ describe("CosineAnnealingWarmRestarts", () => {
     const before = scheduler.stateDict();
     expect(() => scheduler.step(-1)).toThrow(RangeError);
     expect(() => scheduler.step("3" as never)).toThrow(TypeError);
+    expect(() => scheduler.step(-1)).toThrow(/^simdopt: CosineAnnealingWarmRestarts\.step\(epoch\): epoch must be a finite number ≥ 0, got -1$/);
+    expect(() => scheduler.step("3" as never)).toThrow(/^simdopt: CosineAnnealingWarmRestarts\.step\(epoch\): epoch must be a number, got 3$/);
     expect(scheduler.stateDict()).toEqual(before);
   });
 
