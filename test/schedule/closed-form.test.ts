@@ -40,7 +40,7 @@ describe("constructor errors name the class and the option", () => {
   const opt = () => sgdLike(BASES);
   const bad: Array<[string, () => unknown, RegExp]> = [
     ["StepLR", () => new StepLR(opt(), { stepSize: 3, gamma: -1 }), /gamma/],
-    ["StepLR", () => new StepLR(opt(), { stepSize: 0 }), /stepSize/],
+    ["StepLR", () => new StepLR(opt(), { stepSize: 0 }), /stepSize must be a finite integer ≥ 1, got 0$/],
     ["StepLR", () => new StepLR(opt(), { stepSize: 3, lastEpoch: -2 }), /lastEpoch must be a finite integer ≥ -1/],
     ["StepLR", () => new StepLR({} as never, { stepSize: 3 }), /optimizer/],
     ["StepLR", () => new StepLR(opt(), { stepSize: 3, step_size: 3 } as never), /step_size/],
@@ -50,7 +50,7 @@ describe("constructor errors name the class and the option", () => {
     ["MultiStepLR", () => new MultiStepLR(opt(), { milestones: [1], lastEpoch: -2 }), /lastEpoch must be a finite integer ≥ -1/],
     ["MultiStepLR", () => new MultiStepLR({} as never, { milestones: [1] }), /optimizer/],
     ["MultiStepLR", () => new MultiStepLR(opt(), { milestones: [1], gama: 0.1 } as never), /gama/],
-    ["ConstantLR", () => new ConstantLR(opt(), { factor: 2 }), /factor/],
+    ["ConstantLR", () => new ConstantLR(opt(), { factor: 2 }), /factor must be a finite number > 0 and ≤ 1, got 2$/],
     ["ConstantLR", () => new ConstantLR(opt(), { totalIters: 0 }), /totalIters/],
     ["ConstantLR", () => new ConstantLR(opt(), { totalIters: 2.5 }), /totalIters must be a finite integer/],
     ["ConstantLR", () => new ConstantLR(opt(), { lastEpoch: -2 }), /lastEpoch must be a finite integer ≥ -1/],
@@ -63,7 +63,7 @@ describe("constructor errors name the class and the option", () => {
     ["LinearLR", () => new LinearLR(opt(), { lastEpoch: -2 }), /lastEpoch must be a finite integer ≥ -1/],
     ["LinearLR", () => new LinearLR({} as never), /optimizer/],
     ["LinearLR", () => new LinearLR(opt(), { start_factor: 0.5 } as never), /start_factor/],
-    ["ExponentialLR", () => new ExponentialLR(opt(), { gamma: -1 }), /gamma/],
+    ["ExponentialLR", () => new ExponentialLR(opt(), { gamma: -1 }), /gamma must be a finite number ≥ 0, got -1$/],
     ["ExponentialLR", () => new ExponentialLR(opt(), { gamma: 0.5, lastEpoch: -2 }), /lastEpoch must be a finite integer ≥ -1/],
     ["ExponentialLR", () => new ExponentialLR({} as never, { gamma: 0.5 }), /optimizer/],
     ["ExponentialLR", () => new ExponentialLR(opt(), { gamma: 0.5, last_epoch: 1 } as never), /last_epoch/],
