@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { features, init, matmul, parameter, type MatmulOptions } from "../src/index.js";
+import { init, matmul, parameter, type MatmulOptions } from "../src/index.js";
 import { randomArray, seededRandom } from "./reference/random.js";
 import { matmulReference, worstErrorRatio } from "./reference/matmul.mjs";
 
@@ -160,6 +160,41 @@ describe("matmul: zero-copy library views", () => {
     pb.dispose();
   });
 
+  it("out partially overlapping a (+1 and +4 floats) or b (either end) gives the result for the old inputs", () => {
+    // Views into one parameter's memory at chosen float offsets. k = 300 > KC: B is packed once
+    // per k-block, so the part of b read by the second block is read after C was first written.
+    const m = 37, k = 300, n = 29;
+    for (const [transA, transB] of TRANSPOSES) {
+      const label = `transA=${transA} transB=${transB}`;
+      for (const shift of [1, 4]) {
+        const store = parameter([m * k + shift + m * n + k * n], { init: floats(81 + shift, m * k + shift + m * n + k * n) });
+        const a = store.data.subarray(0, m * k);
+        const out = store.data.subarray(shift, shift + m * n); // starts `shift` floats into a
+        const b = store.data.subarray(m * k + shift + m * n);
+        const a0 = a.slice(), b0 = b.slice();
+        matmul(a, b, { m, k, n, transA, transB, out });
+        expect(worstErrorRatio(out, matmulReference(a0, b0, { m, k, n, transA, transB })), `out = a + ${shift}, ${label}`).toBeLessThanOrEqual(1);
+        store.dispose();
+      }
+      // b across the end of out (b starts 400 floats before out ends), and out across the end
+      // of b (out starts 400 floats before b ends, where the second k-block of B is read).
+      const overlap = 400;
+      for (const outFirst of [true, false]) {
+        const store = parameter([m * k + m * n + k * n - overlap], { init: floats(outFirst ? 91 : 92, m * k + m * n + k * n - overlap) });
+        const a = store.data.subarray(0, m * k);
+        const outStart = outFirst ? m * k : m * k + k * n - overlap;
+        const bStart = outFirst ? m * k + m * n - overlap : m * k;
+        const out = store.data.subarray(outStart, outStart + m * n);
+        const b = store.data.subarray(bStart, bStart + k * n);
+        const a0 = a.slice(), b0 = b.slice(), before = out.slice();
+        matmul(a, b, { m, k, n, transA, transB, alpha: 0.5, beta: 2, out });
+        const expected = matmulReference(a0, b0, { m, k, n, transA, transB, alpha: 0.5, beta: 2, c: before });
+        expect(worstErrorRatio(out, expected), `${outFirst ? "b across the end of out" : "out across the end of b"}, ${label}`).toBeLessThanOrEqual(1);
+        store.dispose();
+      }
+    }
+  });
+
   it("plain Float32Arrays at an offset in a larger buffer", () => {
     const m = 5, k = 7, n = 9;
     const backing = floats(61, 1000);
@@ -211,18 +246,25 @@ describe("matmul: argument checking", () => {
 });
 
 describe("matmul: relaxed-SIMD build", () => {
-  // Node 20 accepts relaxed SIMD only behind a flag, so the relaxed build (6×8 fused kernel) runs
-  // in a child process on the built package (dist/, made by `npm test`'s pretest build).
-  it("runs the relaxed build in `node --experimental-wasm-relaxed-simd` and matches the reference", () => {
+  // The relaxed build (6×8 fused kernel) runs in a child process on the built package (dist/,
+  // made by `npm test`'s pretest build): in Node 20 behind --experimental-wasm-relaxed-simd, and
+  // in Deno and Bun (the devDependencies), where relaxed SIMD is on by default. Each child runs
+  // the same reference cases and reports which build init() loaded.
+  const bin = (name: string) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+  const child = fileURLToPath(new URL("./support/matmul-relaxed-child.mjs", import.meta.url));
+  const runners: Array<[string, string, string[]]> = [
+    ["node --experimental-wasm-relaxed-simd", process.execPath, ["--experimental-wasm-relaxed-simd", child]],
+    ["deno", bin("deno"), ["run", "--no-prompt", child]],
+    ["bun", bin("bun"), [child]],
+  ];
+  it.each(runners)("%s runs the relaxed build and matches the reference", (_name, command, args) => {
     const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
     expect(existsSync(dist), "dist/ is missing: run `npm run build` first").toBe(true);
-    const child = fileURLToPath(new URL("./support/matmul-relaxed-child.mjs", import.meta.url));
-    const output = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", child], { encoding: "utf8" });
+    expect(existsSync(command), `${command} is missing: run npm ci`).toBe(true);
+    const output = execFileSync(command, args, { encoding: "utf8", env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });
     const report = JSON.parse(output) as { relaxedSimd: boolean; cases: Array<{ label: string; worst: number }> };
-    expect(report.relaxedSimd).toBe(true);
+    expect(report.relaxedSimd, "features().relaxedSimd after init(): the relaxed build was loaded").toBe(true);
     expect(report.cases.length).toBeGreaterThan(100);
     for (const { label, worst } of report.cases) expect(worst, label).toBeLessThanOrEqual(1);
-    // This process runs the build its runtime accepts without flags.
-    expect(typeof features().relaxedSimd).toBe("boolean");
   });
 });

@@ -129,6 +129,32 @@ describe("stateDict / loadStateDict", () => {
     optimizer.dispose();
   });
 
+  it("row flags (touchedRows) are copied both ways: rows steps after stateDict() or loadStateDict() do not leak", () => {
+    const params = makeParams(4);
+    const rowsStep = (optimizer: AnyOptimizer, rows: number[]) => optimizer.step({ rows: new Map([[params[0]!, Int32Array.from(rows)]]) });
+    const optimizer = new Adam(params, { lr: 0.01 });
+    setGrads(params, 1);
+    rowsStep(optimizer, [0, 1]);
+    const stateDict = optimizer.stateDict();
+    expect(Array.from(stateDict.state[0]!.touchedRows!)).toEqual([1, 1, 0, 0, 0, 0, 0]);
+    const reference = structuredClone(stateDict);
+    rowsStep(optimizer, [4, 5]); // flags rows 4 and 5 in the optimizer, not in the snapshot
+    expect(stateDict).toEqual(reference);
+    expect(Array.from(optimizer.stateDict().state[0]!.touchedRows!)).toEqual([1, 1, 0, 0, 1, 1, 0]);
+
+    // Loading: the optimizer must not keep the caller's array, in either direction.
+    const loadedParams = copyParams(params);
+    const loaded = new Adam(loadedParams, { lr: 0.01 });
+    const source = structuredClone(reference);
+    loaded.loadStateDict(source);
+    expect(loaded.stateDict()).toEqual(reference);
+    loaded.step({ rows: new Map([[loadedParams[0]!, Int32Array.of(6)]]) }); // flags row 6 in the optimizer only
+    expect(source).toEqual(reference);
+    source.state[0]!.touchedRows!.fill(1); // the caller reuses its array
+    expect(Array.from(loaded.stateDict().state[0]!.touchedRows!)).toEqual([1, 1, 0, 0, 0, 0, 1]);
+    cleanUp([optimizer, loaded], [params, loadedParams]);
+  });
+
   it("loads a state dict taken before the first step (no state) and then behaves like a fresh optimizer", () => {
     const params = makeParams(5);
     const fresh = new AdamW(params, { lr: 0.01 });

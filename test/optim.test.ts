@@ -138,6 +138,31 @@ describe("Adam and AdamW match the float64 reference", () => {
   });
 });
 
+describe("defaults are the contract's (PyTorch's)", () => {
+  // PyTorch's table (torch.optim.SGD / Adam / AdamW), written out independently of the sources.
+  const adam: AdamReferenceOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+  const table = [
+    ["SGD", (p: Parameter) => new SGD([p]), { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }],
+    ["Adam", (p: Parameter) => new Adam([p]), adam],
+    ["AdamW", (p: Parameter) => new AdamW([p]), { ...adam, weightDecay: 1e-2 }],
+  ] as const;
+  it.each(table)("%s", (_name, make, expected) => {
+    const p = parameter([3]);
+    const optimizer = make(p);
+    expect({ ...optimizer.defaults }).toEqual(expected);
+    expect(optimizer.paramGroups[0]).toMatchObject(expected);
+    optimizer.dispose();
+    p.dispose();
+  });
+
+  it("new AdamW(params) steps as the reference with those defaults, decay decoupled", () => {
+    const random = seededRandom(17);
+    const { param, reference } = makeParam(random, 1037);
+    const result = runBoth(1037, 0, (p) => new AdamW([p]), new AdamReference(reference, { ...adam, weightDecay: 1e-2 }, true), param, random);
+    expect(result.error, `worst element ${result.index}`).toBeLessThan(TOLERANCE);
+  });
+});
+
 describe("param groups and live options", () => {
   it("applies per-group options and defaults", () => {
     const random = seededRandom(11);

@@ -66,6 +66,42 @@ describe("allocator", () => {
     release(d);
   });
 
+  it("a freed block at the top of the heap, reused and extended by a larger request, comes back zeroed", () => {
+    // 4 MiB: no free block this large exists yet, so it is carved from the top of the heap.
+    const small = 4 << 20;
+    const x = allocate(small);
+    new Uint8Array(currentBuffer(), x, small).fill(0xab);
+    release(x);
+    // Larger than every free block: the free top block (x, possibly merged with a free block
+    // just below it) is taken back and extended past the old top.
+    const y = allocate(2 * small);
+    expect(y).toBeLessThanOrEqual(x);
+    expect(y + 2 * small).toBeGreaterThan(x + small);
+    const bytes = new Uint8Array(currentBuffer(), y, 2 * small);
+    expect(bytes.every((value) => value === 0)).toBe(true);
+    release(y);
+  });
+
+  it("best fit: a request takes the smallest free block it fits in, exactly sized ones included", () => {
+    // Odd sizes that no other test leaves as holes; live fences keep the freed blocks apart.
+    const big = allocate(4112), fence1 = allocate(16), small = allocate(1040), fence2 = allocate(16);
+    const mid = allocate(2064), fence3 = allocate(16);
+    release(big);
+    release(mid);
+    release(small);
+    expect(allocate(1040)).toBe(small); // the exact fit beats the larger holes
+    expect(allocate(1500)).toBe(mid); // 2064 is the smallest hole ≥ 1504
+    expect(allocate(2100)).toBe(big); // only the 4112 hole fits
+    for (const block of [small, mid, big, fence1, fence2, fence3]) release(block);
+  });
+
+  it("a Parameter's views are the same objects on every access (no re-viewing without growth)", () => {
+    const p = parameter([5]);
+    expect(p.data).toBe(p.data);
+    expect(p.grad).toBe(p.grad);
+    p.dispose();
+  });
+
   it("dispose() frees both views; later use throws", () => {
     const before = allocatedBytes();
     const p = parameter([33]);

@@ -118,10 +118,9 @@ describe("CosineAnnealingWarmRestarts", () => {
     }));
   });
 
-  it("accepts fractional epochs in step(epoch) (stepping after every batch)", () => {
+  it.each([2, 3])("accepts fractional epochs in step(epoch) (stepping after every batch), tMult %d", (tMult) => {
     const optimizer = sgdLike(BASES);
     const t0 = 3;
-    const tMult = 2;
     const scheduler = new CosineAnnealingWarmRestarts(optimizer, { t0, tMult, etaMin: 1e-3 });
     const iters = 7;
     const rows: number[][] = [];
@@ -157,6 +156,8 @@ describe("CosineAnnealingWarmRestarts", () => {
     const before = scheduler.stateDict();
     expect(() => scheduler.step(-1)).toThrow(RangeError);
     expect(() => scheduler.step("3" as never)).toThrow(TypeError);
+    expect(() => scheduler.step(-1)).toThrow(/^simdopt: CosineAnnealingWarmRestarts\.step\(epoch\): epoch must be a finite number ≥ 0, got -1$/);
+    expect(() => scheduler.step("3" as never)).toThrow(/^simdopt: CosineAnnealingWarmRestarts\.step\(epoch\): epoch must be a finite number ≥ 0, got "3" \(string\)$/);
     expect(scheduler.stateDict()).toEqual(before);
   });
 
@@ -178,6 +179,11 @@ describe("CosineAnnealingWarmRestarts", () => {
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, tMult: 1.5 })).toThrow(RangeError);
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, etaMin: -0.1 })).toThrow(/etaMin/);
     expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, T_mult: 2 } as never)).toThrow(TypeError);
+    for (const bad of [{ t0: 0 }, { t0: 5, tMult: 0 }, { t0: 5, etaMin: -1 }, { t0: 5, t_0: 5 }]) {
+      expect(() => new CosineAnnealingWarmRestarts(sgdLike(), bad as never)).toThrow(/^simdopt: CosineAnnealingWarmRestarts\b/);
+    }
+    expect(() => new CosineAnnealingWarmRestarts({} as never, { t0: 5 })).toThrow(/^simdopt: CosineAnnealingWarmRestarts\b.*optimizer/);
+    expect(() => new CosineAnnealingWarmRestarts(sgdLike(), { t0: 5, lastEpoch: -2 })).toThrow(/^simdopt: CosineAnnealingWarmRestarts lastEpoch must be/);
   });
 });
 

@@ -73,6 +73,23 @@ describe("lambda schedulers check their options", () => {
       expect(() => new Scheduler(sgdLike(), { lrLambda: [() => 1] })).toThrow(RangeError);
       expect(() => new Scheduler(sgdLike(), { lrLambda: [() => 1, "x"] } as never)).toThrow(/lrLambda\[1\]/);
       expect(() => new Scheduler(sgdLike(), { lr_lambda: () => 1 } as never)).toThrow(/lr_lambda/);
+      // Every message names the scheduler; a missing lrLambda says so rather than "not a function".
+      const owner = new RegExp(`^simdopt: ${Scheduler.name}\\b`);
+      expect(() => new Scheduler(sgdLike(), {} as never)).toThrow(/requires the option lrLambda/);
+      for (const bad of [{}, { lrLambda: 0.5 }, { lrLambda: [() => 1] }, { lr_lambda: () => 1 }]) {
+        expect(() => new Scheduler(sgdLike(), bad as never)).toThrow(owner);
+      }
+      expect(() => new Scheduler({} as never, { lrLambda: () => 1 })).toThrow(owner);
+      expect(() => new Scheduler(sgdLike(), { lrLambda: () => 1, lastEpoch: -2 })).toThrow(new RegExp(`^simdopt: ${Scheduler.name} lastEpoch must be`));
+    });
+
+    it(`${Scheduler.name} resumes with lastEpoch (initialLr recorded)`, () => {
+      const optimizer = { paramGroups: BASES.map((base) => ({ lr: base * 0.5, initialLr: base })) };
+      const scheduler = new Scheduler(optimizer, { lrLambda: (epoch: number) => 0.9 ** epoch, lastEpoch: 4 });
+      expect(scheduler.lastEpoch).toBe(5);
+      // LambdaLR: base·f(5); MultiplicativeLR keeps the resumed lr at its initial step.
+      const expected = Scheduler === LambdaLR ? BASES.map((base) => base * 0.9 ** 5) : BASES.map((base) => base * 0.5);
+      expectSequenceClose([optimizer.paramGroups.map((g) => g.lr)], [expected]);
     });
   }
 });

@@ -98,6 +98,17 @@ describe("ReduceLROnPlateau", () => {
     expect(lrsAfterEach(optimizer, scheduler, [0.5, 0.6, 0.6, 0.6, 0.7, 0.65, 0.65])).toEqual([1, 1, 1, 0.1, 0.1, 0.1, 0.010000000000000002]);
   });
 
+  it("mode max, rel: a metric must beat best·(1 + threshold) (boundary)", () => {
+    // 1.05 is above best = 1 but not above 1·(1 + 0.1) = 1.1: a bad step, and patience 0 reduces.
+    const optimizer = sgdLike([1, 1]);
+    const scheduler = new ReduceLROnPlateau(optimizer, { mode: "max", patience: 0, threshold: 0.1, factor: 0.5 });
+    expect(lrsAfterEach(optimizer, scheduler, [1.0, 1.05])).toEqual([1, 0.5]);
+    // 1.11 beats 1·1.1: no reduction.
+    const again = sgdLike([1, 1]);
+    const next = new ReduceLROnPlateau(again, { mode: "max", patience: 0, threshold: 0.1, factor: 0.5 });
+    expect(lrsAfterEach(again, next, [1.0, 1.11])).toEqual([1, 1]);
+  });
+
   it("NaN metrics count as bad steps", () => {
     const optimizer = sgdLike([1, 1]);
     const scheduler = new ReduceLROnPlateau(optimizer, { patience: 1, factor: 0.5 });
@@ -117,6 +128,8 @@ describe("ReduceLROnPlateau", () => {
     {},
     { patience: 3, factor: 0.5, cooldown: 2 },
     { mode: "max", patience: 5, threshold: 0.01, thresholdMode: "abs", minLr: [1e-4, 1e-3] },
+    { mode: "max", patience: 2, threshold: 0.01, factor: 0.5 },
+    { mode: "max", patience: 1, threshold: 0.002, thresholdMode: "rel", cooldown: 2, minLr: 1e-3 },
     { patience: 0, factor: 0.7, cooldown: 1, threshold: 0.05, eps: 1e-4, minLr: 1e-5 },
   ])("%o over 300 noisy steps matches the documented rule", (options) => {
     const random = seededRandom(1234);

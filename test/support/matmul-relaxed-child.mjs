@@ -45,4 +45,4 @@ cases.push({
   worst: worstErrorRatio(pc.data, matmulReference(pa.data, pb.data, { m: 37, k: 53, n: 29, transB: true })),
 });
 
-process.stdout.write(JSON.stringify({ relaxedSimd: features().relaxedSimd, cases }));
+console.log(JSON.stringify({ relaxedSimd: features().relaxedSimd, cases }));

@@ -1,0 +1,60 @@
+// matmul's error messages (each names the argument, the expected shape and what was given) and
+// the ownership of its result: without `out` it returns a fresh array that later calls leave
+// alone.
+import { beforeAll, describe, expect, it } from "vitest";
+import { init, matmul, parameter, type MatmulOptions } from "../src/index.js";
+import { randomArray, seededRandom } from "./reference/random.js";
+import { matmulReference, worstErrorRatio } from "./reference/matmul.mjs";
+
+beforeAll(async () => {
+  await init();
+});
+
+const floats = (seed: number, length: number) => Float32Array.from(randomArray(seededRandom(seed), length));
+const a = floats(1, 12), b = floats(2, 20);
+
+describe("matmul error messages", () => {
+  it.each<[string, () => unknown, RegExp]>([
+    ["m = 0", () => matmul(a, b, { m: 0, k: 4, n: 5 }), /^simdopt: matmul: m must be a positive integer, got 0$/],
+    ["k = -1", () => matmul(a, b, { m: 3, k: -1, n: 5 }), /^simdopt: matmul: k must be an integer ≥ 0, got -1$/],
+    ["a too short", () => matmul(a.subarray(1), b, { m: 3, k: 4, n: 5 }), /^simdopt: matmul: a has 11 elements but m×k = 3×4 needs 12$/],
+    ["a too short, transA", () => matmul(a.subarray(1), b, { m: 3, k: 4, n: 5, transA: true }), /^simdopt: matmul: a has 11 elements but Aᵀ stored k×m = 4×3 needs 12$/],
+    ["b too short", () => matmul(a, b.subarray(1), { m: 3, k: 4, n: 5 }), /^simdopt: matmul: b has 19 elements but k×n = 4×5 needs 20$/],
+    ["b too short, transB", () => matmul(a, b.subarray(1), { m: 3, k: 4, n: 5, transB: true }), /^simdopt: matmul: b has 19 elements but Bᵀ stored n×k = 5×4 needs 20$/],
+    ["out too short", () => matmul(a, b, { m: 3, k: 4, n: 5, out: new Float32Array(14) }), /^simdopt: matmul: out has 14 elements but m×n = 3×5 needs 15$/],
+    ["a null", () => matmul(null as never, b, { m: 3, k: 4, n: 5 }), /^simdopt: matmul: a must be a Float32Array, got null$/],
+    ["b an array", () => matmul(a, [1] as never, { m: 3, k: 4, n: 5 }), /^simdopt: matmul: b must be a Float32Array, got \[1\]$/],
+    ["transB a number", () => matmul(a, b, { m: 3, k: 4, n: 5, transB: 1 as never }), /^simdopt: matmul: transB must be a boolean \(true or false\), got 1$/],
+    ["beta a string", () => matmul(a, b, { m: 3, k: 4, n: 5, out: new Float32Array(15), beta: "1" as never }), /^simdopt: matmul: beta must be a number, got "1" \(string\)$/],
+    ["no options", () => matmul(a, b, undefined as never), /^simdopt: matmul: options \{ m, k, n \} are required, got (undefined|null)$/],
+    ["null options", () => matmul(a, b, null as never), /^simdopt: matmul: options \{ m, k, n \} are required, got (undefined|null)$/],
+  ])("%s", (_label, run, message) => {
+    expect(run).toThrow(message);
+  });
+});
+
+describe("matmul results", () => {
+  it("without out, each call returns its own array: a later call does not change an earlier result", () => {
+    const options: MatmulOptions = { m: 3, k: 4, n: 5 };
+    const first = matmul(a, b, options);
+    const copy = first.slice();
+    const second = matmul(floats(3, 12), floats(4, 20), options);
+    expect(Array.from(first)).toEqual(Array.from(copy));
+    expect(second).not.toBe(first);
+    expect(worstErrorRatio(first, matmulReference(a, b, options))).toBeLessThanOrEqual(1);
+  });
+
+  it("library views as a and b without out: read in place, result in a fresh array", () => {
+    const pa = parameter([7, 9], { init: floats(5, 63) });
+    const pb = parameter([11, 9], { init: floats(6, 99) });
+    for (const transB of [false, true]) {
+      const options: MatmulOptions = transB ? { m: 7, k: 9, n: 11, transB } : { m: 7, k: 9, n: 11 };
+      const bData = transB ? pb.data : pb.data.subarray(0, 99);
+      const result = matmul(pa.data, bData, options);
+      expect(result.buffer).not.toBe(pa.data.buffer);
+      expect(worstErrorRatio(result, matmulReference(pa.data, bData, options))).toBeLessThanOrEqual(1);
+    }
+    pa.dispose();
+    pb.dispose();
+  });
+});
