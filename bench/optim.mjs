@@ -26,7 +26,7 @@ export const plain = {
       p[i] -= (stepSize * mi) / (Math.sqrt(vi) * invBc2 + eps);
     }
   },
-  // Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion (issue 3): PyTorch's defaults, no weight decay.
+  // Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion: PyTorch's defaults, no weight decay.
   adagrad(p, g, sum, { lr, lrDecay, eps, step }) {
     const clr = lr / (1 + (step - 1) * lrDecay);
     for (let i = 0; i < p.length; i++) {
@@ -139,7 +139,7 @@ export const algorithms = [
       plain.adam(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step });
     },
   },
-  // Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion (issue 3). tfjs rows where tfjs has the
+  // Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion: tfjs rows where tfjs has the
   // algorithm (its defaults differ, e.g. Adagrad's initial accumulator 0.1; the work per step is the same).
   {
     name: "Adagrad",

@@ -28,8 +28,8 @@ import { madd } from "../simd";
 // not unrolled over k: TurboFan then hoists every load of the unrolled steps to the top of the
 // body and spills (measured 20% slower).
 //
-// Measured on a 2-core Xeon (Golden Cove class): the 5×8 kernel reaches ~45 GFLOP/s and the 6×8
-// fused one ~61, i.e. about 95% of what the core's 2 FMA / 3 FP-add-or-mul ports allow.
+// Both micro-kernels run close to what the core's 2 FMA / 3 FP-add-or-mul ports allow; the
+// figures per shape and build are in bench/results.json (`npm run bench matmul`).
 
 const NR: i32 = 8;
 // @ts-ignore: decorator
@@ -38,8 +38,8 @@ const NR: i32 = 8;
 // Cache blocking (L1d 32–48 KiB, L2 ≥ 1 MiB on current x86 and Arm cores):
 // - a KC×NR sliver of packedB (8 KiB at KC = 256) stays in L1 while the ir loop runs over it;
 // - the MC×KC block of A (~48 KiB at MC ≈ 48) is re-read for every B sliver, so it is kept
-//   small enough to stay in L1/L2; measured on a 48 KiB-L1d/2 MiB-L2 Xeon, MC = 96–120 lost
-//   5–10% at 1024³ against 32–72, and KC from 192 to 384 made no measurable difference;
+//   small enough to stay in L1/L2; measured on a 48 KiB-L1d/2 MiB-L2 x86 core, MC = 96–120
+//   lost 5–10% at 1024³ against 32–72, and KC from 192 to 384 made no measurable difference;
 // - the KC×NC panel of packedB (1 MiB) stays in L2 and is reused by every row block.
 const KC: i32 = 256;
 // @ts-ignore: decorator

@@ -15,7 +15,7 @@ export interface Kernels {
     length: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
     stepSize: number, invBiasCorrection2Sqrt: number, maximize: boolean): void;
 
-  // assembly/optim/{adagrad,rmsprop,adadelta,adamax,nadam,radam,lion}.ts (issue 3)
+  // assembly/optim/{adagrad,rmsprop,adadelta,adamax,nadam,radam,lion}.ts
   adagradStep(param: number, grad: number, stateSum: number, length: number,
     clr: number, eps: number, weightDecay: number, maximize: boolean): void;
   rmspropStep(param: number, grad: number, squareAvg: number, gradAvg: number, momentumBuffer: number, length: number,
@@ -43,13 +43,13 @@ export interface Kernels {
   scaleInPlace(data: number, length: number, factor: number): void;
   clampInPlace(data: number, length: number, bound: number): void;
 
-  // assembly/ops/matmul.ts (issue 5). Strides in floats; packedA is used only when transA.
+  // assembly/ops/matmul.ts. Strides in floats; packedA is used only when transA.
   matmulF32(a: number, b: number, c: number, m: number, k: number, n: number, lda: number, ldb: number, ldc: number,
     transA: boolean, transB: boolean, alpha: number, beta: number, packedA: number, packedB: number): void;
   matmulPackedASize(m: number, k: number): number;
   matmulPackedBSize(k: number, n: number): number;
 
-  // assembly/ops/batchnorm.ts (issue 6). f64 channel arrays are marked; every other array is f32.
+  // assembly/ops/batchnorm/. f64 channel arrays are marked; every other array is f32.
   batchNormWorkFloats(channels: number): number;
   batchNormStatsNchw(x: number, batch: number, channels: number, spatial: number,
     channelMean64: number, channelM2_64: number): void;

@@ -1,5 +1,5 @@
 // batchNormForward / batchNormBackward: argument checking, staging of foreign arrays, and the
-// kernel calls of assembly/ops/batchnorm.ts. Semantics of torch.nn.functional.batch_norm.
+// kernel calls of assembly/ops/batchnorm/. Semantics of torch.nn.functional.batch_norm.
 //
 // Arrays: a Float32Array that is a view into wasm memory (Parameter.data/.grad, BatchNorm's
 // running stats, ...) is used in place; any other Float32Array is copied into reused scratch
