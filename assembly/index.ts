@@ -34,3 +34,6 @@ export {
 
 // GEMM
 export { matmulF32, matmulPackedASize, matmulPackedBSize } from "./ops/matmul";
+
+// Feature scaling
+export { scalerExpand, scalerSums, scalerFinishStandard, scalerMinMax, scalerFinishMinMax, scalerApply } from "./ops/scaler";

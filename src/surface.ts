@@ -65,3 +65,7 @@ export type { BatchNormOptions, BatchNormCallOptions } from "./nn/batchnorm-laye
 // GEMM
 export { matmul } from "./ops/matmul.js";
 export type { MatmulOptions } from "./ops/matmul.js";
+
+// Feature scaling
+export { fitScaler, applyScaler, invertScaler } from "./data/scaler.js";
+export type { Scaler, FittedScaler, ScalerKind, FitScalerOptions, ApplyScalerOptions } from "./data/scaler.js";
