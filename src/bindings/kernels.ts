@@ -9,7 +9,7 @@ export interface Kernels {
   // assembly/optim/sgd.ts
   sgdStep(param: number, grad: number, momentumBuffer: number, length: number,
     lr: number, momentum: number, dampening: number, weightDecay: number,
-    maximize: boolean, nesterov: boolean, firstStep: boolean): void;
+    maximize: boolean, nesterov: boolean, firstStep: boolean, l1: number): void;
   // assembly/optim/adam.ts
   adamStep(param: number, grad: number, firstMoment: number, secondMoment: number, maxSecondMoment: number,
     length: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
@@ -17,7 +17,7 @@ export interface Kernels {
 
   // assembly/optim/{adagrad,rmsprop,adadelta,adamax,nadam,radam,lion}.ts (issue 3)
   adagradStep(param: number, grad: number, stateSum: number, length: number,
-    clr: number, eps: number, weightDecay: number, maximize: boolean): void;
+    clr: number, eps: number, weightDecay: number, maximize: boolean, l1: number): void;
   rmspropStep(param: number, grad: number, squareAvg: number, gradAvg: number, momentumBuffer: number, length: number,
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, maximize: boolean): void;
   adadeltaStep(param: number, grad: number, squareAvg: number, accDelta: number, length: number,
