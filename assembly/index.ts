@@ -37,3 +37,6 @@ export { matmulF32, matmulPackedASize, matmulPackedBSize } from "./ops/matmul";
 
 // Feature scaling
 export { scalerExpand, scalerSums, scalerFinishStandard, scalerMinMax, scalerFinishMinMax, scalerApply } from "./ops/scaler";
+
+// FTRL-Proximal
+export { ftrlStep } from "./optim/ftrl";

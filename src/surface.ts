@@ -35,6 +35,9 @@ export { RAdam } from "./optim/radam.js";
 export type { RAdamOptions } from "./optim/radam.js";
 export { Lion } from "./optim/lion.js";
 export type { LionOptions } from "./optim/lion.js";
+// FTRL-Proximal
+export { Ftrl } from "./optim/ftrl.js";
+export type { FtrlOptions } from "./optim/ftrl.js";
 
 // Learning-rate schedulers
 export { LRScheduler } from "./schedule/scheduler.js";

@@ -84,4 +84,8 @@ export interface Kernels {
   scalerMinMax(x: number, total: number, period: number, lo: number, hi: number): void;
   scalerFinishMinMax(lo: number, hi: number, channels: number, period: number, offset: number, scale: number): void;
   scalerApply(x: number, y: number, total: number, period: number, offset: number, scale: number, invert: boolean): void;
+
+  // assembly/optim/ftrl.ts
+  ftrlStep(param: number, grad: number, accumulator: number, linear: number, length: number,
+    lr: number, lrPower: number, l1: number, l2: number, l2Shrinkage: number, beta: number): void;
 }
