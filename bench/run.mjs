@@ -2,7 +2,7 @@
 // and prints their tables. Families: optim, sparse, matmul, batchnorm, tfjs.
 import { existsSync } from "node:fs";
 
-const FAMILIES = ["optim", "sparse", "matmul", "batchnorm", "tfjs"];
+const FAMILIES = ["optim", "sparse", "ftrl", "matmul", "batchnorm", "tfjs"];
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : FAMILIES;
 
 console.log(`simdopt benchmarks — node ${process.version}, ${new Date().toISOString()}`);

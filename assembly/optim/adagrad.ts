@@ -9,7 +9,7 @@ import { elementwise, gradient, setConstant, setSignMask, ld, st, shrink, FlagOn
 // per-element step size lr_eff = clr/(√stateSum + ε)):
 //   p ← sign(p)·max(|p| − lr_eff·l1, 0)
 //
-// Constants: k0 the f32 sign bit, k1 weightDecay, k2 clr, k3 ε, k4 clr·l1. Flags: f0 weight
+// Constants: k0 the f32 sign bit, k1 weightDecay, k2 clr, k3 ε, k4 l1. Flags: f0 weight
 // decay, f1 maximize; l1 is the class's type argument (AdagradRule<FlagOn>), so the l1 = 0 loops
 // are unchanged.
 
@@ -28,8 +28,13 @@ class AdagradRule<L1> {
     const sum = f32x4.add(ld(stateSum, next), f32x4.mul(g, g));
     st(stateSum, sum, next);
     const denom = f32x4.add(f32x4.sqrt(sum), k3);
-    const stepped = f32x4.sub(p, f32x4.mul(k2, f32x4.div(g, denom)));
-    st(param, sizeof<L1>() == sizeof<FlagOn>() ? shrink(stepped, f32x4.div(k4, denom), k0) : stepped, next);
+    if (sizeof<L1>() == sizeof<FlagOn>()) {
+      // One division: the element's step size lr_eff = clr/(√sum + ε) scales both g and l1.
+      const lrEff = f32x4.div(k2, denom);
+      st(param, shrink(f32x4.sub(p, f32x4.mul(lrEff, g)), f32x4.mul(lrEff, k4), k0), next);
+    } else {
+      st(param, f32x4.sub(p, f32x4.mul(k2, f32x4.div(g, denom))), next);
+    }
     return k0;
   }
 
@@ -50,7 +55,7 @@ export function adagradStep(
   setConstant(1, weightDecay);
   setConstant(2, clr);
   setConstant(3, eps);
-  setConstant(4, <f32>(<f64>clr * l1));
+  setConstant(4, <f32>l1);
   if (l1 != 0) elementwise<AdagradRule<FlagOn>>(length, param, grad, stateSum, 0, 0, weightDecay != 0, maximize, false, false);
   else elementwise<AdagradRule<FlagOff>>(length, param, grad, stateSum, 0, 0, weightDecay != 0, maximize, false, false);
 }

@@ -41,7 +41,8 @@ class FtrlRule {
     const gradToUse = hasShrinkage ? f32x4.add(g, f32x4.mul(k1, p)) : g;
     const zNew = f32x4.add(z, f32x4.sub(gradToUse, f32x4.mul(sigma, p)));
     const quadratic = f32x4.add(f32x4.mul(powNew, k0), k2);
-    const clipped = f32x4.min(f32x4.max(zNew, k4), k3);
+    // pmin/pmax: one instruction each on x64 (min/max carry wasm's NaN rules); a NaN z passes on.
+    const clipped = f32x4.pmin(f32x4.pmax(zNew, k4), k3);
     st(accumulator, nNew, next);
     st(linear, zNew, next);
     st(param, f32x4.div(f32x4.sub(clipped, zNew), quadratic), next);
