@@ -38,6 +38,7 @@ const CONFIGS: Partial<FtrlOptions>[] = [
   { lr: 0.1, l2Shrinkage: 0.2, l1: 0.1 },
   { lr: 0.1, beta: 0.5, l2: 0.1 },
   { lr: 0.1, lrPower: 0, l1: 0.2 },
+  { lr: 0.1, lrPower: -1, l1: 0.2, l2: 0.1 },
   { lr: 0.1, lrPower: -0.7, initialAccumulatorValue: 0.5, l1: 0.1 },
   { lr: 0.2, initialAccumulatorValue: 0, l1: 0.05, l2: 1e-3 },
 ];

@@ -14,6 +14,10 @@ import { elementwise, setConstant, ld, st } from "./common";
 
 // @ts-ignore: decorator
 @inline function power(x: v128, exponent: f32): v128 {
+  // The two other exponents with a name: lrPower 0 (a fixed rate: x⁰ = 1, as pow(0, 0) = 1)
+  // and −1 (x¹), without the pow.
+  if (exponent == 0) return f32x4.splat(1);
+  if (exponent == 1) return x;
   let r = f32x4.splat(Mathf.pow(f32x4.extract_lane(x, 0), exponent));
   r = f32x4.replace_lane(r, 1, Mathf.pow(f32x4.extract_lane(x, 1), exponent));
   r = f32x4.replace_lane(r, 2, Mathf.pow(f32x4.extract_lane(x, 2), exponent));
