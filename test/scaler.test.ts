@@ -70,6 +70,26 @@ describe("fitScaler", () => {
     }
   }
 
+  it("matches float64 on 60 random shapes (any feature count, rows not a multiple of anything)", () => {
+    const random = seededRandom(99);
+    for (let trial = 0; trial < 60; trial++) {
+      const rows = 1 + Math.floor(random() * 40);
+      const channels = 1 + Math.floor(random() * 19);
+      const x = Float32Array.from({ length: rows * channels }, () => (random() - 0.3) * 10 ** Math.floor(random() * 4));
+      for (const kind of ["standard", "minmax"] as const) {
+        const fitted = fitScaler(x, [rows, channels], { kind });
+        const ref = reference(x, channels, kind);
+        expectClose(fitted.offset, ref.offset.map((v) => Math.fround(v)), 1e-6);
+        for (let c = 0; c < channels; c++) {
+          // A spread far below the values' rounding is noise in float32 (as in numpy): judge the
+          // scale absolutely there.
+          const floor = kind === "standard" ? 1e-6 * Math.abs(ref.offset[c]!) : 0;
+          expect(Math.abs(fitted.scale[c]! - ref.scale[c]!)).toBeLessThanOrEqual(2e-6 * ref.scale[c]! + floor);
+        }
+      }
+    }
+  });
+
   it("defaults to standard; a 1-D shape is one feature; higher ranks use the last axis", () => {
     const x = data(5, 24, 1);
     expect(fitScaler(x, [24])).toEqual(fitScaler(x, [24, 1], { kind: "standard" }));
