@@ -34,3 +34,9 @@ export {
 
 // GEMM
 export { matmulF32, matmulPackedASize, matmulPackedBSize } from "./ops/matmul";
+
+// Feature scaling
+export { scalerExpand, scalerSums, scalerFinishStandard, scalerMinMax, scalerFinishMinMax, scalerApply } from "./ops/scaler";
+
+// FTRL-Proximal
+export { ftrlStep } from "./optim/ftrl";

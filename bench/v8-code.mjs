@@ -17,7 +17,7 @@ if (process.env.SIMDOPT_V8_CHILD) {
   const [p, g, a, b, c] = views.map((v) => v.byteOffset);
   const calls = {
     adamStep: () => kernels().adamStep(p, g, a, b, 0, n, 0.9, 0.999, 1e-8, 0, 1, 1e-3, 1.1, false),
-    sgdStep: () => kernels().sgdStep(p, g, a, n, 1e-3, 0.9, 0, 0, false, false, false),
+    sgdStep: () => kernels().sgdStep(p, g, a, n, 1e-3, 0.9, 0, 0, false, false, false, 0),
     lionStep: () => kernels().lionStep(p, g, a, n, 1e-4, 0.9, 0.99, 1, false),
     rmspropStep: () => kernels().rmspropStep(p, g, a, b, c, n, 1e-2, 0.99, 1e-8, 0, 0.9, false),
   };

@@ -35,6 +35,9 @@ export { RAdam } from "./optim/radam.js";
 export type { RAdamOptions } from "./optim/radam.js";
 export { Lion } from "./optim/lion.js";
 export type { LionOptions } from "./optim/lion.js";
+// FTRL-Proximal
+export { Ftrl } from "./optim/ftrl.js";
+export type { FtrlOptions } from "./optim/ftrl.js";
 
 // Learning-rate schedulers
 export { LRScheduler } from "./schedule/scheduler.js";
@@ -65,3 +68,7 @@ export type { BatchNormOptions, BatchNormCallOptions } from "./nn/batchnorm-laye
 // GEMM
 export { matmul } from "./ops/matmul.js";
 export type { MatmulOptions } from "./ops/matmul.js";
+
+// Feature scaling
+export { fitScaler, applyScaler, invertScaler } from "./data/scaler.js";
+export type { Scaler, FittedScaler, ScalerKind, FitScalerOptions, ApplyScalerOptions } from "./data/scaler.js";

@@ -256,7 +256,7 @@ const BETAS: Bad[] = [
 const CLOSED_UNIT: Bad[] = [{ value: 1.5, error: RangeError }, { value: -0.1, error: RangeError }, { value: Number.NaN, error: TypeError }];
 
 const BAD_OPTIONS: { [A in Algorithm]: Record<keyof OptionsByAlgorithm[A], Bad[]> } = {
-  Adagrad: { lr: NON_NEGATIVE, lrDecay: NON_NEGATIVE, weightDecay: NON_NEGATIVE, initialAccumulatorValue: NON_NEGATIVE, eps: NON_NEGATIVE, maximize: BOOLEAN },
+  Adagrad: { lr: NON_NEGATIVE, lrDecay: NON_NEGATIVE, weightDecay: NON_NEGATIVE, initialAccumulatorValue: NON_NEGATIVE, eps: NON_NEGATIVE, maximize: BOOLEAN, l1: NON_NEGATIVE },
   RMSprop: { lr: NON_NEGATIVE, alpha: NON_NEGATIVE, eps: NON_NEGATIVE, weightDecay: NON_NEGATIVE, momentum: NON_NEGATIVE, centered: BOOLEAN, maximize: BOOLEAN },
   Adadelta: { lr: NON_NEGATIVE, rho: CLOSED_UNIT, eps: NON_NEGATIVE, weightDecay: NON_NEGATIVE, maximize: BOOLEAN },
   Adamax: { lr: NON_NEGATIVE, betas: BETAS, eps: NON_NEGATIVE, weightDecay: NON_NEGATIVE, maximize: BOOLEAN },

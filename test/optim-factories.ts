@@ -2,7 +2,7 @@
 // over. Adding an optimizer to those tests is one line here.
 
 import {
-  Adadelta, Adagrad, Adam, Adamax, AdamW, Lion, NAdam, RAdam, RMSprop, SGD,
+  Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, NAdam, RAdam, RMSprop, SGD,
   type Optimizer, type OptimizerStateDict, type Parameter,
 } from "../src/index.js";
 
@@ -32,6 +32,10 @@ export const FACTORIES: Factory[] = [
   { name: "RAdam", make: as((p) => new RAdam(p, { lr: 0.01, weightDecay: 0.01 })) },
   { name: "RAdam decoupled", make: as((p) => new RAdam(p, { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true })) },
   { name: "Lion", make: as((p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1 })) },
+  { name: "SGD l1 momentum", make: as((p) => new SGD(p, { lr: 0.05, momentum: 0.9, l1: 0.05 })) },
+  { name: "Adagrad l1", make: as((p) => new Adagrad(p, { lr: 0.05, initialAccumulatorValue: 0.1, l1: 0.05 })) },
+  { name: "Ftrl", make: as((p) => new Ftrl(p, { lr: 0.05, l1: 0.01, l2: 0.01, l2Shrinkage: 0.01, beta: 0.1 })) },
+  { name: "Ftrl lrPower -0.7", make: as((p) => new Ftrl(p, { lr: 0.05, lrPower: -0.7, l1: 0.01 })) },
 ];
 
 /** Deterministic values in [−scale, scale) (mulberry32). */

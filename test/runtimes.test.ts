@@ -216,7 +216,7 @@ describe("package hygiene", () => {
     expect(pack.packedBytes).toBeLessThan(100 * 1024);
   });
 
-  it("simdopt/slim reaches no embedded wasm, and its JS stays under 30 KB gzipped", async () => {
+  it("simdopt/slim reaches no embedded wasm, and its JS stays under 32 KB gzipped", async () => {
     const dist = join(pack.dir, "node_modules", "simdopt", "dist");
     const slim = staticGraph(join(dist, "slim.js"));
     const main = staticGraph(join(dist, "index.js"));
@@ -236,7 +236,8 @@ describe("package hygiene", () => {
     // What a bundle of the slim entry costs before any tree shaking, as one gzip stream.
     const gzipped = gzipSync(code, { level: 9 }).length;
     console.info(`simdopt/slim: ${slim.length} modules, ${(code.length / 1024).toFixed(1)} KiB, ${(gzipped / 1024).toFixed(1)} KiB gzipped`);
-    expect(gzipped).toBeLessThan(30 * 1024);
+    // 30 KB before Ftrl, the l1 option and the scalers (+1.4 KB together).
+    expect(gzipped).toBeLessThan(32 * 1024);
   });
 
   it("the minified JS keeps class names, which messages and state dicts use", async () => {

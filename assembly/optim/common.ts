@@ -217,3 +217,21 @@ function elementwiseGeneric<R>(
   st(secondMoments, v, next);
   return v;
 }
+
+/**
+ * The proximal L1 step of TensorFlow's ProximalGradientDescent/ProximalAdagrad kernels:
+ * sign(x)·max(|x| − threshold, 0), exactly 0 (keeping x's sign) once |x| ≤ threshold.
+ * `signBit` is the all-lanes sign mask (setSignMask(slot, true)).
+ */
+// @ts-ignore: decorator
+@inline export function shrink(x: v128, threshold: v128, signBit: v128): v128 {
+  // pmax (x64 maxps, one instruction) rather than max (wasm's NaN/−0 rules cost V8 about eight):
+  // pmax(a, 0) = a < 0 ? 0 : a still passes a NaN on.
+  const magnitude = f32x4.pmax(f32x4.sub(f32x4.abs(x), threshold), f32x4.splat(0));
+  return v128.or(magnitude, v128.and(x, signBit));
+}
+
+// Compile-time flags of a rule class's own (beyond f0–f3): `Rule<On>` and `Rule<Off>` are two
+// classes, so a flag given this way costs the other instance nothing (no test in its loop).
+export type FlagOn = u16;
+export type FlagOff = u8;

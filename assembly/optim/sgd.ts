@@ -1,16 +1,19 @@
-import { elementwise, setConstant, setSignMask, ld, st } from "./common";
+import { elementwise, setConstant, setSignMask, ld, st, shrink, FlagOn, FlagOff } from "./common";
 
 // torch.optim.SGD, one fused pass: read p, g, buf once; write p, buf once.
 //   g ← ±g (+ weightDecay·p)
 //   buf ← g on the first step, else momentum·buf + (1−dampening)·g
 //   g ← g + momentum·buf (nesterov) or buf
 //   p ← p − lr·g
+//   p ← sign(p)·max(|p| − lr·l1, 0)        (l1 > 0: TensorFlow's ProximalGradientDescent)
 // momentumBuffer is 0 when momentum is 0 (no state is kept then).
 //
-// Constants: k0 sign mask, k1 weightDecay, k2 lr, k3 momentum, k4 1−dampening.
+// Constants: k0 sign mask, k1 weightDecay, k2 lr, k3 momentum, k4 1−dampening, k5 lr·l1,
+// k6 the f32 sign bit. The l1 flag is the class's type argument (SgdRule<FlagOn>): its four
+// run-time flags are taken, and the l1 = 0 loops must stay as they were.
 // Flags: f0 weight decay, f1 momentum, f2 nesterov, f3 first step.
 
-class SgdRule {
+class SgdRule<L1> {
   // No division to wait for: front does it all; back has nothing left.
   // @ts-ignore: decorator
   @inline front(
@@ -28,7 +31,8 @@ class SgdRule {
       st(momentumBuffer, buf, next);
       g = nesterov ? f32x4.add(g, f32x4.mul(k3, buf)) : buf;
     }
-    st(param, f32x4.sub(p, f32x4.mul(k2, g)), next);
+    const stepped = f32x4.sub(p, f32x4.mul(k2, g));
+    st(param, sizeof<L1>() == sizeof<FlagOn>() ? shrink(stepped, k5, k6) : stepped, next);
     return k0;
   }
   // @ts-ignore: decorator
@@ -43,7 +47,7 @@ class SgdRule {
 
 export function sgdStep(
   param: usize, grad: usize, momentumBuffer: usize, length: i32,
-  lr: f32, momentum: f32, dampening: f64, weightDecay: f32, maximize: bool, nesterov: bool, firstStep: bool,
+  lr: f32, momentum: f32, dampening: f64, weightDecay: f32, maximize: bool, nesterov: bool, firstStep: bool, l1: f64,
 ): void {
   // dampening arrives in f64 so that 1 − dampening is rounded once.
   setSignMask(0, maximize);
@@ -51,7 +55,14 @@ export function sgdStep(
   setConstant(2, lr);
   setConstant(3, momentum);
   setConstant(4, <f32>(1 - dampening));
+  setConstant(5, <f32>(<f64>lr * l1));
+  setSignMask(6, true);
   const hasMomentum = momentumBuffer != 0;
-  elementwise<SgdRule>(length, param, grad, momentumBuffer, 0, 0,
-    weightDecay != 0, hasMomentum, hasMomentum && nesterov, hasMomentum && firstStep);
+  if (l1 != 0) {
+    elementwise<SgdRule<FlagOn>>(length, param, grad, momentumBuffer, 0, 0,
+      weightDecay != 0, hasMomentum, hasMomentum && nesterov, hasMomentum && firstStep);
+  } else {
+    elementwise<SgdRule<FlagOff>>(length, param, grad, momentumBuffer, 0, 0,
+      weightDecay != 0, hasMomentum, hasMomentum && nesterov, hasMomentum && firstStep);
+  }
 }

@@ -9,7 +9,7 @@ export interface Kernels {
   // assembly/optim/sgd.ts
   sgdStep(param: number, grad: number, momentumBuffer: number, length: number,
     lr: number, momentum: number, dampening: number, weightDecay: number,
-    maximize: boolean, nesterov: boolean, firstStep: boolean): void;
+    maximize: boolean, nesterov: boolean, firstStep: boolean, l1: number): void;
   // assembly/optim/adam.ts
   adamStep(param: number, grad: number, firstMoment: number, secondMoment: number, maxSecondMoment: number,
     length: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
@@ -17,7 +17,7 @@ export interface Kernels {
 
   // assembly/optim/{adagrad,rmsprop,adadelta,adamax,nadam,radam,lion}.ts
   adagradStep(param: number, grad: number, stateSum: number, length: number,
-    clr: number, eps: number, weightDecay: number, maximize: boolean): void;
+    clr: number, eps: number, weightDecay: number, maximize: boolean, l1: number): void;
   rmspropStep(param: number, grad: number, squareAvg: number, gradAvg: number, momentumBuffer: number, length: number,
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, maximize: boolean): void;
   adadeltaStep(param: number, grad: number, squareAvg: number, accDelta: number, length: number,
@@ -75,4 +75,17 @@ export interface Kernels {
     mean: number, coefDy: number, coefCentred: number, coefConst: number): void;
   batchNormBackwardDxNhwc(dy: number, x: number, dx: number, rows: number, channels: number,
     mean: number, coefDy: number, coefCentred: number, coefConst: number, work: number): void;
+
+  // assembly/ops/scaler.ts. sum/sumSq are f64 arrays of `period` entries; every other array is f32.
+  scalerExpand(src: number, channels: number, period: number, dst: number): void;
+  scalerSums(x: number, total: number, period: number, shift: number, sum: number, sumSq: number): void;
+  scalerFinishStandard(shift: number, sum: number, sumSq: number, channels: number, period: number, count: number,
+    offset: number, scale: number): void;
+  scalerMinMax(x: number, total: number, period: number, lo: number, hi: number): void;
+  scalerFinishMinMax(lo: number, hi: number, channels: number, period: number, offset: number, scale: number): void;
+  scalerApply(x: number, y: number, total: number, period: number, offset: number, scale: number, invert: boolean): void;
+
+  // assembly/optim/ftrl.ts
+  ftrlStep(param: number, grad: number, accumulator: number, linear: number, length: number,
+    lr: number, lrPower: number, l1: number, l2: number, l2Shrinkage: number, beta: number): void;
 }

@@ -17,9 +17,15 @@ export interface AdagradOptions {
   eps: number;
   /** Maximise the objective instead of minimising it. Default false. */
   maximize: boolean;
+  /**
+   * Proximal L1 strength (TensorFlow's ProximalAdagrad): after the step,
+   * p ← sign(p)·max(|p| − lr_eff·l1, 0) with the element's step size lr_eff = clr/(√stateSum + eps),
+   * so small weights become exactly 0. Default 0.
+   */
+  l1: number;
 }
 
-const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
+const ADAGRAD_DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, l1: 0 };
 const STATE_SUM = ["stateSum"] as const;
 
 /** Adagrad (Duchi et al.): per-element steps scaled by the root of the summed squared gradients. */
@@ -38,6 +44,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     checkNonNegative(prefix, "initialAccumulatorValue", group.initialAccumulatorValue);
     checkNonNegative(prefix, "eps", group.eps);
     checkBoolean(prefix, "maximize", group.maximize);
+    checkNonNegative(prefix, "l1", group.l1);
   }
 
   /** @internal */
@@ -57,6 +64,6 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdagradOptions>): void {
-    kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, this.#clr, group.eps, group.weightDecay, group.maximize);
+    kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, this.#clr, group.eps, group.weightDecay, group.maximize, group.l1);
   }
 }

@@ -17,9 +17,14 @@ export interface SGDOptions {
   nesterov: boolean;
   /** Maximise the objective instead of minimising it. Default false. */
   maximize: boolean;
+  /**
+   * Proximal L1 strength (TensorFlow's ProximalGradientDescent): after the step,
+   * p ← sign(p)·max(|p| − lr·l1, 0), so small weights become exactly 0. Default 0.
+   */
+  l1: number;
 }
 
-const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+const SGD_DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, l1: 0 };
 const MOMENTUM_BUFFER = ["momentumBuffer"] as const;
 const NO_BUFFERS = [] as const;
 
@@ -37,6 +42,7 @@ export class SGD extends Optimizer<SGDOptions> {
     checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "nesterov", group.nesterov);
     checkBoolean(prefix, "maximize", group.maximize);
+    checkNonNegative(prefix, "l1", group.l1);
     if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
       throw new RangeError(`simdopt: ${prefix}nesterov requires momentum > 0 and dampening 0 (got momentum ${group.momentum}, dampening ${group.dampening})`);
     }
@@ -50,6 +56,6 @@ export class SGD extends Optimizer<SGDOptions> {
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<SGDOptions>): void {
     kernels().sgdStep(slice.param, slice.grad, group.momentum !== 0 ? slice.buffers[0]! : 0, slice.length,
-      group.lr, group.momentum, group.dampening, group.weightDecay, group.maximize, group.nesterov, slice.firstUse);
+      group.lr, group.momentum, group.dampening, group.weightDecay, group.maximize, group.nesterov, slice.firstUse, group.l1);
   }
 }

@@ -280,6 +280,8 @@ export const CASES = [
   // Eight steps: the rectified branch (rho_t > 5) starts at step 6 with beta2 = 0.999.
   optimizer("RAdam", "RAdam", { lr: 0.01, weightDecay: 0.01 }, { seed: 11, steps: 8 }),
   optimizer("Lion", "Lion", { lr: 0.001, betas: [0.9, 0.99], weightDecay: 0.1 }, { seed: 12 }),
+  optimizer("Adagrad-l1", "Adagrad", { lr: 0.1, l1: 0.5, initialAccumulatorValue: 0.1 }, { seed: 23 }),
+  optimizer("Ftrl", "Ftrl", { lr: 0.1, l1: 0.2, l2: 0.05, l2Shrinkage: 0.1, beta: 0.5 }, { seed: 24 }),
   scheduler("CosineAnnealingLR", "CosineAnnealingLR", { tMax: 6, etaMin: 0.001 }, 15),
   scheduler("StepLR", "StepLR", { stepSize: 3, gamma: 0.5 }, 10),
   clip("clipGradNorm-2", "clipGradNorm", [1.0], 13),

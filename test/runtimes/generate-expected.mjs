@@ -20,13 +20,14 @@ const DEFAULTS = {
   SGD: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
   Adam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false },
   AdamW: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false },
-  Adagrad: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false },
+  Adagrad: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, l1: 0 },
   RMSprop: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
   Adadelta: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
   Adamax: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
   NAdam: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false },
   RAdam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false },
   Lion: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false },
+  Ftrl: { lr: 1e-3, lrPower: -0.5, initialAccumulatorValue: 0.1, l1: 0, l2: 0, l2Shrinkage: 0, beta: 0 },
 };
 
 const zeros = (n) => new Float64Array(n);
@@ -58,7 +59,10 @@ const OPTIMIZERS = {
         let g = o.maximize ? -grad[i] : grad[i];
         g += o.weightDecay * p[i];
         sum[i] += g * g;
-        p[i] -= (clr * g) / (Math.sqrt(sum[i]) + o.eps);
+        const lrEff = clr / (Math.sqrt(sum[i]) + o.eps);
+        const stepped = p[i] - lrEff * g;
+        // TensorFlow's ProximalAdagrad: sign(p)·max(|p| − lr_eff·l1, 0) after the step.
+        p[i] = Math.sign(stepped) * Math.max(Math.abs(stepped) - lrEff * o.l1, 0);
       }
     };
   },
@@ -157,6 +161,22 @@ const OPTIMIZERS = {
         const mHat = m[i] / biasCorrection1;
         if (rho > 5) p[i] -= o.lr * mHat * rect * (Math.sqrt(biasCorrection2) / (Math.sqrt(v[i]) + o.eps));
         else p[i] -= o.lr * mHat;
+      }
+    };
+  },
+  // keras.optimizers.Ftrl's update_step.
+  Ftrl(o, n) {
+    const accum = zeros(n).fill(o.initialAccumulatorValue);
+    const linear = zeros(n);
+    return (p, grad) => {
+      const l2 = o.l2 + o.beta / (2 * o.lr);
+      for (let i = 0; i < n; i++) {
+        const g = grad[i];
+        const newAccum = accum[i] + g * g;
+        linear[i] += g + 2 * o.l2Shrinkage * p[i] - ((newAccum ** -o.lrPower - accum[i] ** -o.lrPower) / o.lr) * p[i];
+        const quadratic = newAccum ** -o.lrPower / o.lr + 2 * l2;
+        p[i] = (Math.min(Math.max(linear[i], -o.l1), o.l1) - linear[i]) / quadratic;
+        accum[i] = newAccum;
       }
     };
   },

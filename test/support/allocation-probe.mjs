@@ -17,6 +17,7 @@ const makers = {
   NAdam: (p) => simdopt.NAdam && new simdopt.NAdam([p]),
   RAdam: (p) => simdopt.RAdam && new simdopt.RAdam([p]),
   Lion: (p) => simdopt.Lion && new simdopt.Lion([p]),
+  Ftrl: (p) => simdopt.Ftrl && new simdopt.Ftrl([p], { l1: 1e-3, l2Shrinkage: 1e-3 }),
 };
 
 let scavenges = 0;

@@ -1,0 +1,60 @@
+import { kernels } from "../bindings/instance.js";
+import type { Parameter } from "../parameter.js";
+import { checkFinite, checkNonNegative, checkPositive, reject } from "../checks.js";
+import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+
+/** Options of Ftrl (keras.optimizers.Ftrl). */
+export interface FtrlOptions {
+  /** Learning rate. Default 1e-3. */
+  lr: number;
+  /** How the per-element rate falls with the accumulated squared gradient (≤ 0; 0 = fixed rate). Default −0.5. */
+  lrPower: number;
+  /** The value the accumulator starts from (every element, rows first touched late included). Default 0.1. */
+  initialAccumulatorValue: number;
+  /** L1 strength: weights whose linear term stays within ±l1 are exactly 0. Default 0. */
+  l1: number;
+  /** Online L2 strength (in the denominator). Default 0. */
+  l2: number;
+  /** Shrinkage-type L2: 2·l2Shrinkage·p is added to the gradient of the linear term. Default 0. */
+  l2Shrinkage: number;
+  /** Added to the denominator as beta/lr (Keras's beta). Default 0. */
+  beta: number;
+}
+
+const FTRL_DEFAULTS: FtrlOptions = { lr: 1e-3, lrPower: -0.5, initialAccumulatorValue: 0.1, l1: 0, l2: 0, l2Shrinkage: 0, beta: 0 };
+const BUFFERS = ["accumulator", "linear"] as const;
+
+/**
+ * FTRL-Proximal (follow the regularised leader) with Keras 3's semantics: per-coordinate rates
+ * and L1/L2 regularisation that drives weights to exactly 0. Works with `step({ rows })` for
+ * sparse online learning on feature tables.
+ */
+export class Ftrl extends Optimizer<FtrlOptions> {
+  constructor(params: Parameter[] | ParamGroupInput<FtrlOptions>[], options?: Partial<FtrlOptions>) {
+    super(params, options, FTRL_DEFAULTS);
+  }
+
+  protected validateGroup(group: FtrlOptions, prefix: string): void {
+    checkPositive(prefix, "lr", group.lr);
+    const lrPower = checkFinite(prefix, "lrPower", group.lrPower);
+    if (lrPower > 0) reject(prefix, "lrPower", lrPower, "≤ 0");
+    checkNonNegative(prefix, "initialAccumulatorValue", group.initialAccumulatorValue);
+    checkNonNegative(prefix, "l1", group.l1);
+    checkNonNegative(prefix, "l2", group.l2);
+    checkNonNegative(prefix, "l2Shrinkage", group.l2Shrinkage);
+    checkNonNegative(prefix, "beta", group.beta);
+  }
+
+  protected stateBufferNames(): readonly string[] {
+    return BUFFERS;
+  }
+
+  protected override initialStateValue(buffer: string, group: ParamGroup<FtrlOptions>): number {
+    return buffer === "accumulator" ? group.initialAccumulatorValue : 0;
+  }
+
+  protected update(slice: Slice, group: ParamGroup<FtrlOptions>): void {
+    kernels().ftrlStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
+      group.lr, group.lrPower, group.l1, group.l2, group.l2Shrinkage, group.beta);
+  }
+}
