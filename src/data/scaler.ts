@@ -10,23 +10,30 @@ import { checkChoice, describe, readOptions } from "../checks.js";
 
 /** What a scaler holds: y = (x − offset)/scale, one entry per feature (the last axis). */
 export interface Scaler {
+  /** Subtracted from each feature first (the mean, or the minimum). */
   offset: ArrayLike<number>;
+  /** What each feature is then divided by (the standard deviation, or max − min; 1 for a constant feature). */
   scale: ArrayLike<number>;
 }
 
 /** A fitted scaler: Float32Arrays owned by the caller. */
 export interface FittedScaler extends Scaler {
+  /** One offset per feature. */
   offset: Float32Array;
+  /** One scale per feature. */
   scale: Float32Array;
 }
 
+/** How `fitScaler` measures each feature: mean and population std, or minimum and range. */
 export type ScalerKind = "standard" | "minmax";
 
+/** Options of `fitScaler`. */
 export interface FitScalerOptions {
   /** "standard": offset = mean, scale = population std (ddof 0); "minmax": offset = min, scale = max − min. Default "standard". */
   kind?: ScalerKind;
 }
 
+/** Options of `applyScaler` and `invertScaler`. */
 export interface ApplyScalerOptions {
   /** Receives the result (length = x.length). Default: x itself (in place). */
   out?: Float32Array;
