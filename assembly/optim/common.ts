@@ -130,31 +130,37 @@ function elementwiseGeneric<R>(
   const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
   const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
   const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
-  const body = <usize>(length & ~3) << 2;
-  let at = from;
-  for (; at < body; at += 16) {
-    const pending = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
-    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
-  }
   const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes == 0) return;
-  // Null state streams stay null (tailIn returns 0 for them); every stream but grad is written.
-  const s0Tail = s0 ? s0 + at : 0;
-  const s1Tail = s1 ? s1 + at : 0;
-  const s2Tail = s2 ? s2 + at : 0;
-  const p = tailIn(0, param + at, tailBytes);
-  const g = tailIn(1, grad + at, tailBytes);
-  const a = tailIn(2, s0Tail, tailBytes);
-  const b = tailIn(3, s1Tail, tailBytes);
-  const c = tailIn(4, s2Tail, tailBytes);
-  const pending = rule.front(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
-  rule.back(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
+  let end = <usize>(length & ~3) << 2;
+  let at = from;
+  // The stream bases the loop adds `at` to; for the tail they are re-pointed at the staging slots
+  // (slot − at, wrapping as wasm's i32 does) and the same loop runs once more, so the rule's
+  // body exists once per generic loop rather than twice. Null state streams stay null (tailIn
+  // returns 0 for them); every stream but grad is written back.
+  let p = param, g = grad, a = s0, b = s1, c = s2;
+  let staged = false;
+  while (true) {
+    for (; at < end; at += 16) {
+      const pending = rule.front(p + at, g + at, a + at, b + at, c + at,
+        k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+      rule.back(p + at, g + at, a + at, b + at, c + at,
+        k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
+    }
+    if (staged || tailBytes == 0) break;
+    p = tailIn(0, param + at, tailBytes) - at;
+    g = tailIn(1, grad + at, tailBytes) - at;
+    a = tailIn(2, s0 ? s0 + at : 0, tailBytes) - at;
+    b = tailIn(3, s1 ? s1 + at : 0, tailBytes) - at;
+    c = tailIn(4, s2 ? s2 + at : 0, tailBytes) - at;
+    end = at + 16;
+    staged = true;
+  }
+  if (!staged) return;
+  at -= 16;
   tailOut(0, param + at, tailBytes);
-  tailOut(2, s0Tail, tailBytes);
-  tailOut(3, s1Tail, tailBytes);
-  tailOut(4, s2Tail, tailBytes);
+  tailOut(2, s0 ? s0 + at : 0, tailBytes);
+  tailOut(3, s1 ? s1 + at : 0, tailBytes);
+  tailOut(4, s2 ? s2 + at : 0, tailBytes);
 }
 
 /**
