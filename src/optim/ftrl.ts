@@ -54,6 +54,7 @@ export class Ftrl extends Optimizer<FtrlOptions> {
     return buffer === "accumulator" ? group.initialAccumulatorValue : 0;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<FtrlOptions>): void {
     // The kernel takes the three common powers; any other runs the scalar slow path.
     const p = group.lrPower;
