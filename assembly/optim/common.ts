@@ -205,6 +205,19 @@ function elementwiseGeneric<R>(
   if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
 }
 
+/**
+ * Only the generic loop (one vector per iteration, run-time flags): the smallest form, for a
+ * rare variant whose time goes to a division or square root anyway, so that the pairs loop buys
+ * it nothing (Adagrad with l1 measured the same either way).
+ */
+// @ts-ignore: decorator
+@inline export function elementwiseSingle<R>(
+  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
+}
+
 // ---- Lane math shared by the rules -------------------------------------------------------------
 
 /** The vector at `ptr`, or 16 bytes on when `next` (see the header). */
