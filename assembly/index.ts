@@ -36,7 +36,7 @@ export {
 export { matmulF32, matmulPackedASize, matmulPackedBSize } from "./ops/matmul";
 
 // Feature scaling
-export { scalerExpand, scalerSums, scalerFinishStandard, scalerMinMax, scalerFinishMinMax, scalerApply } from "./ops/scaler";
+export { scalerSums, scalerMinMax, scalerApply } from "./ops/scaler";
 
 // FTRL-Proximal
 export { ftrlStep } from "./optim/ftrl";

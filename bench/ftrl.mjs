@@ -85,7 +85,7 @@ function ftrlDense() {
   printTable(`Ftrl, dense step, ${SIZE.toLocaleString("en")} parameters (read p, g, n, z; write p, n, z)`, ["step", "ms / step", "GB/s", "vs plain JS"], [
     ["simdopt Ftrl (lrPower −0.5: √ in SIMD)", ms(simd.seconds), (SIZE * 28 / simd.seconds / 1e9).toFixed(1), ratio(plain.seconds / simd.seconds)],
     ["plain-JS FTRL loop (Float32Array, Math.sqrt)", ms(plain.seconds), (SIZE * 28 / plain.seconds / 1e9).toFixed(1), ratio(1)],
-    ["simdopt Ftrl (lrPower −0.7: pow per lane)", ms(generalPower.seconds), (SIZE * 28 / generalPower.seconds / 1e9).toFixed(1), `${ratio(plainPow.seconds / generalPower.seconds)} vs JS with **`],
+    ["simdopt Ftrl (lrPower −0.7: scalar slow path)", ms(generalPower.seconds), (SIZE * 28 / generalPower.seconds / 1e9).toFixed(1), `${ratio(plainPow.seconds / generalPower.seconds)} vs JS with **`],
     ["plain-JS FTRL loop, lrPower −0.7 (**)", ms(plainPow.seconds), (SIZE * 28 / plainPow.seconds / 1e9).toFixed(1), "1.00× vs JS with **"],
   ]);
 }

@@ -4,16 +4,12 @@
 // per-feature array is first laid out over one "period" P = lcm(C, 4) floats (the feature
 // pattern repeated P/C times): vector k of the flat data then always meets the same four
 // features, whatever C is, and one SIMD pass covers every shape (C = 1, 3, 5... included).
-// Statistics are folded back to C features at the end.
+// Statistics are folded back to C features at the end (src/data/scaler-fold.ts, which also lays
+// out the period patterns: per-feature scalar work that gains nothing from the module).
 //
 // The standard scaler's moments are f64, as batch norm's: each element is promoted, shifted by
 // its feature's first value (which keeps Σd² − (Σd)²/n free of cancellation when the mean is
 // large against the spread) and summed in f64x2 lanes.
-
-/** dst[k] = src[k mod channels] for k < period (f32). */
-export function scalerExpand(src: usize, channels: i32, period: i32, dst: usize): void {
-  for (let k = 0; k < period; k++) store<f32>(dst + (<usize>k << 2), load<f32>(src + (<usize>(k % channels) << 2)));
-}
 
 /**
  * Shifted f64 sums over `total` elements with period `period`: for d = x − shift[k],
@@ -48,28 +44,9 @@ export function scalerSums(x: usize, total: i32, period: i32, shift: usize, sum:
   }
 }
 
-/**
- * Folds the period sums to `channels` features and writes offset = mean and scale = population
- * standard deviation (1 where it is 0 or rounds to 0 in f32). `count` = samples per feature.
- */
-export function scalerFinishStandard(shift: usize, sum: usize, sumSq: usize, channels: i32, period: i32, count: f64, offset: usize, scale: usize): void {
-  for (let c = 0; c < channels; c++) {
-    let s: f64 = 0;
-    let q: f64 = 0;
-    for (let k = c; k < period; k += channels) {
-      s += load<f64>(sum + (<usize>k << 3));
-      q += load<f64>(sumSq + (<usize>k << 3));
-    }
-    const variance = max((q - s * s / count) / count, 0);
-    const std = <f32>Math.sqrt(variance);
-    store<f32>(offset + (<usize>c << 2), <f32>(<f64>load<f32>(shift + (<usize>c << 2)) + s / count));
-    store<f32>(scale + (<usize>c << 2), std > 0 ? std : 1);
-  }
-}
-
 /** Per-period-position minimum and maximum of `total` elements (f32, exact); lo/hi hold the first row expanded. */
 export function scalerMinMax(x: usize, total: i32, period: i32, lo: usize, hi: usize): void {
-  // lo and hi arrive seeded with the first row (scalerExpand): every element is compared.
+  // lo and hi arrive seeded with the first row (scalerExpand in src/data/scaler-fold.ts): every element is compared.
   const vectorEnd = <usize>(total & ~3) << 2;
   const periodBytes = <usize>period << 2;
   let k: usize = 0;
@@ -85,21 +62,6 @@ export function scalerMinMax(x: usize, total: i32, period: i32, lo: usize, hi: u
     store<f32>(lo + k, min(load<f32>(lo + k), v));
     store<f32>(hi + k, max(load<f32>(hi + k), v));
     k += 4;
-  }
-}
-
-/** Folds min/max to `channels` features: offset = min, scale = max − min (1 where 0). */
-export function scalerFinishMinMax(lo: usize, hi: usize, channels: i32, period: i32, offset: usize, scale: usize): void {
-  for (let c = 0; c < channels; c++) {
-    let a = load<f32>(lo + (<usize>c << 2));
-    let b = load<f32>(hi + (<usize>c << 2));
-    for (let k = c + channels; k < period; k += channels) {
-      a = min(a, load<f32>(lo + (<usize>k << 2)));
-      b = max(b, load<f32>(hi + (<usize>k << 2)));
-    }
-    const range = <f32>(<f64>b - <f64>a);
-    store<f32>(offset + (<usize>c << 2), a);
-    store<f32>(scale + (<usize>c << 2), range > 0 ? range : 1);
   }
 }
 

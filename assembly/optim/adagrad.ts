@@ -1,4 +1,4 @@
-import { elementwise, gradient, setConstant, setSignMask, ld, st, shrink, FlagOn, FlagOff } from "./common";
+import { elementwise, elementwiseSingle, gradient, setConstant, setSignMask, ld, st, shrink, FlagOn, FlagOff } from "./common";
 
 // torch.optim.Adagrad, one fused pass: read p, g, stateSum once; write p, stateSum once.
 //   g ← ±g + weightDecay·p
@@ -56,6 +56,6 @@ export function adagradStep(
   setConstant(2, clr);
   setConstant(3, eps);
   setConstant(4, <f32>l1);
-  if (l1 != 0) elementwise<AdagradRule<FlagOn>>(length, param, grad, stateSum, 0, 0, weightDecay != 0, maximize, false, false);
+  if (l1 != 0) elementwiseSingle<AdagradRule<FlagOn>>(length, param, grad, stateSum, 0, 0, weightDecay != 0, maximize, false, false);
   else elementwise<AdagradRule<FlagOff>>(length, param, grad, stateSum, 0, 0, weightDecay != 0, maximize, false, false);
 }

@@ -92,6 +92,31 @@ function pairs<R, F0, F1>(length: i32, param: usize, grad: usize, s0: usize, s1:
 }
 
 /**
+ * The pairs loop with f0 and f1 as run-time values (f2, f3 off): one copy instead of four, for
+ * a rule's rare variants (the l1 > 0 instances), whose loops would otherwise cost as much code
+ * as the common ones. The flag tests are well-predicted branches.
+ */
+function pairsAnyFlags<R>(length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize, f0: bool, f1: bool): void {
+  const f2 = false;
+  const f3 = false;
+  const rule = changetype<R>(0);
+  const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
+  const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
+  const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
+  const end = <usize>(length & ~7) << 2;
+  for (let at: usize = 0; at < end; at += 32) {
+    const pending0 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+    const pending1 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending0);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true, pending1);
+  }
+}
+
+/**
  * From byte offset `from` to the end: one vector per iteration, then the staged tail, with the
  * flags as run-time values (well-predicted branches). Runs the leftovers of every call, and whole
  * calls whose rare flags (f2, f3) are set, so that only f0 × f1 are specialised: four copies of
@@ -105,31 +130,37 @@ function elementwiseGeneric<R>(
   const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
   const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
   const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
-  const body = <usize>(length & ~3) << 2;
-  let at = from;
-  for (; at < body; at += 16) {
-    const pending = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
-    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
-  }
   const tailBytes = <usize>(length & 3) << 2;
-  if (tailBytes == 0) return;
-  // Null state streams stay null (tailIn returns 0 for them); every stream but grad is written.
-  const s0Tail = s0 ? s0 + at : 0;
-  const s1Tail = s1 ? s1 + at : 0;
-  const s2Tail = s2 ? s2 + at : 0;
-  const p = tailIn(0, param + at, tailBytes);
-  const g = tailIn(1, grad + at, tailBytes);
-  const a = tailIn(2, s0Tail, tailBytes);
-  const b = tailIn(3, s1Tail, tailBytes);
-  const c = tailIn(4, s2Tail, tailBytes);
-  const pending = rule.front(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
-  rule.back(p, g, a, b, c, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
+  let end = <usize>(length & ~3) << 2;
+  let at = from;
+  // The stream bases the loop adds `at` to; for the tail they are re-pointed at the staging slots
+  // (slot − at, wrapping as wasm's i32 does) and the same loop runs once more, so the rule's
+  // body exists once per generic loop rather than twice. Null state streams stay null (tailIn
+  // returns 0 for them); every stream but grad is written back.
+  let p = param, g = grad, a = s0, b = s1, c = s2;
+  let staged = false;
+  while (true) {
+    for (; at < end; at += 16) {
+      const pending = rule.front(p + at, g + at, a + at, b + at, c + at,
+        k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+      rule.back(p + at, g + at, a + at, b + at, c + at,
+        k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
+    }
+    if (staged || tailBytes == 0) break;
+    p = tailIn(0, param + at, tailBytes) - at;
+    g = tailIn(1, grad + at, tailBytes) - at;
+    a = tailIn(2, s0 ? s0 + at : 0, tailBytes) - at;
+    b = tailIn(3, s1 ? s1 + at : 0, tailBytes) - at;
+    c = tailIn(4, s2 ? s2 + at : 0, tailBytes) - at;
+    end = at + 16;
+    staged = true;
+  }
+  if (!staged) return;
+  at -= 16;
   tailOut(0, param + at, tailBytes);
-  tailOut(2, s0Tail, tailBytes);
-  tailOut(3, s1Tail, tailBytes);
-  tailOut(4, s2Tail, tailBytes);
+  tailOut(2, s0 ? s0 + at : 0, tailBytes);
+  tailOut(3, s1 ? s1 + at : 0, tailBytes);
+  tailOut(4, s2 ? s2 + at : 0, tailBytes);
 }
 
 /**
@@ -155,6 +186,36 @@ function elementwiseGeneric<R>(
     else pairs<R, Off, Off>(length, param, grad, s0, s1, s2);
   }
   if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
+}
+
+/**
+ * `elementwise` with one pairs loop for all four f0 × f1 combinations (see pairsAnyFlags): for
+ * rare variants of a rule, where module size matters more than the last few percent.
+ */
+// @ts-ignore: decorator
+@inline export function elementwiseCompact<R>(
+  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  if (f2 || f3) {
+    elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
+    return;
+  }
+  pairsAnyFlags<R>(length, param, grad, s0, s1, s2, f0, f1);
+  if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
+}
+
+/**
+ * Only the generic loop (one vector per iteration, run-time flags): the smallest form, for a
+ * rare variant whose time goes to a division or square root anyway, so that the pairs loop buys
+ * it nothing (Adagrad with l1 measured the same either way).
+ */
+// @ts-ignore: decorator
+@inline export function elementwiseSingle<R>(
+  length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
 }
 
 // ---- Lane math shared by the rules -------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { elementwise, setConstant, setSignMask, ld, st, shrink, FlagOn, FlagOff } from "./common";
+import { elementwise, elementwiseCompact, setConstant, setSignMask, ld, st, shrink, FlagOn, FlagOff } from "./common";
 
 // torch.optim.SGD, one fused pass: read p, g, buf once; write p, buf once.
 //   g ← ±g (+ weightDecay·p)
@@ -59,7 +59,7 @@ export function sgdStep(
   setSignMask(6, true);
   const hasMomentum = momentumBuffer != 0;
   if (l1 != 0) {
-    elementwise<SgdRule<FlagOn>>(length, param, grad, momentumBuffer, 0, 0,
+    elementwiseCompact<SgdRule<FlagOn>>(length, param, grad, momentumBuffer, 0, 0,
       weightDecay != 0, hasMomentum, hasMomentum && nesterov, hasMomentum && firstStep);
   } else {
     elementwise<SgdRule<FlagOff>>(length, param, grad, momentumBuffer, 0, 0,

@@ -77,12 +77,8 @@ export interface Kernels {
     mean: number, coefDy: number, coefCentred: number, coefConst: number, work: number): void;
 
   // assembly/ops/scaler.ts. sum/sumSq are f64 arrays of `period` entries; every other array is f32.
-  scalerExpand(src: number, channels: number, period: number, dst: number): void;
   scalerSums(x: number, total: number, period: number, shift: number, sum: number, sumSq: number): void;
-  scalerFinishStandard(shift: number, sum: number, sumSq: number, channels: number, period: number, count: number,
-    offset: number, scale: number): void;
   scalerMinMax(x: number, total: number, period: number, lo: number, hi: number): void;
-  scalerFinishMinMax(lo: number, hi: number, channels: number, period: number, offset: number, scale: number): void;
   scalerApply(x: number, y: number, total: number, period: number, offset: number, scale: number, invert: boolean): void;
 
   // assembly/optim/ftrl.ts

@@ -5,6 +5,7 @@
 import { kernels } from "../bindings/instance.js";
 import { heapF32 } from "../bindings/memory.js";
 import { Staging } from "../ops/staging.js";
+import { scalerExpand, scalerFinishMinMax, scalerFinishStandard } from "./scaler-fold.js";
 import { shapeSize } from "../parameter.js";
 import { checkChoice, describe, readOptions } from "../checks.js";
 
@@ -89,15 +90,15 @@ export function fitScaler(x: Float32Array, shape: readonly number[], options?: F
   try {
     const xPtr = stage.ptr(xSlot);
     if (kind === "standard") {
-      k.scalerExpand(xPtr, channels, period, stage.ptr(a));
+      scalerExpand(xPtr, channels, period, stage.ptr(a));
       k.scalerSums(xPtr, total, period, stage.ptr(a), stage.ptr(b), stage.ptr(c));
-      k.scalerFinishStandard(stage.ptr(a), stage.ptr(b), stage.ptr(c), channels, period, total / channels,
+      scalerFinishStandard(stage.ptr(a), stage.ptr(b), stage.ptr(c), channels, period, total / channels,
         stage.ptr(offsetSlot), stage.ptr(scaleSlot));
     } else {
-      k.scalerExpand(xPtr, channels, period, stage.ptr(a));
-      k.scalerExpand(xPtr, channels, period, stage.ptr(b));
+      scalerExpand(xPtr, channels, period, stage.ptr(a));
+      scalerExpand(xPtr, channels, period, stage.ptr(b));
       k.scalerMinMax(xPtr, total, period, stage.ptr(a), stage.ptr(b));
-      k.scalerFinishMinMax(stage.ptr(a), stage.ptr(b), channels, period, stage.ptr(offsetSlot), stage.ptr(scaleSlot));
+      scalerFinishMinMax(stage.ptr(a), stage.ptr(b), channels, period, stage.ptr(offsetSlot), stage.ptr(scaleSlot));
     }
     return { offset: stage.result(offsetSlot, channels), scale: stage.result(scaleSlot, channels) };
   } finally {

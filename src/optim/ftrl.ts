@@ -2,6 +2,7 @@ import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkFinite, checkNonNegative, checkPositive, reject } from "../checks.js";
 import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { ftrlGeneralPower } from "./ftrl-power.js";
 
 /** Options of Ftrl (keras.optimizers.Ftrl). */
 export interface FtrlOptions {
@@ -53,8 +54,12 @@ export class Ftrl extends Optimizer<FtrlOptions> {
     return buffer === "accumulator" ? group.initialAccumulatorValue : 0;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<FtrlOptions>): void {
-    kernels().ftrlStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      group.lr, group.lrPower, group.l1, group.l2, group.l2Shrinkage, group.beta);
+    // The kernel takes the three common powers; any other runs the scalar slow path.
+    const p = group.lrPower;
+    const step = p === -0.5 || p === 0 || p === -1 ? kernels().ftrlStep : ftrlGeneralPower;
+    step(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
+      group.lr, p, group.l1, group.l2, group.l2Shrinkage, group.beta);
   }
 }
