@@ -139,10 +139,11 @@ describe("Adam and AdamW match the float64 reference", () => {
 });
 
 describe("defaults are the contract's (PyTorch's)", () => {
-  // PyTorch's table (torch.optim.SGD / Adam / AdamW), written out independently of the sources.
+  // PyTorch's table (torch.optim.SGD / Adam / AdamW), written out independently of the sources; SGD adds
+  // the proximal l1 option (TensorFlow's ProximalGradientDescent), off by default.
   const adam: AdamReferenceOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
   const table = [
-    ["SGD", (p: Parameter) => new SGD([p]), { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false }],
+    ["SGD", (p: Parameter) => new SGD([p]), { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, l1: 0 }],
     ["Adam", (p: Parameter) => new Adam([p]), adam],
     ["AdamW", (p: Parameter) => new AdamW([p]), { ...adam, weightDecay: 1e-2 }],
   ] as const;
