@@ -65,3 +65,6 @@ export type { BatchNormOptions, BatchNormCallOptions } from "./nn/batchnorm-laye
 // GEMM
 export { matmul } from "./ops/matmul.js";
 export type { MatmulOptions } from "./ops/matmul.js";
+
+// Threads: the same calls split across worker threads
+export { initThreads, terminateThreads } from "./threads/pool.js";

@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { scratchBase, CONSTANTS_AT } from "../scratch";
 
 // The elementwise driver and the lane math shared by the optimizer kernels.
 //
@@ -37,24 +38,25 @@ import { tailIn, tailOut } from "../tail";
 // reference of that type: they never touch `this`, the class has no base (a virtual call would
 // read the object header), and every call is inlined.
 
-const CONSTANT_SLOTS = 12;
-const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
+// Per instance (see scratch.ts): each thread broadcasts its own constants.
+// @ts-ignore: decorator
+@inline function constantsBase(): usize { return scratchBase + CONSTANTS_AT; }
 
 /** Broadcasts `value` into constant slot `slot` (0–11) for the next `elementwise` call. */
 // @ts-ignore: decorator
 @inline export function setConstant(slot: i32, value: f32): void {
-  v128.store(CONSTANTS + (<usize>slot << 4), f32x4.splat(value));
+  v128.store(constantsBase() + (<usize>slot << 4), f32x4.splat(value));
 }
 
 /** Slot `slot` becomes an all-lanes sign-bit mask (−0) when `set`, else +0. */
 // @ts-ignore: decorator
 @inline export function setSignMask(slot: i32, set: bool): void {
-  v128.store(CONSTANTS + (<usize>slot << 4), i32x4.splat(set ? 0x80000000 : 0));
+  v128.store(constantsBase() + (<usize>slot << 4), i32x4.splat(set ? 0x80000000 : 0));
 }
 
 // @ts-ignore: decorator
 @inline function constantAt(slot: i32): v128 {
-  return v128.load(CONSTANTS + (<usize>slot << 4));
+  return v128.load(constantsBase() + (<usize>slot << 4));
 }
 
 // Flag values as types, for `pairs`.

@@ -41,6 +41,8 @@ export interface Features {
   threads: boolean;
   /** The simdopt package version. */
   version: string;
+  /** Threads currently sharing work: 1 until `initThreads` starts workers (and after `terminateThreads`). */
+  workers: number;
 }
 
 /** Exports checked before use, so that a foreign module is named as such. */
@@ -56,13 +58,35 @@ interface Loaded {
   kernels: Kernels;
   relaxed: boolean;
   shared: boolean;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
 }
 
 let loaded: Loaded | null = null;
-let pending: Promise<void> | null = null;
-let probed: Omit<Features, "version"> | null = null;
+let threadCount = 1;
+// While a step records its kernel calls for the worker threads (src/threads/step-batch.ts),
+// kernels() hands out the recorder instead of the instance's exports.
+let kernelOverride: Kernels | null = null;
 
-function probe(): Omit<Features, "version"> {
+/** @internal Set by the thread pool: threads now sharing work. */
+export function setThreadCount(n: number): void {
+  threadCount = n;
+}
+
+/** @internal The kernels every caller gets from kernels() (null: the module's own). */
+export function setKernelOverride(override: Kernels | null): void {
+  kernelOverride = override;
+}
+
+/** @internal The module's own kernels, never the override. */
+export function directKernels(): Kernels {
+  if (loaded === null) throw notInitialized();
+  return loaded.kernels;
+}
+let pending: Promise<void> | null = null;
+let probed: Omit<Features, "version" | "workers"> | null = null;
+
+function probe(): Omit<Features, "version" | "workers"> {
   if (probed === null) {
     const validate = (bytes: BufferSource) => {
       try {
@@ -89,14 +113,37 @@ function sharedMemoryWorks(): boolean {
 /** What the runtime supports; after init, `relaxedSimd`/`threads` say what the loaded module uses. */
 export function features(): Features {
   const supported = probe();
-  if (loaded === null) return { ...supported, version };
-  return { simd: true, relaxedSimd: loaded.relaxed, threads: loaded.shared, version };
+  if (loaded === null) return { ...supported, version, workers: 1 };
+  return { simd: true, relaxedSimd: loaded.relaxed, threads: loaded.shared, version, workers: threadCount };
 }
 
 /** @internal The kernels of the loaded module; throws the "call init() first" error before init. */
 export function kernels(): Kernels {
+  if (kernelOverride !== null) return kernelOverride;
   if (loaded === null) throw notInitialized();
   return loaded.kernels;
+}
+
+/**
+ * @internal The compiled module and its memory, for worker threads to instantiate over the same
+ * memory; null before init or when the memory is not shared (threads need it shared).
+ */
+export function moduleForThreads(): { module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
+  if (loaded === null || !loaded.shared) return null;
+  return { module: loaded.module, memory: loaded.memory };
+}
+
+/**
+ * @internal In a worker thread: instantiates the module the main thread loaded over its shared
+ * memory and points the instance's scratch at `scratch` (see assembly/scratch.ts). The main
+ * thread's allocator state is not touched: workers only run kernels on pointers they are given.
+ */
+export function instantiateForWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, scratch: number): Kernels {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = instance.exports as unknown as Kernels;
+  if (typeof exports.setThreadScratch !== "function") throw new TypeError("simdopt: the module has no setThreadScratch export");
+  exports.setThreadScratch(scratch);
+  return exports;
 }
 
 /** True once init/initSync has completed. */
@@ -243,7 +290,7 @@ function instantiateSync(module: WebAssembly.Module, options: InitOptions | unde
     }
   }
   attachMemory(memory, shared, exports.heapBase());
-  loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared };
+  loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared, module, memory };
 }
 
 function prepareBytes(bytes: Uint8Array, shared: boolean): Uint8Array {

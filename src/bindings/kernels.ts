@@ -5,6 +5,9 @@
 export interface Kernels {
   heapBase(): number;
   relaxedBuild(): number;
+  // assembly/scratch.ts: each instance's own scratch (threads)
+  setThreadScratch(ptr: number): void;
+  threadScratchBytes(): number;
 
   // assembly/optim/sgd.ts
   sgdStep(param: number, grad: number, momentumBuffer: number, length: number,

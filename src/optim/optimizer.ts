@@ -3,6 +3,7 @@
 // A concrete optimizer supplies its defaults, its option checks, the names of its state buffers
 // and the one kernel call that updates a slice of a parameter.
 
+import { beginStep, endStep } from "../threads/step-batch.js";
 import { kernels } from "../bindings/instance.js";
 import { F32Block, heapF32, heapU8, Scratch } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
@@ -251,6 +252,18 @@ export abstract class Optimizer<Options extends object> {
     this.#allocateForStep();
     // Indexed loops on the hot path: a for-of iterator is only free where the engine inlines the
     // loop's whole body, and a step must allocate nothing whatever the engine decides.
+    // With threads on, a dense step's kernel calls are collected and split across the threads
+    // in one dispatch at the end (src/threads/step-batch.ts).
+    const threaded = mask === undefined && rows === undefined && beginStep();
+    try {
+      this.#stepAll(mask, rows);
+    } finally {
+      if (threaded) endStep();
+    }
+    return true;
+  }
+
+  #stepAll(mask: StepOptions["mask"], rows: StepOptions["rows"]): void {
     const groups = this.paramGroups;
     let index = 0;
     for (let g = 0; g < groups.length; g++) {
@@ -278,7 +291,6 @@ export abstract class Optimizer<Options extends object> {
         }
       }
     }
-    return true;
   }
 
   /** Zeroes every gradient (PyTorch's zero_grad; gradients here always exist, so they are zero-filled). */
