@@ -48,6 +48,11 @@ export function kernelId(name: keyof Kernels): number {
   return id;
 }
 
+/** @internal Tasks the workers have run since initThreads (0 with one thread). */
+export function workerTaskCount(): number {
+  return shared === null ? 0 : Atomics.load(shared.ctrl, CTRL.WORKER_TASKS);
+}
+
 /** The main thread's kernels by dispatch index. */
 export function kernelTable(): readonly Function[] {
   return table;
@@ -96,8 +101,13 @@ function lose(handle: WorkerHandle, reason: string): void {
   warn(`simdopt: a worker thread stopped (${reason}); simdopt continues on ${active} thread${active === 1 ? "" : "s"}`);
 }
 
+/** @internal Test hook: every worker stops as if it had crashed. */
+export function crashWorkersForTest(): void {
+  for (const handle of workers) handle.crash();
+}
+
 /** @internal Test hook: make the next workers fail at start-up ("start") or leave them alone. */
-export let simulateFailure: "" | "start" | "unavailable" = "";
+let simulateFailure: "" | "start" | "unavailable" = "";
 export function setSimulatedFailure(mode: "" | "start" | "unavailable"): void {
   simulateFailure = mode;
 }
@@ -112,6 +122,7 @@ export async function initThreads(n?: number): Promise<number> {
   const wanted = n === undefined ? (await nodeParallelism()) ?? defaultCount() : checkBounded("initThreads ", "n", n, { min: 1, max: 256 }, 1);
   if (!Number.isInteger(wanted)) throw new RangeError(`simdopt: initThreads n must be an integer ≥ 1, got ${String(n)}`);
   terminateThreads();
+  warned = false;
   directKernels(); // throws the "call init() first" error
   const handles = moduleForThreads();
   if (wanted <= 1 || handles === null || simulateFailure === "unavailable") return 1;

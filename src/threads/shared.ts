@@ -10,6 +10,7 @@ export const CTRL = {
   SLEEPERS: 4,  // workers in Atomics.wait
   STOP: 5,      // 1: workers exit their loop
   ERROR: 6,     // 1: a worker's kernel call threw
+  WORKER_TASKS: 7, // tasks run by workers since start (diagnostics and tests)
 } as const;
 const CTRL_INTS = 16;
 

@@ -12,6 +12,8 @@ export interface WorkerStart {
 
 export interface WorkerHandle {
   terminate(): void;
+  /** Test hook: stops the thread as a crash would (the pool learns of it from the exit event). */
+  crash(): void;
 }
 
 /** How long a worker may take to instantiate the module before it counts as failed. */
@@ -24,9 +26,13 @@ interface NodeWorker {
   unref(): void;
 }
 
-function isNode(): boolean {
-  const g = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: { node?: string } } };
-  return g.process?.versions?.node !== undefined && g.Deno === undefined && g.Bun === undefined;
+/**
+ * Node's worker_threads where they exist, Bun aside (its Web Workers work and unref): Deno's Web
+ * Workers keep the process alive and cannot be unref'd, its node:worker_threads can.
+ */
+export function useNodeWorkers(): boolean {
+  const g = globalThis as { Bun?: unknown; process?: { versions?: { node?: string } } };
+  return g.process?.versions?.node !== undefined && g.Bun === undefined;
 }
 
 function workerUrl(): URL {
@@ -38,7 +44,7 @@ function workerUrl(): URL {
  * not answer in time). `onLost` is called if it dies afterwards.
  */
 export async function startWorker(start: WorkerStart, onLost: (handle: WorkerHandle, reason: string) => void): Promise<WorkerHandle> {
-  if (isNode()) {
+  if (useNodeWorkers()) {
     const threads = (await import(/* @vite-ignore */ "node:worker_threads" as string)) as { Worker: new (url: URL) => NodeWorker };
     const worker = new threads.Worker(workerUrl());
     let handle: WorkerHandle | null = null;
@@ -56,7 +62,7 @@ export async function startWorker(start: WorkerStart, onLost: (handle: WorkerHan
         if (m.ready !== true) { terminate(); reject(new Error(m.error ?? "unexpected message")); return; }
         // A process that never calls terminateThreads() must still exit.
         worker.unref();
-        handle = { terminate };
+        handle = { terminate, crash: () => void worker.terminate() };
         resolve(handle);
       });
       const failed = (reason: string) => {
@@ -87,7 +93,7 @@ export async function startWorker(start: WorkerStart, onLost: (handle: WorkerHan
       if (m.ready !== true) { terminate(); reject(new Error(m.error ?? "unexpected message")); return; }
       // Bun's workers have unref(); elsewhere a page or Deno program ends on its own terms.
       (worker as unknown as { unref?: () => void }).unref?.();
-      handle = { terminate };
+      handle = { terminate, crash: () => worker.terminate() };
       resolve(handle);
     };
     worker.onerror = (event: ErrorEvent) => {

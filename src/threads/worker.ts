@@ -46,6 +46,7 @@ function serve(start: WorkerStart, post: Post): void {
       } catch {
         Atomics.store(ctrl, CTRL.ERROR, 1);
       }
+      Atomics.add(ctrl, CTRL.WORKER_TASKS, 1);
       Atomics.add(ctrl, CTRL.DONE, 1);
     }
   }
@@ -59,8 +60,9 @@ function begin(start: WorkerStart, post: Post): void {
   }
 }
 
-const g = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown; Bun?: unknown };
-if (g.process?.versions?.node !== undefined && g.Deno === undefined && g.Bun === undefined) {
+// The same choice as spawn.ts's useNodeWorkers (not imported: it would pull the spawner in).
+const g = globalThis as { process?: { versions?: { node?: string } }; Bun?: unknown };
+if (g.process?.versions?.node !== undefined && g.Bun === undefined) {
   const threads = (await import(/* @vite-ignore */ "node:worker_threads" as string)) as {
     parentPort: { once(event: "message", listener: (value: WorkerStart) => void): void; postMessage(value: unknown): void };
   };
