@@ -70,6 +70,7 @@ export function matmulSplit(wasm: Kernels, a: number, b: number, c: number, m: n
 const REDUCE_MIN_ELEMENTS = 1 << 15;
 
 type ReduceKernel = "sumSquares" | "sumAbs" | "maxAbs";
+type NchwKernel = "batchNormStatsNchw" | "batchNormNormalizeNchw" | "batchNormBackwardReduceNchw" | "batchNormBackwardDxNchw";
 
 /**
  * The kernel's value for each (pointer, length) pair, in `out` (one entry per pair), computed
@@ -174,7 +175,7 @@ const NCHW_MIN_ELEMENTS = 1 << 15;
  * result (moments, sums) comes from the same instructions over the same runs in the same order
  * as in the whole call, since channels never mix.
  */
-export function nchwSplit(wasm: Kernels, kernel: keyof Kernels, args: number[], moves: readonly Moves[],
+export function nchwSplit(wasm: Kernels, kernel: NchwKernel, args: number[], moves: readonly Moves[],
   batch: number, channels: number, spatial: number): void {
   const threads = threadCount();
   const whole = channels * spatial;

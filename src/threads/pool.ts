@@ -18,7 +18,7 @@ import { F32Block } from "../bindings/memory.js";
 import { checkBounded } from "../checks.js";
 import type { Kernels } from "../bindings/kernels.js";
 import { startWorker, type WorkerHandle } from "./spawn.js";
-import { CTRL, MAX_ARGS, PIECE_STRIDE, layout, runPiece, type Layout } from "./shared.js";
+import { CTRL, MAX_ARGS, PIECE_STRIDE, THREAD_KERNELS, layout, runPiece, type Layout, type ThreadKernel } from "./shared.js";
 
 import { MAX_PIECES, MAX_TASKS } from "./limits.js";
 
@@ -31,8 +31,7 @@ const STUCK_MS = 30000;
 let shared: Layout | null = null;
 let workers: WorkerHandle[] = [];
 let scratchBlocks: F32Block[] = [];
-let table: Function[] = [];
-const ids = new Map<string, number>();
+let mainKernels: Kernels | null = null;
 let active = 1;
 let warned = false;
 
@@ -41,11 +40,9 @@ export function threadCount(): number {
   return active;
 }
 
-/** The index of a kernel in the dispatch table (the same in every thread: sorted export names). */
-export function kernelId(name: keyof Kernels): number {
-  const id = ids.get(name);
-  if (id === undefined) throw new Error(`simdopt: internal error: no kernel "${name}"`);
-  return id;
+/** The dispatch index of a kernel (the same in every thread). */
+export function kernelId(name: ThreadKernel): number {
+  return THREAD_KERNELS.indexOf(name);
 }
 
 /** @internal Tasks the workers have run since initThreads (0 with one thread). */
@@ -53,18 +50,10 @@ export function workerTaskCount(): number {
   return shared === null ? 0 : Atomics.load(shared.ctrl, CTRL.WORKER_TASKS);
 }
 
-/** The main thread's kernels by dispatch index. */
-export function kernelTable(): readonly Function[] {
-  return table;
-}
 
 /** The shared arrays a batch is written into (valid while threadCount() > 1). */
 export function batchArrays(): Layout {
   return shared!;
-}
-
-function exportNames(kernels: Kernels): string[] {
-  return Object.keys(kernels).filter((name) => typeof (kernels as unknown as Record<string, unknown>)[name] === "function").sort();
 }
 
 function defaultCount(): number {
@@ -127,10 +116,7 @@ export async function initThreads(n?: number): Promise<number> {
   const handles = moduleForThreads();
   if (wanted <= 1 || handles === null || simulateFailure === "unavailable") return 1;
   const kernels = directKernels();
-  const names = exportNames(kernels);
-  ids.clear();
-  names.forEach((name, i) => ids.set(name, i));
-  table = names.map((name) => (kernels as unknown as Record<string, Function>)[name]!);
+  mainKernels = kernels;
   // The main instance leaves the static scratch too: a worker's instantiation re-applies the
   // module's data segments (zeros over the static block) while the main thread may be running.
   const scratchFloats = Math.ceil(kernels.threadScratchBytes() / 4);
@@ -146,7 +132,7 @@ export async function initThreads(n?: number): Promise<number> {
     const block = new F32Block(scratchFloats);
     scratchBlocks.push(block);
     starting.push(startWorker({
-      module: handles.module, memory: handles.memory, buffer: sab.buffer, names, scratch: block.ptr,
+      module: handles.module, memory: handles.memory, buffer: sab.buffer, scratch: block.ptr,
       fail: simulateFailure === "start",
     }, (handle, reason) => lose(handle, reason)).catch((error: unknown) => {
       warn(`simdopt: a worker thread could not start (${error instanceof Error ? error.message : String(error)}); continuing with fewer threads`);
@@ -210,7 +196,7 @@ export function runBatch(tasks: number): void {
   for (;;) {
     const t = Atomics.add(ctrl, CTRL.NEXT, 1);
     if (t >= tasks) break;
-    for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(table, pieces, p * PIECE_STRIDE);
+    for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(mainKernels!, pieces, p * PIECE_STRIDE);
     Atomics.add(ctrl, CTRL.DONE, 1);
   }
   let spins = 0;

@@ -1,3 +1,5 @@
+import type { Kernels } from "../bindings/kernels.js";
+
 // The layout of the shared control block and batch arrays, and the call of one piece: used by
 // the pool (main thread) and by every worker.
 
@@ -42,27 +44,58 @@ export function layout(maxPieces: number, maxTasks: number, buffer?: SharedArray
   };
 }
 
+/** The kernels threads run, by dispatch index (a piece's first number). */
+export const THREAD_KERNELS = [
+  "sgdStep",
+  "adamStep",
+  "adagradStep",
+  "rmspropStep",
+  "adadeltaStep",
+  "adamaxStep",
+  "nadamStep",
+  "radamStep",
+  "lionStep",
+  "matmulF32",
+  "sumSquares",
+  "sumAbs",
+  "maxAbs",
+  "scaleInPlace",
+  "clampInPlace",
+  "batchNormStatsNchw",
+  "batchNormNormalizeNchw",
+  "batchNormBackwardReduceNchw",
+  "batchNormBackwardDxNchw",
+] as const;
+export type ThreadKernel = (typeof THREAD_KERNELS)[number];
+
 /**
- * Calls the piece at `at`. Explicit arities: a call with exactly the function's parameter count
- * takes V8's fast JS-to-wasm path, and spreading an array would allocate.
+ * Calls the piece at `at`. One call site per kernel, with its exact arity: each site then always
+ * calls the same wasm function, which V8 calls with unboxed arguments — a shared call site over
+ * many functions boxes every float argument (an allocation per call).
  */
-export function runPiece(table: readonly Function[], p: Float64Array, at: number): number {
-  const f = table[p[at]!]! as (...args: number[]) => number | undefined;
+export function runPiece(kernels: Kernels, p: Float64Array, at: number): number {
+  const k = kernels as unknown as Record<ThreadKernel, (...args: number[]) => number>;
   const a = at + 2;
-  let r: number | undefined;
-  switch (p[at + 1]) {
-    case 2: r = f(p[a]!, p[a + 1]!); break;
-    case 3: r = f(p[a]!, p[a + 1]!, p[a + 2]!); break;
-    case 4: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!); break;
-    case 8: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!); break;
-    case 9: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!); break;
-    case 10: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!); break;
-    case 11: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); break;
-    case 12: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); break;
-    case 13: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!); break;
-    case 14: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!); break;
-    case 15: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!, p[a + 14]!); break;
-    default: r = f(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!, p[a + 14]!, p[a + 15]!);
+  switch (p[at]) {
+    case 0: k.sgdStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
+    case 1: k.adamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!); return 0;
+    case 2: k.adagradStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!); return 0;
+    case 3: k.rmspropStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
+    case 4: k.adadeltaStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!); return 0;
+    case 5: k.adamaxStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
+    case 6: k.nadamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!); return 0;
+    case 7: k.radamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!); return 0;
+    case 8: k.lionStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!); return 0;
+    case 9: k.matmulF32(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!, p[a + 14]!); return 0;
+    case 10: return k.sumSquares(p[a]!, p[a + 1]!);
+    case 11: return k.sumAbs(p[a]!, p[a + 1]!);
+    case 12: return k.maxAbs(p[a]!, p[a + 1]!);
+    case 13: k.scaleInPlace(p[a]!, p[a + 1]!, p[a + 2]!); return 0;
+    case 14: k.clampInPlace(p[a]!, p[a + 1]!, p[a + 2]!); return 0;
+    case 15: k.batchNormStatsNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;
+    case 16: k.batchNormNormalizeNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!); return 0;
+    case 17: k.batchNormBackwardReduceNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
+    case 18: k.batchNormBackwardDxNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
+    default: throw new Error(`simdopt: internal error: no thread kernel ${p[at]!}`);
   }
-  return typeof r === "number" ? r : 0;
 }

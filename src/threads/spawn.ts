@@ -4,7 +4,6 @@ export interface WorkerStart {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   buffer: SharedArrayBuffer;
-  names: string[];
   scratch: number;
   /** Test hook: the worker throws while starting. */
   fail: boolean;

@@ -9,14 +9,15 @@
 
 import { directKernels, setKernelOverride } from "../bindings/instance.js";
 import type { Kernels } from "../bindings/kernels.js";
-import { MAX_ARGS, PIECE_STRIDE, batchArrays, kernelId, kernelTable, runBatch, threadCount } from "./pool.js";
+import { MAX_ARGS, PIECE_STRIDE, batchArrays, kernelId, runBatch, threadCount } from "./pool.js";
+import { runPiece, type ThreadKernel } from "./shared.js";
 import { MAX_PIECES, MAX_TASKS } from "./limits.js";
 
 /**
  * The elementwise step kernels and the position of their `length` argument: every argument
  * before it is a stream pointer (0 for an absent stream), advanced by 4 bytes per element.
  */
-const LENGTH_ARG: Partial<Record<keyof Kernels, number>> = {
+const LENGTH_ARG: Partial<Record<ThreadKernel, number>> = {
   sgdStep: 3, adamStep: 5, adagradStep: 3, rmspropStep: 5, adadeltaStep: 4,
   adamaxStep: 4, nadamStep: 4, radamStep: 4, lionStep: 3,
 };
@@ -37,7 +38,7 @@ let recorder: Kernels | null = null;
 let recorderFor: Kernels | null = null;
 let recording = false;
 
-function record(name: keyof Kernels, argc: number, a: number[]): void {
+function record(name: ThreadKernel, argc: number, a: number[]): void {
   if (entryCount === MAX_ENTRIES) flush();
   const at = entryCount * PIECE_STRIDE;
   entries[at] = kernelId(name);
@@ -58,12 +59,13 @@ function makeRecorder(real: Kernels): Kernels {
     const f = real[name] as unknown as (...a: number[]) => unknown;
     if (typeof f !== "function") continue;
     const argc = f.length;
-    if (LENGTH_ARG[name] !== undefined) {
+    if (LENGTH_ARG[name as ThreadKernel] !== undefined) {
+      const kernel = name as ThreadKernel;
       out[name] = function (a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number,
         a8: number, a9: number, a10: number, a11: number, a12: number, a13: number, a14: number, a15: number): void {
         args[0] = +a0; args[1] = +a1; args[2] = +a2; args[3] = +a3; args[4] = +a4; args[5] = +a5; args[6] = +a6; args[7] = +a7;
         args[8] = +a8; args[9] = +a9; args[10] = +a10; args[11] = +a11; args[12] = +a12; args[13] = +a13; args[14] = +a14; args[15] = +a15;
-        record(name, argc, args);
+        record(kernel, argc, args);
       };
     } else {
       out[name] = (...a: number[]) => {
@@ -105,18 +107,8 @@ export function endStep(): void {
 }
 
 function runHere(): void {
-  const table = kernelTable();
-  for (let e = 0; e < entryCount; e++) {
-    const at = e * PIECE_STRIDE;
-    runOne(table[entries[at]!]!, at);
-  }
-}
-
-function runOne(f: Function, at: number): void {
-  const e = entries;
-  const a = at + 2;
-  (f as (...x: number[]) => void)(e[a]!, e[a + 1]!, e[a + 2]!, e[a + 3]!, e[a + 4]!, e[a + 5]!, e[a + 6]!, e[a + 7]!,
-    e[a + 8]!, e[a + 9]!, e[a + 10]!, e[a + 11]!, e[a + 12]!, e[a + 13]!, e[a + 14]!, e[a + 15]!);
+  const kernels = directKernels();
+  for (let e = 0; e < entryCount; e++) runPiece(kernels, entries, e * PIECE_STRIDE);
 }
 
 /** Cuts the recorded calls into balanced chunks and runs them across the threads. */

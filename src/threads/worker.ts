@@ -13,12 +13,7 @@ type Post = (message: unknown) => void;
 
 function serve(start: WorkerStart, post: Post): void {
   if (start.fail) throw new Error("simulated start-up failure");
-  const kernels = instantiateForWorker(start.module, start.memory, start.scratch) as unknown as Record<string, Function>;
-  const table = start.names.map((name) => {
-    const f = kernels[name];
-    if (typeof f !== "function") throw new Error(`the module has no "${name}" export`);
-    return f;
-  });
+  const kernels = instantiateForWorker(start.module, start.memory, start.scratch);
   const { ctrl, bounds, pieces, results } = layout(MAX_PIECES, MAX_TASKS, start.buffer);
   post({ ready: true });
   let seen = Atomics.load(ctrl, CTRL.GEN);
@@ -42,7 +37,7 @@ function serve(start: WorkerStart, post: Post): void {
       const t = Atomics.add(ctrl, CTRL.NEXT, 1);
       if (t >= Atomics.load(ctrl, CTRL.COUNT)) break;
       try {
-        for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(table, pieces, p * PIECE_STRIDE);
+        for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(kernels, pieces, p * PIECE_STRIDE);
       } catch {
         Atomics.store(ctrl, CTRL.ERROR, 1);
       }

@@ -6,6 +6,11 @@ import { PerformanceObserver, constants } from "node:perf_hooks";
 import * as simdopt from "../../dist/index.js";
 
 await simdopt.init();
+// THREADS=n: the same with n threads on a parameter large enough that every step is split
+// across them (the recorded step list, its dispatch and the spin-wait must allocate nothing too).
+const THREADS = Number(process.env.THREADS ?? 1);
+const SHAPE = THREADS > 1 ? [128, 160] : [7, 3];
+if (THREADS > 1 && (await simdopt.initThreads(THREADS)) !== THREADS) throw new Error("threads did not start");
 const makers = {
   SGD: (p) => new simdopt.SGD([p], { lr: 1e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }),
   Adam: (p) => new simdopt.Adam([p], { amsgrad: true, weightDecay: 1e-4 }),
@@ -32,7 +37,7 @@ const STEPS = Number(process.env.STEPS ?? 300_000);
 
 const result = {};
 for (const [name, make] of Object.entries(makers)) {
-  const p = simdopt.parameter([7, 3], { init: "xavierUniform", seed: 1 });
+  const p = simdopt.parameter(SHAPE, { init: "xavierUniform", seed: 1 });
   p.grad.fill(1e-3);
   const optimizer = make(p);
   if (!optimizer) continue;
@@ -50,4 +55,5 @@ for (const [name, make] of Object.entries(makers)) {
   result[name] = fewest;
 }
 observer.disconnect();
+simdopt.terminateThreads();
 console.log(JSON.stringify(result));
