@@ -14,7 +14,9 @@ const MATMUL_MIN_MACS = 1 << 18;
 export function matmulShares(m: number, n: number, k: number): number {
   const threads = threadCount();
   if (threads <= 1 || m * n * k < MATMUL_MIN_MACS) return 1;
-  return Math.min(threads, Math.max(1, Math.floor(Math.max(m, n) / 16)));
+  // A few shares per thread: a thread that waits for a core (a loaded host) then holds up only
+  // a small part of the product, which the others take over. Each share packs its own panels.
+  return Math.min(threads * 3, Math.max(1, Math.floor(Math.max(m, n) / 32)));
 }
 
 function writePiece(pieces: Float64Array, index: number, id: number, args: readonly number[]): void {

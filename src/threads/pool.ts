@@ -35,9 +35,36 @@ let mainKernels: Kernels | null = null;
 let active = 1;
 let warned = false;
 
+let paused = false;
+/**
+ * Whether this thread may block in Atomics.wait (not on a browser's main thread). Where it may,
+ * the caller sleeps once it has spun a while for a worker's last task: on a loaded host the
+ * worker may be waiting for a core, and a spinning caller would keep one from it.
+ */
+let canBlock = false;
+/** Spins (of a few ns each) before a caller that can block sleeps while a worker finishes. */
+const SPINS_BEFORE_SLEEP = 1 << 14;
+
+function blockingAllowed(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Threads now sharing work (1: everything runs on the calling thread). */
 export function threadCount(): number {
-  return active;
+  return paused ? 1 : active;
+}
+
+/**
+ * @internal For benchmarks: while paused, calls run on the calling thread alone and the workers
+ * stay started, so one process can interleave one-thread and all-thread measurements.
+ */
+export function pauseThreads(pause: boolean): void {
+  paused = pause;
 }
 
 /** The dispatch index of a kernel (the same in every thread). */
@@ -117,6 +144,7 @@ export async function initThreads(n?: number): Promise<number> {
   if (wanted <= 1 || handles === null || simulateFailure === "unavailable") return 1;
   const kernels = directKernels();
   mainKernels = kernels;
+  canBlock = blockingAllowed();
   // The main instance leaves the static scratch too: a worker's instantiation re-applies the
   // module's data segments (zeros over the static block) while the main thread may be running.
   const scratchFloats = Math.ceil(kernels.threadScratchBytes() / 4);
@@ -205,6 +233,11 @@ export function runBatch(tasks: number): void {
   for (;;) {
     const done = Atomics.load(ctrl, CTRL.DONE);
     if (done >= tasks) break;
+    if (canBlock && spins >= SPINS_BEFORE_SLEEP) {
+      Atomics.store(ctrl, CTRL.WAITING, 1);
+      Atomics.wait(ctrl, CTRL.DONE, done, 2);
+      Atomics.store(ctrl, CTRL.WAITING, 0);
+    }
     if ((++spins & 0x3fff) === 0) {
       const now = Date.now();
       if (done !== doneBefore) { doneBefore = done; since = now; }

@@ -13,6 +13,7 @@ export const CTRL = {
   STOP: 5,      // 1: workers exit their loop
   ERROR: 6,     // 1: a worker's kernel call threw
   WORKER_TASKS: 7, // tasks run by workers since start (diagnostics and tests)
+  WAITING: 8,   // 1: the caller sleeps on DONE (workers notify it after each task)
 } as const;
 const CTRL_INTS = 16;
 

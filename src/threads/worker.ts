@@ -43,6 +43,7 @@ function serve(start: WorkerStart, post: Post): void {
       }
       Atomics.add(ctrl, CTRL.WORKER_TASKS, 1);
       Atomics.add(ctrl, CTRL.DONE, 1);
+      if (Atomics.load(ctrl, CTRL.WAITING) !== 0) Atomics.notify(ctrl, CTRL.DONE);
     }
   }
 }
