@@ -67,4 +67,4 @@ export { matmul } from "./ops/matmul.js";
 export type { MatmulOptions } from "./ops/matmul.js";
 
 // Threads: the same calls split across worker threads
-export { initThreads, terminateThreads } from "./threads/pool.js";
+export { initThreads, terminateThreads } from "./threads/api.js";

@@ -78,11 +78,6 @@ export function setKernelOverride(override: Kernels | null): void {
   kernelOverride = override;
 }
 
-/** @internal The module's own kernels, never the override. */
-export function directKernels(): Kernels {
-  if (loaded === null) throw notInitialized();
-  return loaded.kernels;
-}
 let pending: Promise<void> | null = null;
 let probed: Omit<Features, "version" | "workers"> | null = null;
 
@@ -131,19 +126,6 @@ export function kernels(): Kernels {
 export function moduleForThreads(): { module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
   if (loaded === null || !loaded.shared) return null;
   return { module: loaded.module, memory: loaded.memory };
-}
-
-/**
- * @internal In a worker thread: instantiates the module the main thread loaded over its shared
- * memory and points the instance's scratch at `scratch` (see assembly/scratch.ts). The main
- * thread's allocator state is not touched: workers only run kernels on pointers they are given.
- */
-export function instantiateForWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, scratch: number): Kernels {
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const exports = instance.exports as unknown as Kernels;
-  if (typeof exports.setThreadScratch !== "function") throw new TypeError("simdopt: the module has no setThreadScratch export");
-  exports.setThreadScratch(scratch);
-  return exports;
 }
 
 /** True once init/initSync has completed. */

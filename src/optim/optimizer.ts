@@ -3,8 +3,8 @@
 // A concrete optimizer supplies its defaults, its option checks, the names of its state buffers
 // and the one kernel call that updates a slice of a parameter.
 
-import { beginStep, endStep } from "../threads/step-batch.js";
 import { kernels } from "../bindings/instance.js";
+import { threadHooks } from "../threads/hooks.js";
 import { F32Block, heapF32, heapU8, Scratch } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
 import { checkBoolean, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
@@ -254,11 +254,12 @@ export abstract class Optimizer<Options extends object> {
     // loop's whole body, and a step must allocate nothing whatever the engine decides.
     // With threads on, a dense step's kernel calls are collected and split across the threads
     // in one dispatch at the end (src/threads/step-batch.ts).
-    const threaded = mask === undefined && rows === undefined && beginStep();
+    const threads = threadHooks();
+    const threaded = threads !== null && mask === undefined && rows === undefined && threads.beginStep();
     try {
       this.#stepAll(mask, rows);
     } finally {
-      if (threaded) endStep();
+      if (threaded) threads.endStep();
     }
     return true;
   }

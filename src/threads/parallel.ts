@@ -6,6 +6,7 @@
 import type { Kernels } from "../bindings/kernels.js";
 import { PIECE_STRIDE, batchArrays, kernelId, runBatch, threadCount } from "./pool.js";
 import { MAX_PIECES, MAX_TASKS } from "./limits.js";
+import { Moves, type NchwKernel } from "./hooks.js";
 
 /** Below this many multiply-adds a GEMM stays on the calling thread (~10 µs of work). */
 const MATMUL_MIN_MACS = 1 << 18;
@@ -72,7 +73,6 @@ export function matmulSplit(wasm: Kernels, a: number, b: number, c: number, m: n
 const REDUCE_MIN_ELEMENTS = 1 << 15;
 
 type ReduceKernel = "sumSquares" | "sumAbs" | "maxAbs";
-type NchwKernel = "batchNormStatsNchw" | "batchNormNormalizeNchw" | "batchNormBackwardReduceNchw" | "batchNormBackwardDxNchw";
 
 /**
  * The kernel's value for each (pointer, length) pair, in `out` (one entry per pair), computed
@@ -154,21 +154,6 @@ export function elementwiseEach(wasm: Kernels, kernel: "scaleInPlace" | "clampIn
   runBatch(tasks);
 }
 
-/** How each argument of an NCHW kernel moves for a range of channels starting at c0. */
-export const enum Moves {
-  Keep = 0,
-  /** A tensor pointer (0 stays 0): + c0·spatial floats. */
-  Data = 1,
-  /** A per-channel float32 array (0 stays 0): + c0 floats. */
-  F32 = 2,
-  /** A per-channel float64 array: + c0 doubles. */
-  F64 = 3,
-  /** The channel count: the range's. */
-  Channels = 4,
-  /** The image stride in floats (the kernels' last argument): channels·spatial of the whole. */
-  Stride = 5,
-}
-
 /** Below this many elements a batch-norm pass stays on the calling thread. */
 const NCHW_MIN_ELEMENTS = 1 << 15;
 
@@ -177,8 +162,18 @@ const NCHW_MIN_ELEMENTS = 1 << 15;
  * result (moments, sums) comes from the same instructions over the same runs in the same order
  * as in the whole call, since channels never mix.
  */
-export function nchwSplit(wasm: Kernels, kernel: NchwKernel, args: number[], moves: readonly Moves[],
+// How each argument of the NCHW kernels moves when threads take ranges of channels.
+const K = Moves.Keep, D = Moves.Data, F = Moves.F32, W = Moves.F64, C = Moves.Channels, S = Moves.Stride;
+const MOVES: Record<NchwKernel, readonly Moves[]> = {
+  batchNormStatsNchw: [D, K, C, K, W, W, S],
+  batchNormNormalizeNchw: [D, D, K, C, K, F, F, F, S],
+  batchNormBackwardReduceNchw: [D, D, K, C, K, F, W, W, F, F, D, S],
+  batchNormBackwardDxNchw: [D, D, D, K, C, K, F, F, F, F, S],
+};
+
+export function nchwSplit(wasm: Kernels, kernel: NchwKernel, args: number[],
   batch: number, channels: number, spatial: number): void {
+  const moves = MOVES[kernel];
   const threads = threadCount();
   const whole = channels * spatial;
   if (threads <= 1 || channels < 2 || batch * whole < NCHW_MIN_ELEMENTS) {

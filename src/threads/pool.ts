@@ -13,7 +13,7 @@
 // caller only ever spins (Atomics.wait is not allowed on a browser main thread, and the batches
 // are short).
 
-import { directKernels, moduleForThreads, setThreadCount } from "../bindings/instance.js";
+import { kernels as loadedKernels, moduleForThreads, setThreadCount } from "../bindings/instance.js";
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded } from "../checks.js";
 import type { Kernels } from "../bindings/kernels.js";
@@ -65,6 +65,11 @@ export function threadCount(): number {
  */
 export function pauseThreads(pause: boolean): void {
   paused = pause;
+}
+
+/** The module's own kernels (not the step recorder), once threads were started. */
+export function ownKernels(): Kernels {
+  return mainKernels!;
 }
 
 /** The dispatch index of a kernel (the same in every thread). */
@@ -139,10 +144,9 @@ export async function initThreads(n?: number): Promise<number> {
   if (!Number.isInteger(wanted)) throw new RangeError(`simdopt: initThreads n must be an integer ≥ 1, got ${String(n)}`);
   terminateThreads();
   warned = false;
-  directKernels(); // throws the "call init() first" error
+  const kernels = loadedKernels(); // throws the "call init() first" error (no step runs now: no override)
   const handles = moduleForThreads();
   if (wanted <= 1 || handles === null || simulateFailure === "unavailable") return 1;
-  const kernels = directKernels();
   mainKernels = kernels;
   canBlock = blockingAllowed();
   // The main instance leaves the static scratch too: a worker's instantiation re-applies the
@@ -196,9 +200,7 @@ export function terminateThreads(): void {
   // Workers are gone (terminate is immediate for our purposes: they only touch their own scratch
   // and pieces of a batch, and no batch is running), so their scratch can go.
   if (scratchBlocks.length > 0) {
-    try {
-      directKernels().setThreadScratch(scratchBlocks[0]!.ptr); // keep the main one until replaced
-    } catch { /* not loaded */ }
+    mainKernels?.setThreadScratch(scratchBlocks[0]!.ptr); // keep the main one until replaced
     for (let i = 1; i < scratchBlocks.length; i++) scratchBlocks[i]!.free();
     scratchBlocks = scratchBlocks.slice(0, 1);
   }

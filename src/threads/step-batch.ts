@@ -7,9 +7,9 @@
 // same instructions wherever it falls in a call (tails are staged through the same vector
 // body), so cutting a slice into chunks changes no result bit.
 
-import { directKernels, setKernelOverride } from "../bindings/instance.js";
+import { setKernelOverride } from "../bindings/instance.js";
 import type { Kernels } from "../bindings/kernels.js";
-import { MAX_ARGS, PIECE_STRIDE, batchArrays, kernelId, runBatch, threadCount } from "./pool.js";
+import { MAX_ARGS, PIECE_STRIDE, batchArrays, kernelId, ownKernels, runBatch, threadCount } from "./pool.js";
 import { runPiece, type ThreadKernel } from "./shared.js";
 import { MAX_PIECES, MAX_TASKS } from "./limits.js";
 
@@ -83,7 +83,7 @@ function makeRecorder(real: Kernels): Kernels {
  */
 export function beginStep(): boolean {
   if (threadCount() <= 1 || recording) return false;
-  const real = directKernels();
+  const real = ownKernels();
   if (recorderFor !== real) {
     recorder = makeRecorder(real);
     recorderFor = real;
@@ -107,7 +107,7 @@ export function endStep(): void {
 }
 
 function runHere(): void {
-  const kernels = directKernels();
+  const kernels = ownKernels();
   for (let e = 0; e < entryCount; e++) runPiece(kernels, entries, e * PIECE_STRIDE);
 }
 

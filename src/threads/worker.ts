@@ -1,7 +1,7 @@
 // The worker thread's side: instantiate the module over the shared memory, then claim and run
 // tasks of each batch the main thread publishes (see pool.ts).
 
-import { instantiateForWorker } from "../bindings/instance.js";
+import { instantiateForWorker } from "../bindings/worker-instance.js";
 import type { WorkerStart } from "./spawn.js";
 import { CTRL, PIECE_STRIDE, layout, runPiece } from "./shared.js";
 import { MAX_PIECES, MAX_TASKS } from "./limits.js";
