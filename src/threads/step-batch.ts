@@ -22,8 +22,12 @@ const LENGTH_ARG: Partial<Record<ThreadKernel, number>> = {
   adamaxStep: 4, nadamStep: 4, radamStep: 4, lionStep: 3,
 };
 
-/** Below this many elements in a step, dispatch costs more than it saves: one thread runs it. */
-export const STEP_MIN_ELEMENTS = 8192;
+/**
+ * Below this many elements in a step one thread runs it: on an idle machine two threads win from
+ * ~10⁴ elements, but a worker that waits for a core holds up the whole step, which at this size
+ * costs far more than the split can save.
+ */
+export const STEP_MIN_ELEMENTS = 32768;
 /** Chunks are multiples of this many elements (whole 64-byte lines) and at least this long. */
 const ALIGN = 16;
 const MIN_CHUNK = 2048;

@@ -9,7 +9,7 @@ await simdopt.init();
 // THREADS=n: the same with n threads on a parameter large enough that every step is split
 // across them (the recorded step list, its dispatch and the spin-wait must allocate nothing too).
 const THREADS = Number(process.env.THREADS ?? 1);
-const SHAPE = THREADS > 1 ? [128, 160] : [7, 3];
+const SHAPE = THREADS > 1 ? [256, 160] : [7, 3];
 if (THREADS > 1 && (await simdopt.initThreads(THREADS)) !== THREADS) throw new Error("threads did not start");
 const makers = {
   SGD: (p) => new simdopt.SGD([p], { lr: 1e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }),
