@@ -1,7 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -33,8 +33,8 @@ const MOMENTS_AMSGRAD = ["firstMoment", "secondMoment", "maxSecondMoment"] as co
 /** The shared body of Adam and AdamW; `decoupled` says where weight decay enters. */
 abstract class AdamFamily extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
-  #stepSize = 0;
-  #invBiasCorrection2Sqrt = 0;
+  /** [stepSize, 1/√biasCorrection2], refilled each step. */
+  readonly #scalars: StepScalars = new Float64Array(2);
 
   protected validateGroup(group: AdamOptions, prefix: string): void {
     checkNonNegative(prefix, "lr", group.lr);
@@ -49,23 +49,25 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     return group.amsgrad ? MOMENTS_AMSGRAD : MOMENTS;
   }
 
-  protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): void {
+  protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): StepScalars {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const biasCorrection1 = 1 - beta1 ** state.step;
     const biasCorrection2 = 1 - beta2 ** state.step;
-    this.#stepSize = group.lr / biasCorrection1;
-    this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(biasCorrection2);
+    const scalars = this.#scalars;
+    scalars[0] = group.lr / biasCorrection1;
+    scalars[1] = 1 / Math.sqrt(biasCorrection2);
+    return scalars;
   }
 
-  protected update(slice: Slice, group: ParamGroup<AdamOptions>): void {
+  protected update(slice: Slice, group: ParamGroup<AdamOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
     const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
     const buffers = slice.buffers;
     kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,
-      beta1, beta2, group.eps, l2WeightDecay, paramScale, this.#stepSize, this.#invBiasCorrection2Sqrt, group.maximize);
+      beta1, beta2, group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
   }
 }
 

@@ -9,77 +9,23 @@ import { Parameter } from "../parameter.js";
 import { checkBoolean, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
 
-/** A parameter group: the options of the optimizer plus its parameters; every option is live. */
-export type ParamGroup<Options extends object> = Options & {
-  params: Parameter[];
-  /** Any further keys (e.g. `initialLr`, written by schedulers) are kept as they are. */
-  [key: string]: unknown;
-};
+import {
+  layoutLength, PARAM_SHAPED,
+  type OptimizerStateDict, type ParamGroup, type ParamGroupInput, type ParamState, type Slice,
+  type StateBufferLayout, type StateBufferSpec, type StepOptions, type StepScalars, type StepSupport,
+} from "./types.js";
 
-/** What the constructor accepts as a group: its parameters and any options to override. */
-export type ParamGroupInput<Options extends object> = Partial<Options> & { params: Parameter[] };
-
-/** Options of `step()`. */
-export interface StepOptions {
-  /**
-   * Per-parameter 0/1 masks (Uint8Array or Float32Array, one entry per element): only
-   * masked-in elements of the parameter change; state buffers update as in a dense step.
-   */
-  mask?: Map<Parameter, Uint8Array | Float32Array>;
-  /**
-   * Per-parameter row indices of 2-D parameters: only these rows of the parameter and its
-   * state are read or written (lazy updates for embedding tables).
-   */
-  rows?: Map<Parameter, Int32Array>;
-  /** When true and any gradient holds NaN/±Inf, change nothing and return false. Default false. */
-  skipIfNonfinite?: boolean;
-}
-
-/** Per-parameter state: the step count and named float32 buffers in wasm memory. */
-export interface ParamState {
-  step: number;
-  buffers: Map<string, F32Block>;
-  /**
-   * For parameters stepped by rows: which rows have been touched (first-touch rules apply per
-   * row). null once the whole parameter has been stepped densely.
-   */
-  touchedRows: Uint8Array | null;
-  /**
-   * Per-parameter scalar state that is not a buffer (e.g. NAdam's `muProduct`): the values of
-   * `scalarStateNames()`, in order, owned by the optimizer's `prepareStep` and carried by
-   * stateDict/loadStateDict. A Float64Array so that updating it each step allocates nothing.
-   */
-  scalars: Float64Array;
-}
-
-/** The pointers of the slice being updated: a whole parameter, or one row of it. */
-export interface Slice {
-  param: number;
-  grad: number;
-  length: number;
-  /** Byte offsets of the state buffers, in the order of `stateBufferNames`; 0 when absent. */
-  buffers: number[];
-  /** True when this slice's state was just created (PyTorch's "state is empty" first step). */
-  firstUse: boolean;
-}
-
-/** A serialisable snapshot of an optimizer (structured-clone-able; typed arrays are copies). */
-export interface OptimizerStateDict {
-  optimizer: string;
-  state: Array<{
-    step: number;
-    buffers: Record<string, Float32Array>;
-    touchedRows: Uint8Array | null;
-    /** Per-parameter scalar state (e.g. NAdam's muProduct); always written, optional when loading. */
-    scalars?: Record<string, number>;
-  } | null>;
-  paramGroups: Array<Record<string, unknown> & { params: number[] }>;
-}
+export type {
+  OptimizerStateDict, ParamGroup, ParamGroupInput, ParamState, Slice, StateBufferLayout, StateBufferSpec,
+  StepOptions, StepScalars, StepSupport,
+} from "./types.js";
 
 const NO_STEP_OPTIONS: StepOptions = Object.freeze({});
 const NO_NAMES: readonly string[] = Object.freeze([]);
 const STEP_OPTION_KEYS: readonly string[] = Object.freeze(["mask", "rows", "skipIfNonfinite"]);
 const NO_BOUNDS: NumberCheck = Object.freeze({});
+const NO_SCALARS: StepScalars = new Float64Array(0);
+const ALL_STEPS: StepSupport = Object.freeze({ rows: true, mask: true });
 const groupPrefixes: string[] = [];
 const groupNames: string[] = [];
 /** "paramGroups[i]." for error messages, made once per index. */
@@ -198,6 +144,24 @@ export abstract class Optimizer<Options extends object> {
   /** The state buffers a parameter of this group needs now (order = Slice.buffers order). */
   protected abstract stateBufferNames(group: ParamGroup<Options>): readonly string[];
 
+  /**
+   * The layout of state buffer `name`. Default: the parameter's shape, sliced with it. An
+   * optimizer whose state is per row, per column, per tensor or scalar overrides this.
+   */
+  protected stateBufferLayout(_name: string): StateBufferLayout {
+    return PARAM_SHAPED;
+  }
+
+  /** Which step variants this optimizer supports. Default both (rows only where every buffer is sliceable). */
+  protected get stepSupport(): StepSupport {
+    return ALL_STEPS;
+  }
+
+  /** The state buffers a group keeps, with their layouts (for docs, specs and tools). */
+  stateBuffers(group: ParamGroup<Options> = this.paramGroups[0]!): StateBufferSpec[] {
+    return this.stateBufferNames(group).map((name) => ({ name, ...this.stateBufferLayout(name) }));
+  }
+
   /** Names of per-parameter scalar state (see ParamState.scalars). Default none. */
   protected scalarStateNames(): readonly string[] {
     return NO_NAMES;
@@ -229,10 +193,12 @@ export abstract class Optimizer<Options extends object> {
    * Called once per parameter per step, after the step count advanced: compute the step's
    * scalars (bias corrections, decayed lr, ...) for `update`.
    */
-  protected prepareStep(_group: ParamGroup<Options>, _state: ParamState): void {}
+  protected prepareStep(_group: ParamGroup<Options>, _state: ParamState): StepScalars {
+    return NO_SCALARS;
+  }
 
   /** Runs the kernel on one slice (a whole parameter, or one row of it). */
-  protected abstract update(slice: Slice, group: ParamGroup<Options>, state: ParamState): void;
+  protected abstract update(slice: Slice, group: ParamGroup<Options>, state: ParamState, scalars: StepScalars): void;
 
   // ---- the public surface ----
 
@@ -264,7 +230,7 @@ export abstract class Optimizer<Options extends object> {
         // New buffers are untouched everywhere, so per-row first-use rules start over.
         if (this.#freshBuffers && state.touchedRows !== null) state.touchedRows.fill(0);
         state.step += 1;
-        this.prepareStep(group, state);
+        this.#scalars = this.prepareStep(group, state);
         const paramRows = rows?.get(param);
         if (paramRows !== undefined) {
           this.#stepRows(param, group, state, names, paramRows);
@@ -314,6 +280,7 @@ export abstract class Optimizer<Options extends object> {
       state: this.state,
       optionNames: this.#optionNames,
       bufferNames: (group) => this.stateBufferNames(group),
+      bufferLength: (param, name) => layoutLength(this.stateBufferLayout(name), param),
       scalarNames: this.scalarStateNames(),
       scalarBounds: (name) => this.scalarStateBounds(name),
       initialScalar: (name) => this.initialScalarValue(name),
@@ -340,6 +307,7 @@ export abstract class Optimizer<Options extends object> {
   // ---- internals ----
 
   #freshBuffers = false;
+  #scalars: StepScalars = NO_SCALARS;
 
   #freeState(param: Parameter): void {
     const entry = this.state.get(param);
@@ -397,7 +365,7 @@ export abstract class Optimizer<Options extends object> {
     for (let n = 0; n < names.length; n++) {
       const name = names[n]!;
       if (!state.buffers.has(name)) {
-        const block = new F32Block(param.size);
+        const block = new F32Block(layoutLength(this.stateBufferLayout(name), param));
         state.buffers.set(name, block);
         this.#madeBlocks.push({ state, name, block });
         const initial = this.initialStateValue(name, group);
@@ -414,7 +382,11 @@ export abstract class Optimizer<Options extends object> {
     slice.grad = param.gradPtr + byteOffset;
     slice.length = length;
     slice.buffers.length = names.length;
-    for (let i = 0; i < names.length; i++) slice.buffers[i] = state.buffers.get(names[i]!)!.ptr + byteOffset;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      // A buffer not shaped like the parameter is passed whole to every slice.
+      slice.buffers[i] = state.buffers.get(name)!.ptr + (this.stateBufferLayout(name).sliceable ? byteOffset : 0);
+    }
   }
 
   #stepRows(param: Parameter, group: ParamGroup<Options>, state: ParamState, names: readonly string[], rows: Int32Array): void {
@@ -442,7 +414,7 @@ export abstract class Optimizer<Options extends object> {
       for (let b = 0; b < bufferBases.length; b++) slice.buffers[b] = bufferBases[b]! + offset;
       slice.firstUse = touched[row] === 0;
       touched[row] = 1;
-      this.update(slice, group, state);
+      this.update(slice, group, state, this.#scalars);
     }
   }
 
@@ -453,7 +425,7 @@ export abstract class Optimizer<Options extends object> {
     if (touched === null) {
       this.#fillSlice(slice, param, state, names, 0, param.size);
       slice.firstUse = this.#freshBuffers;
-      this.update(slice, group, state);
+      this.update(slice, group, state, this.#scalars);
       return;
     }
     const columns = param.size / param.shape[0]!;
@@ -465,7 +437,7 @@ export abstract class Optimizer<Options extends object> {
       while (end < touched.length && touched[end] === first) end++;
       this.#fillSlice(slice, param, state, names, row * columns, (end - row) * columns);
       slice.firstUse = first === 0;
-      this.update(slice, group, state);
+      this.update(slice, group, state, this.#scalars);
       row = end;
     }
     state.touchedRows = null;
@@ -581,10 +553,15 @@ export abstract class Optimizer<Options extends object> {
         this.#maskScratchBytes = Math.max(this.#maskScratchBytes, maskedScratchBytes(param.size, values.byteLength));
       }
     }
+    if (mask !== undefined && !this.stepSupport.mask) {
+      throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ mask }); step it densely`);
+    }
     if (rows !== undefined) {
+      if (!this.stepSupport.rows) throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ rows }); step it densely`);
       if (!(rows instanceof Map)) throw new TypeError("simdopt: step({ rows }) must be a Map<Parameter, Int32Array>");
       for (const [param, indices] of rows) {
         this.#checkOwnParameter(param, "rows");
+        this.#checkSliceable(param);
         if (mask?.has(param)) throw new RangeError(`simdopt: "${param.name}" has both a mask and rows; give one`);
         if (!(indices instanceof Int32Array)) throw new TypeError(`simdopt: rows of "${param.name}" must be an Int32Array`);
         if (param.shape.length !== 2) {
@@ -606,6 +583,17 @@ export abstract class Optimizer<Options extends object> {
         }
         for (let j = 0; j < i; j++) seen[indices[j]!] = 0;
         if (bad !== null) throw new RangeError(`simdopt: rows of "${param.name}": ${bad}`);
+      }
+    }
+  }
+
+  /** Row steps slice every buffer with the parameter: refused for a parameter with other state. */
+  #checkSliceable(param: Parameter): void {
+    const group = this.paramGroups.find((candidate) => candidate.params.includes(param))!;
+    const names = this.stateBufferNames(group);
+    for (let n = 0; n < names.length; n++) {
+      if (!this.stateBufferLayout(names[n]!).sliceable) {
+        throw new RangeError(`simdopt: ${this.constructor.name} cannot step "${param.name}" by rows: its state "${names[n]}" is not shaped like the parameter; step it densely`);
       }
     }
   }
