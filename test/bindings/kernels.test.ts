@@ -3,7 +3,7 @@
 // kernel declared to return a number returns one value and a void one none; and every exported
 // function is declared. A changed kernel signature cannot drift from its binding unnoticed.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import { exportedFunctionSignatures } from "../support/wasm-signatures.js";
@@ -59,5 +59,29 @@ describe.each(["simd", "relaxed"])("the %s module's exports match src/bindings/k
       else expect(["i32", "f32", "f64"], `${name}: ${param.name}`).toContain(wasm!.params[i]);
     });
     expect(wasm!.results.length, `${name} returns ${binding.returns}`).toBe(binding.returns === "void" ? 0 : 1);
+  });
+});
+
+/** `export function name(a: T, b: U, ...)` of every AssemblyScript source, by name. */
+function assemblyParameterNames(): Map<string, string[]> {
+  const result = new Map<string, string[]>();
+  const root = new URL("../../assembly/", import.meta.url);
+  for (const file of readdirSync(root, { recursive: true, encoding: "utf8" })) {
+    if (!file.endsWith(".ts")) continue;
+    const text = readFileSync(new URL(file, root), "utf8");
+    for (const match of text.matchAll(/^export function (\w+)(?:<[^>]*>)?\(([^)]*)\)/gm)) {
+      const params = match[2]!.split(",").map((p) => p.trim()).filter((p) => p !== "").map((p) => p.split(":")[0]!.trim());
+      result.set(match[1]!, params);
+    }
+  }
+  return result;
+}
+
+describe("parameter names agree with the AssemblyScript sources", () => {
+  const sources = assemblyParameterNames();
+  it.each([...declared.keys()])("%s", (name) => {
+    expect(sources.get(name), `${name} not found as an exported function in assembly/`).toBeDefined();
+    // kernels.ts marks float64 arrays with a "64" suffix (e.g. channelMean64); the kernels do not.
+    expect(declared.get(name)!.params.map((p) => p.name.replace(/_?64$/, ""))).toEqual(sources.get(name));
   });
 });
