@@ -5,7 +5,7 @@ export { features } from "./bindings/instance.js";
 export type { InitSource, InitOptions, Features } from "./bindings/instance.js";
 export { parameter, Parameter } from "./parameter.js";
 export type { ParameterOptions } from "./parameter.js";
-export type { InitScheme } from "./init.js";
+export type { InitScheme } from "./weight-init.js";
 // Plain Float32Arrays the caller keeps, copied in and out around each step
 export { mirror, Mirror } from "./mirror.js";
 export type { MirrorPair, Steppable } from "./mirror.js";

@@ -3,9 +3,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { features, init, matmul, parameter, type MatmulOptions } from "../src/index.js";
-import { randomArray, seededRandom } from "./reference/random.js";
-import { matmulReference, worstErrorRatio } from "./reference/matmul.mjs";
+import { features, init, matmul, parameter, type MatmulOptions } from "../../src/index.js";
+import { randomArray, seededRandom } from "../reference/random.js";
+import { matmulReference, worstErrorRatio } from "../reference/matmul.mjs";
 
 beforeAll(async () => {
   await init();
@@ -214,9 +214,9 @@ describe("matmul: relaxed-SIMD build", () => {
   // Node 20 accepts relaxed SIMD only behind a flag, so the relaxed build (6×8 fused kernel) runs
   // in a child process on the built package (dist/, made by `npm test`'s pretest build).
   it("runs the relaxed build in `node --experimental-wasm-relaxed-simd` and matches the reference", () => {
-    const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
     expect(existsSync(dist), "dist/ is missing: run `npm run build` first").toBe(true);
-    const child = fileURLToPath(new URL("./support/matmul-relaxed-child.mjs", import.meta.url));
+    const child = fileURLToPath(new URL("../support/matmul-relaxed-child.mjs", import.meta.url));
     const output = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", child], { encoding: "utf8" });
     const report = JSON.parse(output) as { relaxedSimd: boolean; cases: Array<{ label: string; worst: number }> };
     expect(report.relaxedSimd).toBe(true);
