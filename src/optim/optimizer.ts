@@ -3,11 +3,11 @@
 // A concrete optimizer supplies its defaults, its option checks, the names of its state buffers
 // and the one kernel call that updates a slice of a parameter.
 
-import { kernels } from "../bindings/instance.js";
-import { F32Block, heapF32, heapU8, Scratch } from "../bindings/memory.js";
+import { F32Block } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
 import { checkBoolean, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
+import { checkMasks, checkRows, gradientsFinite, reserveMaskScratch, restoreMaskedOut, stageMask } from "./sparse.js";
 
 import {
   layoutLength, PARAM_SHAPED,
@@ -36,14 +36,6 @@ function groupPrefix(index: number): string {
 function groupName(index: number): string {
   return (groupNames[index] ??= `paramGroups[${index}]`);
 }
-
-/** Masked steps: the parameter's values set aside, then the mask, in one block (one allocation). */
-const scratch = new Scratch();
-/** Bytes of the masked-step scratch for a parameter of `size` floats and a mask of `maskBytes`. */
-function maskedScratchBytes(size: number, maskBytes: number): number {
-  return Math.ceil(size / 4) * 16 + maskBytes;
-}
-
 
 /** A value's kind for messages: "Object", "Float32Array", "number 3", "undefined". */
 function describeValue(value: unknown): string {
@@ -211,7 +203,7 @@ export abstract class Optimizer<Options extends object> {
     if (options !== undefined) checkStepOptions(options);
     const { mask, rows, skipIfNonfinite = false } = options ?? NO_STEP_OPTIONS;
     this.#checkBeforeStep(mask, rows);
-    if (skipIfNonfinite && !this.#gradientsFinite(rows)) return false;
+    if (skipIfNonfinite && !gradientsFinite(this.paramGroups, rows)) return false;
     // Everything the step needs is allocated before anything is written: running out of memory
     // leaves every parameter, buffer and step count as it was.
     this.#allocateForStep();
@@ -339,7 +331,7 @@ export abstract class Optimizer<Options extends object> {
         for (let i = 0; i < params.length; i++) this.#fresh[index++] = this.#ensureState(params[i]!, group, names);
       }
       // Last: once it has grown, nothing after it can fail.
-      if (this.#maskScratchBytes > 0) scratch.bytes(this.#maskScratchBytes);
+      reserveMaskScratch(this.#maskScratchBytes);
     } catch (error) {
       for (const made of madeBlocks) {
         made.state.buffers.delete(made.name);
@@ -444,45 +436,15 @@ export abstract class Optimizer<Options extends object> {
   }
 
   #stepMasked(param: Parameter, group: ParamGroup<Options>, state: ParamState, names: readonly string[], mask: Uint8Array | Float32Array): void {
-    const bytes = param.size * 4;
     // Fits: step() reserved the scratch before changing anything.
-    const saved = scratch.bytes(maskedScratchBytes(param.size, mask.byteLength));
-    const maskIsBytes = mask instanceof Uint8Array;
-    const maskPtr = saved + Math.ceil(param.size / 4) * 16;
-    // Copy the parameter aside and the mask in (reused scratch: no allocation per step).
-    const heap = heapU8();
-    heap.copyWithin(saved, param.dataPtr, param.dataPtr + bytes);
-    if (maskIsBytes) heap.set(mask, maskPtr);
-    else heapF32().set(mask, maskPtr >>> 2);
+    const saved = stageMask(param, mask);
     this.#stepDense(param, group, state, names);
-    kernels().restoreMaskedOut(param.dataPtr, saved, maskPtr, param.size, maskIsBytes);
-  }
-
-  /** Only the given rows of a row-stepped parameter are checked: the others are never read. */
-  #gradientsFinite(rows: StepOptions["rows"]): boolean {
-    const { allFinite } = kernels();
-    const groups = this.paramGroups;
-    for (let g = 0; g < groups.length; g++) {
-      const params = groups[g]!.params;
-      for (let i = 0; i < params.length; i++) {
-        const param = params[i]!;
-        const paramRows = rows?.get(param);
-        if (paramRows === undefined) {
-          if (allFinite(param.gradPtr, param.size) === 0) return false;
-          continue;
-        }
-        const columns = param.size / param.shape[0]!;
-        for (let i = 0; i < paramRows.length; i++) {
-          if (allFinite(param.gradPtr + paramRows[i]! * columns * 4, columns) === 0) return false;
-        }
-      }
-    }
-    return true;
+    restoreMaskedOut(param, mask, saved);
   }
 
   /**
    * Checks that the live groups hold only live Parameters, each once (users may push into
-   * `paramGroups[i].params`); stamps each with the check's number for #checkOwnParameter.
+   * `paramGroups[i].params`), and remembers them for the mask and row checks.
    */
   #checkMembers(): void {
     // Fast path: the groups hold exactly the parameters validated last time (compared by
@@ -541,49 +503,13 @@ export abstract class Optimizer<Options extends object> {
     this.#checkMembers();
     this.#maskScratchBytes = 0;
     if (mask !== undefined) {
-      if (!(mask instanceof Map)) throw new TypeError("simdopt: step({ mask }) must be a Map<Parameter, Uint8Array | Float32Array>");
-      for (const [param, values] of mask) {
-        this.#checkOwnParameter(param, "mask");
-        if (!(values instanceof Uint8Array) && !(values instanceof Float32Array)) {
-          throw new TypeError(`simdopt: mask of "${param.name}" must be a Uint8Array or Float32Array`);
-        }
-        if (values.length !== param.size) {
-          throw new RangeError(`simdopt: mask of "${param.name}" has ${values.length} entries, the parameter has ${param.size}`);
-        }
-        this.#maskScratchBytes = Math.max(this.#maskScratchBytes, maskedScratchBytes(param.size, values.byteLength));
-      }
-    }
-    if (mask !== undefined && !this.stepSupport.mask) {
-      throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ mask }); step it densely`);
+      if (!this.stepSupport.mask) throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ mask }); step it densely`);
+      this.#maskScratchBytes = checkMasks(mask, this.#memberSet);
     }
     if (rows !== undefined) {
       if (!this.stepSupport.rows) throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ rows }); step it densely`);
-      if (!(rows instanceof Map)) throw new TypeError("simdopt: step({ rows }) must be a Map<Parameter, Int32Array>");
-      for (const [param, indices] of rows) {
-        this.#checkOwnParameter(param, "rows");
-        this.#checkSliceable(param);
-        if (mask?.has(param)) throw new RangeError(`simdopt: "${param.name}" has both a mask and rows; give one`);
-        if (!(indices instanceof Int32Array)) throw new TypeError(`simdopt: rows of "${param.name}" must be an Int32Array`);
-        if (param.shape.length !== 2) {
-          throw new RangeError(`simdopt: rows need a 2-D parameter, "${param.name}" has shape [${param.shape.join(", ")}]`);
-        }
-        const rowCount = param.shape[0]!;
-        let seen = this.#rowSeen.get(param);
-        if (seen === undefined) {
-          seen = new Uint8Array(rowCount);
-          this.#rowSeen.set(param, seen);
-        }
-        let bad: string | null = null;
-        let i = 0;
-        for (; i < indices.length; i++) {
-          const row = indices[i]!;
-          if (row < 0 || row >= rowCount) { bad = `row index ${row} is out of range [0, ${rowCount})`; break; }
-          if (seen[row] === 1) { bad = `row index ${row} is given twice`; break; }
-          seen[row] = 1;
-        }
-        for (let j = 0; j < i; j++) seen[indices[j]!] = 0;
-        if (bad !== null) throw new RangeError(`simdopt: rows of "${param.name}": ${bad}`);
-      }
+      checkRows(rows, mask, this.#memberSet, this.#rowSeen);
+      for (const param of rows.keys()) this.#checkSliceable(param);
     }
   }
 
@@ -595,13 +521,6 @@ export abstract class Optimizer<Options extends object> {
       if (!this.stateBufferLayout(names[n]!).sliceable) {
         throw new RangeError(`simdopt: ${this.constructor.name} cannot step "${param.name}" by rows: its state "${names[n]}" is not shaped like the parameter; step it densely`);
       }
-    }
-  }
-
-  /** After #checkMembers: this optimizer's parameters carry the current check's stamp. */
-  #checkOwnParameter(param: Parameter, what: string): void {
-    if (!(param instanceof Parameter) || !this.#memberSet.has(param)) {
-      throw new RangeError(`simdopt: step({ ${what} }) names a parameter this optimizer does not hold`);
     }
   }
 }
