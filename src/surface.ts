@@ -65,3 +65,6 @@ export type { BatchNormOptions, BatchNormCallOptions } from "./nn/batchnorm-laye
 // GEMM
 export { matmul } from "./ops/matmul.js";
 export type { MatmulOptions } from "./ops/matmul.js";
+// Exponential moving average of weights
+export { EMA } from "./optim/ema.js";
+export type { EMAOptions, EMAStateDict } from "./optim/ema.js";

@@ -32,6 +32,9 @@ export interface Kernels {
     rectified: boolean, maximize: boolean): void;
   lionStep(param: number, grad: number, firstMoment: number, length: number,
     lr: number, beta1: number, beta2: number, paramScale: number, maximize: boolean): void;
+  // assembly/optim/ema.ts
+  emaUpdate(average: number, param: number, length: number, decay: number): void;
+  swapF32(a: number, b: number, length: number): void;
 
   // assembly/ops/mask.ts
   restoreMaskedOut(param: number, saved: number, mask: number, length: number, maskIsBytes: boolean): void;
