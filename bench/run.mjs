@@ -1,8 +1,8 @@
 // `npm run bench [family ...]`: runs every benchmark family (or the named ones) in one process
-// and prints their tables. Families: optim, sparse, matmul, batchnorm, tfjs.
+// and prints their tables. Families: optim, ema, sparse, matmul, batchnorm, tfjs.
 import { existsSync } from "node:fs";
 
-const FAMILIES = ["optim", "sparse", "matmul", "batchnorm", "tfjs"];
+const FAMILIES = ["optim", "ema", "sparse", "matmul", "batchnorm", "tfjs"];
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : FAMILIES;
 
 console.log(`simdopt benchmarks — node ${process.version}, ${new Date().toISOString()}`);
