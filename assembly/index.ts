@@ -22,6 +22,7 @@ export { nadamStep } from "./optim/nadam";
 export { radamStep } from "./optim/radam";
 export { lionStep } from "./optim/lion";
 export { emaUpdate, swapF32 } from "./optim/ema";
+export { accumulateGrad } from "./optim/accumulate";
 
 // Batch normalisation forward/backward, NCHW and NHWC
 export { batchNormWorkFloats } from "./ops/batchnorm/common";

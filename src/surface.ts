@@ -11,7 +11,7 @@ export { mirror, Mirror } from "./mirror.js";
 export type { MirrorPair, Steppable } from "./mirror.js";
 
 export { Optimizer } from "./optim/optimizer.js";
-export type { ParamGroup, ParamGroupInput, StepOptions, OptimizerStateDict } from "./optim/optimizer.js";
+export type { AccumulateOption, ParamGroup, ParamGroupInput, StepOptions, OptimizerStateDict } from "./optim/optimizer.js";
 export { SGD } from "./optim/sgd.js";
 export type { SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW } from "./optim/adam.js";

@@ -35,6 +35,8 @@ export interface Kernels {
   // assembly/optim/ema.ts
   emaUpdate(average: number, param: number, length: number, decay: number): void;
   swapF32(a: number, b: number, length: number): void;
+  // assembly/optim/accumulate.ts
+  accumulateGrad(sum: number, grad: number, length: number): void;
 
   // assembly/ops/mask.ts
   restoreMaskedOut(param: number, saved: number, mask: number, length: number, maskIsBytes: boolean): void;

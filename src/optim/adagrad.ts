@@ -1,7 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
 
 /** Options of Adagrad (torch.optim.Adagrad). */
 export interface AdagradOptions {
@@ -27,7 +27,7 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   /** [decayed lr], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(1);
 
-  constructor(params: Parameter[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions> & AccumulateOption) {
     super(params, options, ADAGRAD_DEFAULTS);
   }
 

@@ -1,7 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -74,7 +74,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
 /** Adam (Kingma & Ba), with PyTorch's L2 weight decay and optional AMSGrad. */
 export class Adam extends AdamFamily {
   protected readonly decoupled = false;
-  constructor(params: Parameter[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions> & AccumulateOption) {
     super(params, options, ADAM_DEFAULTS);
   }
 }
@@ -82,7 +82,7 @@ export class Adam extends AdamFamily {
 /** AdamW (Loshchilov & Hutter): Adam with decoupled weight decay. */
 export class AdamW extends AdamFamily {
   protected readonly decoupled = true;
-  constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions> & AccumulateOption) {
     super(params, options, ADAMW_DEFAULTS);
   }
 }

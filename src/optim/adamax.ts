@@ -1,7 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
 
 /** Options of Adamax (torch.optim.Adamax). */
 export interface AdamaxOptions {
@@ -25,7 +25,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   /** [lr / biasCorrection1], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(1);
 
-  constructor(params: Parameter[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions> & AccumulateOption) {
     super(params, options, ADAMAX_DEFAULTS);
   }
 

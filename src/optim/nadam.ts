@@ -1,7 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative, type NumberCheck } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
 
 /** Options of NAdam (torch.optim.NAdam). */
 export interface NAdamOptions {
@@ -36,7 +36,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
   /** [1/√biasCorrection2, gradient coefficient, moment coefficient], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(3);
 
-  constructor(params: Parameter[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions> & AccumulateOption) {
     super(params, options, NADAM_DEFAULTS);
   }
 

@@ -5,8 +5,9 @@
 
 import { F32Block } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
-import { checkBoolean, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
+import { checkBoolean, checkInteger, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
+import { GradientAccumulator } from "./accumulate.js";
 import { checkMasks, checkRows, gradientsFinite, reserveMaskScratch, restoreMaskedOut, stageMask } from "./sparse.js";
 
 import {
@@ -19,6 +20,15 @@ export type {
   OptimizerStateDict, ParamGroup, ParamGroupInput, ParamState, Slice, StateBufferLayout, StateBufferSpec,
   StepOptions, StepScalars, StepSupport,
 } from "./types.js";
+
+/** The optimizer-level option every optimizer takes besides its group options. */
+export interface AccumulateOption {
+  /**
+   * Average the gradients of this many step() calls before one update (optax MultiSteps): the
+   * other calls only accumulate and return false. Default 1. Not combinable with mask or rows.
+   */
+  accumulate?: number;
+}
 
 const NO_STEP_OPTIONS: StepOptions = Object.freeze({});
 const NO_NAMES: readonly string[] = Object.freeze([]);
@@ -68,17 +78,25 @@ export abstract class Optimizer<Options extends object> {
   /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
   readonly #optionNames: readonly string[];
   readonly #groupKeys: readonly string[];
+  /** Steps whose gradients are averaged before one update (optax MultiSteps); 1: every step updates. */
+  readonly accumulate: number;
+  readonly #accumulator: GradientAccumulator | null;
 
   /**
    * @param params parameters, or groups `{ params, ...options }`
    * @param options overrides of the optimizer's defaults, for every group
    * @param defaults the optimizer's own defaults (PyTorch's)
    */
-  constructor(params: Parameter[] | ParamGroupInput<Options>[], options: Partial<Options> | undefined, defaults: Options) {
-    checkObject(`${this.constructor.name} options`, options);
+  constructor(params: Parameter[] | ParamGroupInput<Options>[], optionsIn: (Partial<Options> & AccumulateOption) | undefined, defaults: Options) {
+    checkObject(`${this.constructor.name} options`, optionsIn);
     this.#optionNames = Object.freeze(Object.keys(defaults));
     this.#groupKeys = Object.freeze([...this.#optionNames, "params"]);
-    if (options !== undefined) checkOptionKeys(options, this.#optionNames, `${this.constructor.name} options`);
+    if (optionsIn !== undefined) checkOptionKeys(optionsIn, [...this.#optionNames, "accumulate"], `${this.constructor.name} options`);
+    // `accumulate` belongs to the optimizer, not to its groups.
+    const { accumulate, ...rest } = optionsIn ?? {};
+    const options = optionsIn === undefined ? undefined : (rest as Partial<Options>);
+    this.accumulate = checkInteger(`${this.constructor.name} options.`, "accumulate", accumulate ?? 1, 1);
+    this.#accumulator = this.accumulate > 1 ? new GradientAccumulator(this.accumulate) : null;
     this.defaults = Object.freeze({ ...defaults, ...stripUndefined(options ?? {}) }) as Readonly<Options>;
     this.validateGroup(this.defaults as Options, "");
     if (!Array.isArray(params) || params.length === 0) {
@@ -206,7 +224,16 @@ export abstract class Optimizer<Options extends object> {
     if (skipIfNonfinite && !gradientsFinite(this.paramGroups, rows)) return false;
     // Everything the step needs is allocated before anything is written: running out of memory
     // leaves every parameter, buffer and step count as it was.
-    this.#allocateForStep();
+    const accumulator = this.#accumulator;
+    if (accumulator === null) {
+      this.#allocateForStep();
+    } else {
+      accumulator.allocate(this.#memberList);
+      if (accumulator.count + 1 === accumulator.k) this.#allocateForStep();
+      // Not the k-th step: the gradients are only added to the sums.
+      if (!accumulator.add(this.#memberList)) return false;
+      accumulator.applying = true;
+    }
     // Indexed loops on the hot path: a for-of iterator is only free where the engine inlines the
     // loop's whole body, and a step must allocate nothing whatever the engine decides.
     const groups = this.paramGroups;
@@ -236,6 +263,7 @@ export abstract class Optimizer<Options extends object> {
         }
       }
     }
+    if (accumulator !== null) accumulator.reset(this.#memberList);
     return true;
   }
 
@@ -252,7 +280,9 @@ export abstract class Optimizer<Options extends object> {
   /** A snapshot: step counts, copies of state buffers, and group options with parameter indices. */
   stateDict(): OptimizerStateDict {
     this.#checkLive("stateDict");
-    return makeStateDict(this.#access());
+    const dict = makeStateDict(this.#access());
+    if (this.#accumulator !== null) dict.accumulation = this.#accumulator.snapshot(this.paramGroups.flatMap((group) => group.params));
+    return dict;
   }
 
   /**
@@ -262,7 +292,20 @@ export abstract class Optimizer<Options extends object> {
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     this.#checkLive("loadStateDict");
+    const accumulator = this.#accumulator;
+    const saved: unknown = (stateDict as { accumulation?: unknown } | null)?.accumulation;
+    if (accumulator === null && saved !== undefined) {
+      throw new RangeError(`simdopt: this state dict accumulates gradients; ${this.constructor.name} was made without accumulate`);
+    }
+    const params = this.paramGroups.flatMap((group) => group.params);
+    // Checked (and the sums allocated) before anything else changes.
+    const accumulation = accumulator === null || saved === undefined ? null : accumulator.check(saved, params);
     loadState(this.#access(), stateDict);
+    if (accumulator !== null) {
+      accumulator.allocate(params);
+      if (accumulation === null) accumulator.reset(params);
+      else accumulator.restore(accumulation, params);
+    }
   }
 
   #access(): StateAccess<Options> {
@@ -294,6 +337,7 @@ export abstract class Optimizer<Options extends object> {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const param of [...this.state.keys()]) this.#freeState(param);
+    this.#accumulator?.free();
   }
 
   // ---- internals ----
@@ -371,7 +415,8 @@ export abstract class Optimizer<Options extends object> {
   #fillSlice(slice: Slice, param: Parameter, state: ParamState, names: readonly string[], firstElement: number, length: number): void {
     const byteOffset = firstElement * 4;
     slice.param = param.dataPtr + byteOffset;
-    slice.grad = param.gradPtr + byteOffset;
+    const accumulator = this.#accumulator;
+    slice.grad = (accumulator === null ? param.gradPtr : accumulator.gradPtr(param)) + byteOffset;
     slice.length = length;
     slice.buffers.length = names.length;
     for (let i = 0; i < names.length; i++) {
@@ -502,6 +547,9 @@ export abstract class Optimizer<Options extends object> {
     }
     this.#checkMembers();
     this.#maskScratchBytes = 0;
+    if (this.#accumulator !== null && (mask !== undefined || rows !== undefined)) {
+      throw new RangeError(`simdopt: step({ ${mask !== undefined ? "mask" : "rows"} }) cannot be combined with accumulate (${this.accumulate}): accumulated steps are dense`);
+    }
     if (mask !== undefined) {
       if (!this.stepSupport.mask) throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ mask }); step it densely`);
       this.#maskScratchBytes = checkMasks(mask, this.#memberSet);

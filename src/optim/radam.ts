@@ -1,7 +1,7 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput, type ParamState, type Slice, type StepScalars } from "./optimizer.js";
 
 /** Options of RAdam (torch.optim.RAdam). */
 export interface RAdamOptions {
@@ -30,7 +30,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
   /** [step size, 1 when rectified else 0], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(2);
 
-  constructor(params: Parameter[] | ParamGroupInput<RAdamOptions>[], options?: Partial<RAdamOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<RAdamOptions>[], options?: Partial<RAdamOptions> & AccumulateOption) {
     super(params, options, RADAM_DEFAULTS);
   }
 

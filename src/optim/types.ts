@@ -98,6 +98,8 @@ export interface OptimizerStateDict {
     scalars?: Record<string, number>;
   } | null>;
   paramGroups: Array<Record<string, unknown> & { params: number[] }>;
+  /** With `accumulate` > 1: the steps accumulated since the last update and the gradient sums. */
+  accumulation?: { count: number; sums: Float32Array[] };
 }
 
 /** Which step variants an optimizer supports. */
