@@ -17,6 +17,7 @@ const makers = {
   NAdam: (p) => simdopt.NAdam && new simdopt.NAdam([p]),
   RAdam: (p) => simdopt.RAdam && new simdopt.RAdam([p]),
   Lion: (p) => simdopt.Lion && new simdopt.Lion([p]),
+  "Adam accumulate 4": (p) => new simdopt.Adam([p], { accumulate: 4 }),
 };
 
 let scavenges = 0;
