@@ -113,5 +113,9 @@ export function optimizerTable() {
     "| --- | --- | --- | --- | --- |",
     ...rows,
     "",
+    "Every optimizer also takes `accumulate: k` (average the gradients of k `step()` calls before one",
+    "update, as optax MultiSteps). `EMA` keeps an exponential moving average of any parameters",
+    "(`update`, `swap`, `copyTo`, state dicts), as PyTorch's `AveragedModel` with `get_ema_multi_avg_fn`.",
+    "",
   ].join("\n");
 }
