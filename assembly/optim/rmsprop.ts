@@ -5,7 +5,9 @@ import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st 
 //   g ← ±g + weightDecay·p
 //   squareAvg ← α·squareAvg + (1−α)·g²
 //   gradAvg ← α·gradAvg + (1−α)·g                       (centered)
-//   avg ← √(squareAvg − gradAvg²) + ε   (centered)   or   √squareAvg + ε
+//   avg ← √max(squareAvg − gradAvg², 0) + ε   (centered)   or   √squareAvg + ε
+// The clamp differs from PyTorch on purpose: for gradients so small that both averages underflow
+// in float32, the difference can round below 0, and PyTorch's square root then gives NaN.
 //   buf ← momentum·buf + g/avg;  p ← p − lr·buf        (momentum > 0)
 //   p ← p − lr·g/avg                                   (otherwise)
 // gradAvg is 0 when not centered, momentumBuffer 0 when momentum is 0 (no such state then).
@@ -33,7 +35,7 @@ class RmspropRule {
     let variance = square;
     if (centered) {
       st(gradAvg, mean, next);
-      variance = f32x4.sub(square, f32x4.mul(mean, mean));
+      variance = f32x4.max(f32x4.sub(square, f32x4.mul(mean, mean)), f32x4.splat(0));
     }
     let update = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), k5));
     if (hasMomentum) {

@@ -15,7 +15,11 @@ export interface RMSpropOptions {
   weightDecay: number;
   /** Momentum factor; 0 keeps no momentum buffer. Default 0. */
   momentum: number;
-  /** Normalise by the estimated variance (subtract the squared running mean of gradients). Default false. */
+  /**
+   * Normalise by the estimated variance (subtract the squared running mean of gradients). Default
+   * false. The variance is clamped at 0 before its square root: unlike PyTorch, which gives NaN
+   * when rounding makes it negative (gradients so small that the averages underflow).
+   */
   centered: boolean;
   /** Maximise the objective instead of minimising it. Default false. */
   maximize: boolean;

@@ -109,7 +109,8 @@ class RMSpropReference implements Reference {
       let variance = squareAvg[i]!;
       if (gradAvg !== null) {
         gradAvg[i] = keep * gradAvg[i]! + blend * g;
-        if (this.mistake !== "centeredWithoutMean") variance -= gradAvg[i]! * gradAvg[i]!;
+        // Clamped at 0 as the kernel does (PyTorch takes the square root of a negative rounding: NaN).
+        if (this.mistake !== "centeredWithoutMean") variance = Math.max(variance - gradAvg[i]! * gradAvg[i]!, 0);
       }
       const avg = this.mistake === "epsInsideSqrt" ? Math.sqrt(variance + eps) : Math.sqrt(variance) + eps;
       if (momentumBuffer !== null) {

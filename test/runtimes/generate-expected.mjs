@@ -78,7 +78,7 @@ const OPTIMIZERS = {
         let avg;
         if (o.centered) {
           gradAvg[i] = o.alpha * gradAvg[i] + (1 - o.alpha) * g;
-          avg = Math.sqrt(square[i] - gradAvg[i] * gradAvg[i]) + o.eps;
+          avg = Math.sqrt(Math.max(square[i] - gradAvg[i] * gradAvg[i], 0)) + o.eps;
         } else {
           avg = Math.sqrt(square[i]) + o.eps;
         }
