@@ -35,7 +35,9 @@ class RmspropRule {
     let variance = square;
     if (centered) {
       st(gradAvg, mean, next);
-      variance = f32x4.max(f32x4.sub(square, f32x4.mul(mean, mean)), f32x4.splat(0));
+      // pmax (b < a ? a : b, one maxps on x86) rather than max, whose NaN and ±0 rules cost a
+      // sequence of instructions: a NaN variance (from NaN/Inf gradients) still stays NaN.
+      variance = f32x4.pmax(f32x4.sub(square, f32x4.mul(mean, mean)), f32x4.splat(0));
     }
     let update = f32x4.div(g, f32x4.add(f32x4.sqrt(variance), k5));
     if (hasMomentum) {
