@@ -11,10 +11,9 @@ import ts from "typescript";
 const root = fileURLToPath(new URL("../", import.meta.url));
 /** The package's entries: subpath → source file. */
 export const ENTRIES = [["simdopt", "src/index.ts"], ["simdopt/tfjs", "src/interop/tfjs.ts"]];
-const OPTIONAL_ENTRIES = [];
 
 function program() {
-  const files = [...ENTRIES, ...OPTIONAL_ENTRIES].map(([, file]) => `${root}${file}`).filter((file) => ts.sys.fileExists(file));
+  const files = ENTRIES.map(([, file]) => `${root}${file}`);
   const config = ts.getParsedCommandLineOfConfigFile(`${root}tsconfig.json`, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   return ts.createProgram(files, config.options);
 }
@@ -34,25 +33,13 @@ const isPublicMember = (declaration) => {
   return !(modifiers & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) && !(declaration.name && ts.isPrivateIdentifier(declaration.name));
 };
 
-function signatureText(checker, declaration, name) {
-  const printer = ts.createPrinter({ removeComments: true });
-  const file = declaration.getSourceFile();
-  if (ts.isFunctionDeclaration(declaration) || ts.isMethodDeclaration(declaration)) {
-    const copy = ts.factory.updateFunctionDeclaration
-      ? printer.printNode(ts.EmitHint.Unspecified, declaration, file).replace(/\{[\s\S]*$/, "").trim()
-      : name;
-    return copy.replace(/^export\s+/, "").replace(/\s+/g, " ");
-  }
-  return printer.printNode(ts.EmitHint.Unspecified, declaration, file).replace(/\s+/g, " ");
-}
-
 /** Members of an exported class or interface worth documenting, with their docs. */
 function membersOf(checker, symbol, problems, owner) {
   const members = [];
   const declaration = symbol.declarations?.[0];
   if (declaration === undefined) return members;
   const isClass = ts.isClassDeclaration(declaration);
-  const type = isClass ? checker.getDeclaredTypeOfSymbol(symbol) : checker.getDeclaredTypeOfSymbol(symbol);
+  const type = checker.getDeclaredTypeOfSymbol(symbol);
   const own = isClass ? declaration.members : ts.isInterfaceDeclaration(declaration) ? declaration.members : [];
   for (const member of own) {
     if (ts.isConstructorDeclaration(member) || ts.isIndexSignatureDeclaration(member) || ts.isClassStaticBlockDeclaration(member)) continue;
@@ -91,7 +78,7 @@ export function generate() {
   const checker = prog.getTypeChecker();
   const problems = [];
   const sections = [];
-  for (const [entry, file] of [...ENTRIES, ...OPTIONAL_ENTRIES]) {
+  for (const [entry, file] of ENTRIES) {
     const source = prog.getSourceFile(`${root}${file}`);
     if (source === undefined) continue;
     const moduleSymbol = checker.getSymbolAtLocation(source);
