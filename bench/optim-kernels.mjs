@@ -48,7 +48,7 @@ async function compileProbes(memoryBase) {
 async function benchModules() {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
   const build = simdopt.features().relaxedSimd ? "simdopt-relaxed.wasm" : "simdopt-simd.wasm";
-  const libBytes = readFileSync(new URL(`../dist/${build}`, import.meta.url));
+  const libBytes = readFileSync(new URL(`../build/${build}`, import.meta.url));
   const lib = (await WebAssembly.instantiate(libBytes, { env: { memory } })).instance.exports;
   const probeBase = (lib.heapBase() + 1023) & ~1023;
   const probes = (await WebAssembly.instantiate(await compileProbes(probeBase), { env: { memory } })).instance.exports;

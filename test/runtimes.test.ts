@@ -37,9 +37,9 @@ describe("conformance in every runtime, from the packed package", () => {
     expectReport(plain, "node init", { relaxedSupported: false, threads: true, loadsRelaxed: true });
     expectReport(relaxedSync, "node --experimental-wasm-relaxed-simd initSync", { relaxedSupported: true, threads: true, loadsRelaxed: true });
     expectReport(url, "node init(URL)", { relaxedSupported: false, threads: true, loadsRelaxed: false });
-    expectReport(bytes, "node --experimental-wasm-relaxed-simd initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: true });
+    expectReport(bytes, "node --experimental-wasm-relaxed-simd initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: false });
     expectReport(slimUrl, "node simdopt/slim init(URL)", { relaxedSupported: false, threads: true, loadsRelaxed: false });
-    expectReport(slimBytes, "node --experimental-wasm-relaxed-simd simdopt/slim initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: true });
+    expectReport(slimBytes, "node --experimental-wasm-relaxed-simd simdopt/slim initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: false });
     // Without a source the slim entry has nothing to load: both calls throw and name the fix.
     for (const report of [slimUrl, slimBytes]) {
       expect(Object.keys(report.refusals ?? {})).toEqual(["init()", "initSync()"]);
@@ -59,7 +59,7 @@ describe("conformance in every runtime, from the packed package", () => {
       expect(output.runs.map((r) => r.mode)).toEqual(["init", "initSync", "url", "bytes"]);
       for (const report of output.runs) {
         expect(report.runtime.name).toBe(runtime);
-        expectReport(report, `${runtime} ${report.mode}`, { relaxedSupported: true, threads: true, loadsRelaxed: report.mode !== "url" });
+        expectReport(report, `${runtime} ${report.mode}`, { relaxedSupported: true, threads: true, loadsRelaxed: report.mode === "init" || report.mode === "initSync" });
       }
       record(output, "init, initSync, init(URL), initSync(bytes); relaxed SIMD, shared memory");
     });
@@ -67,10 +67,10 @@ describe("conformance in every runtime, from the packed package", () => {
 
   it("workerd: init(imported .wasm module) in the request handler; bytes are refused with a message naming the fix", async () => {
     const output = await runRuntime("workerd");
-    expect(output.runs.map((r) => r.service)).toEqual(["simd", "relaxed"]);
+    expect(output.runs.map((r) => r.service)).toEqual(["simd"]);
     for (const report of output.runs) {
       expect(report.runtime.name).toBe("workerd");
-      expectReport(report, `workerd ${report.service}`, { relaxedSupported: true, threads: true, loadsRelaxed: report.service === "relaxed" });
+      expectReport(report, `workerd ${report.service}`, { relaxedSupported: true, threads: true, loadsRelaxed: false });
       for (const [call, outcome] of Object.entries(report.refusals ?? {})) {
         expect(outcome.threw, `${call} must fail where code generation is disallowed`).toBe(true);
         expect(outcome.message).toMatch(/forbids compiling WebAssembly from bytes/);
@@ -79,7 +79,7 @@ describe("conformance in every runtime, from the packed package", () => {
       }
       expect(Object.keys(report.refusals ?? {})).toEqual(["init()", "init(bytes)", "initSync()", "initSync(bytes)"]);
     }
-    record(output, "init(module) with simdopt.wasm and simdopt-relaxed.wasm imported as wasm modules; init()/bytes refused with the fix in the message");
+    record(output, "init(module) with simdopt.wasm imported as a wasm module; init()/bytes refused with the fix in the message");
   });
 });
 
@@ -191,7 +191,7 @@ describe("package hygiene", () => {
     expect(unexpected).toEqual([]);
     expect(pack.files).toEqual(expect.arrayContaining([
       "package.json", "README.md", "LICENSE", "dist/index.js", "dist/index.d.ts", "dist/slim.js", "dist/slim.d.ts",
-      "dist/interop/tfjs.js", "dist/interop/tfjs.d.ts", "dist/simdopt-simd.wasm", "dist/simdopt-relaxed.wasm",
+      "dist/interop/tfjs.js", "dist/interop/tfjs.d.ts", "dist/simdopt-simd.wasm",
     ]));
     // The JS is bundled per entry: every "exports" entry with JS has its types, and every JS file
     // that ships is an entry or a chunk an entry imports (nothing stray).

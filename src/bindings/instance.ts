@@ -207,8 +207,7 @@ function explainCompileError(error: unknown, entry: "init" | "initSync"): Error 
       `simdopt: this runtime forbids compiling WebAssembly from bytes (${message}), so ${entry}() cannot ` +
         "load the wasm embedded in the package or given as bytes. Import the .wasm file as a module " +
         `and pass the module instead: \`import wasm from "simdopt/simdopt.wasm"; ${call};\` ` +
-        "(Cloudflare Workers/wrangler import .wasm files as a WebAssembly.Module; " +
-        "\"simdopt/simdopt-relaxed.wasm\" is the relaxed-SIMD build).",
+        "(Cloudflare Workers/wrangler import .wasm files as a WebAssembly.Module).",
       { cause: error },
     );
   }
@@ -238,7 +237,7 @@ function instantiateSync(module: WebAssembly.Module, options: InitOptions | unde
     if (typeof (exports as unknown as Record<string, unknown>)[name] !== "function") {
       throw new TypeError(
         `simdopt: the given WebAssembly module is not simdopt's (it has no "${name}" export); ` +
-          "pass one of the .wasm files that ship with this version of simdopt (simdopt/simdopt.wasm or simdopt/simdopt-relaxed.wasm), or nothing for the embedded one",
+          "pass the .wasm file that ships with this version of simdopt (simdopt/simdopt.wasm), or nothing for the embedded one",
       );
     }
   }
@@ -290,7 +289,7 @@ function bytesAtHand(source: unknown, entry: "init" | "initSync"): Uint8Array | 
       : 'the bytes of the .wasm file ("simdopt/simdopt.wasm")';
     throw new Error(
       `simdopt/slim: ${entry}() needs the wasm module, as simdopt/slim embeds none: pass ${how} or a ` +
-        'WebAssembly.Module ("simdopt/simdopt-relaxed.wasm" is the relaxed-SIMD build), or import from "simdopt", which embeds it',
+        'WebAssembly.Module, or import from "simdopt", which embeds it (with its relaxed-SIMD build)',
     );
   }
   if (isBufferSource(source)) return toBytes(source);

@@ -2,7 +2,7 @@
 // the scratch project pack.mjs prepared and loads the .wasm the way argv[0] says:
 //
 //   url    await init(new URL(import.meta.resolve("simdopt/simdopt.wasm")))
-//   bytes  initSync(<bytes of the .wasm file>) — the relaxed build where the runtime supports it
+//   bytes  initSync(<bytes of the .wasm file>) — the plain SIMD build (the only one shipped as a file)
 //
 // and first checks that init()/initSync() without a source refuse with the message naming the fix.
 import * as simdopt from "simdopt/slim";
@@ -29,8 +29,7 @@ async function refusals() {
 const loaders = {
   url: () => simdopt.init(new URL(import.meta.resolve("simdopt/simdopt.wasm"))),
   bytes: async () => {
-    const file = simdopt.features().relaxedSimd ? "simdopt/simdopt-relaxed.wasm" : "simdopt/simdopt.wasm";
-    simdopt.initSync(await readFile(new URL(import.meta.resolve(file))));
+    simdopt.initSync(await readFile(new URL(import.meta.resolve("simdopt/simdopt.wasm"))));
   },
 };
 if (!(mode in loaders)) throw new Error(`unknown mode ${mode}; expected one of ${Object.keys(loaders).join(", ")}`);

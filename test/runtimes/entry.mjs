@@ -5,8 +5,8 @@
 //   init      await init()                      (the embedded wasm)
 //   initSync  initSync()
 //   url       await init(new URL(import.meta.resolve("simdopt/simdopt.wasm")))
-//   bytes     initSync(<bytes of the .wasm file read from disk>) — the relaxed build where the
-//             runtime supports relaxed SIMD
+//   bytes     initSync(<bytes of the .wasm file read from disk>) — the plain SIMD build, the only
+//             one shipped as a file (the relaxed build lives inside the main entry)
 // Only the url and bytes modes read files (Deno: -R); static imports need no permission.
 import * as simdopt from "simdopt";
 import { runConformance } from "./conformance.mjs";
@@ -28,8 +28,7 @@ const loaders = {
   initSync: async () => simdopt.initSync(),
   url: () => simdopt.init(new URL(import.meta.resolve("simdopt/simdopt.wasm"))),
   bytes: async () => {
-    const file = simdopt.features().relaxedSimd ? "simdopt/simdopt-relaxed.wasm" : "simdopt/simdopt.wasm";
-    simdopt.initSync(await readBytes(new URL(import.meta.resolve(file))));
+    simdopt.initSync(await readBytes(new URL(import.meta.resolve("simdopt/simdopt.wasm"))));
   },
 };
 if (!(mode in loaders)) throw new Error(`unknown mode ${mode}; expected one of ${Object.keys(loaders).join(", ")}`);

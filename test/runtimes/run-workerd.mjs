@@ -1,16 +1,16 @@
 // Cloudflare's workerd (node_modules/.bin/workerd) serving workerd/worker.mjs on 127.0.0.1. The
 // generated config.capnp embeds every ES module of the packed package under its package path
 // ("simdopt/dist/index.js", ...), a "simdopt" module re-exporting the entry (what a bundler's
-// resolution of the bare name amounts to), the two .wasm builds as `wasm` modules under their
-// export names, and the simd build once more as a `data` module (bytes, to check the refusal).
-// Two services — one per wasm build, each its own isolate — answer one request each.
+// resolution of the bare name amounts to), the shipped .wasm build as a `wasm` module under its
+// export name, and once more as a `data` module (bytes, to check the refusal). One service per
+// shipped build (each its own isolate) answers one request.
 import { spawn } from "node:child_process";
 import { copyFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { binary, emit, fail, listFiles, preparePackage, runtimesDir, versionOf } from "./pack.mjs";
 
-const BUILDS = ["simd", "relaxed"];
+const BUILDS = ["simd"];
 const COMPATIBILITY_DATE = "2025-01-01";
 
 function freePort() {
@@ -32,7 +32,6 @@ function config(packageFiles, ports) {
     `(name = "expected.json", json = embed "expected.json")`,
     `(name = "simdopt", esModule = ${quote('export * from "simdopt/dist/index.js";')})`,
     `(name = "simdopt/simdopt.wasm", wasm = embed "node_modules/simdopt/dist/simdopt-simd.wasm")`,
-    `(name = "simdopt/simdopt-relaxed.wasm", wasm = embed "node_modules/simdopt/dist/simdopt-relaxed.wasm")`,
     `(name = "simdopt/simdopt.wasm.bytes", data = embed "node_modules/simdopt/dist/simdopt-simd.wasm")`,
     ...packageFiles.filter((file) => file.endsWith(".js")).map((file) =>
       `(name = ${quote(`simdopt/${file}`)}, esModule = embed ${quote(`node_modules/simdopt/${file}`)})`),

@@ -5,7 +5,6 @@
 // that need compilation from bytes: the message must tell the user to import the .wasm instead.
 import * as simdopt from "simdopt";
 import simdModule from "simdopt/simdopt.wasm";
-import relaxedModule from "simdopt/simdopt-relaxed.wasm";
 import wasmBytes from "simdopt/simdopt.wasm.bytes";
 import expected from "./expected.json";
 import { runConformance } from "./conformance.mjs";
@@ -27,11 +26,10 @@ export default {
       "initSync()": await refusal(() => simdopt.initSync()),
       "initSync(bytes)": await refusal(() => simdopt.initSync(wasmBytes)),
     };
-    const build = env.WASM_BUILD;
-    const module = build === "relaxed" ? relaxedModule : simdModule;
+    const module = simdModule;
     const report = await runConformance(simdopt, expected, {
       initialize: () => simdopt.init(module),
-      mode: `init(imported ${build === "relaxed" ? "simdopt-relaxed.wasm" : "simdopt.wasm"} module)`,
+      mode: "init(imported simdopt.wasm module)",
     });
     report.refusals = refusals;
     report.moduleType = Object.prototype.toString.call(module);
