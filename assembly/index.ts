@@ -21,6 +21,8 @@ export { adamaxStep } from "./optim/adamax";
 export { nadamStep } from "./optim/nadam";
 export { radamStep } from "./optim/radam";
 export { lionStep } from "./optim/lion";
+export { emaUpdate, swapF32 } from "./optim/ema";
+export { accumulateGrad } from "./optim/accumulate";
 
 // Batch normalisation forward/backward, NCHW and NHWC
 export { batchNormWorkFloats } from "./ops/batchnorm/common";

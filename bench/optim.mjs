@@ -99,6 +99,18 @@ export const plain = {
       p[i] -= rectified ? (stepSize * mi) / (Math.sqrt(vi) + eps) : stepSize * mi;
     }
   },
+  // Keras's FTRL with lrPower −0.5.
+  ftrl(p, g, n, z, { lr, l1 }) {
+    const invLr = 1 / lr;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const nNew = n[i] + gi * gi;
+      const rootNew = Math.sqrt(nNew);
+      z[i] += gi - (rootNew - Math.sqrt(n[i])) * invLr * p[i];
+      n[i] = nNew;
+      p[i] = (Math.min(Math.max(z[i], -l1), l1) - z[i]) / (rootNew * invLr);
+    }
+  },
   lion(p, g, m, { lr, beta1, beta2 }) {
     for (let i = 0; i < p.length; i++) {
       const gi = g[i];
@@ -205,6 +217,19 @@ export const algorithms = [
     bytesPerParam: 4 * 5, // read p, g, m; write p, m
     buffers: 1,
     plainStep: (p, g, [m]) => plain.lion(p, g, m, { lr: 1e-4, beta1: 0.9, beta2: 0.99 }),
+  },
+  {
+    name: "Ftrl l1 0.01",
+    make: (p) => new simdopt.Ftrl([p], { lr: 0.05, l1: 0.01, initialAccumulatorValue: 0.1 }),
+    bytesPerParam: 4 * 7, // read p, g, n, z; write p, n, z
+    buffers: 2,
+    plainStep: (() => {
+      let started = false;
+      return (p, g, [n, z]) => {
+        if (!started) { n.fill(0.1); started = true; }
+        plain.ftrl(p, g, n, z, { lr: 0.05, l1: 0.01 });
+      };
+    })(),
   },
 ];
 

@@ -21,9 +21,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const OPTIM = ["test/optim.test.ts"];
-const EXTRA = ["test/optim-extra.test.ts"];
-const MATMUL = ["test/matmul.test.ts"];
+const OPTIM = ["test/optim/sgd-adam.test.ts"];
+const EXTRA = ["test/optim/extra.test.ts"];
+const MATMUL = ["test/ops/matmul.test.ts"];
 
 /** @type {Array<{ id: string, file: string, search: string, replace: string, tests: string[], what: string }>} */
 const MUTANTS = [
@@ -58,7 +58,7 @@ const MUTANTS = [
     replace: "f32x4.add(f32x4.mul(oneMinusDecay, average), f32x4.mul(decay, x))",
   },
   {
-    id: "tail-slot-not-zeroed", file: "assembly/tail.ts", tests: ["test/clip.test.ts", ...OPTIM], what: "tail slot keeps stale lanes",
+    id: "tail-slot-not-zeroed", file: "assembly/tail.ts", tests: ["test/optim/clip.test.ts", ...OPTIM], what: "tail slot keeps stale lanes",
     search: "  v128.store(slot, i32x4.splat(0));\n",
     replace: "",
   },
@@ -103,17 +103,17 @@ const MUTANTS = [
     replace: "const direction = movingAverage(m, g, beta2, oneMinusBeta2);",
   },
   {
-    id: "mask-tail-off-by-one", file: "assembly/ops/mask.ts", tests: ["test/optim-sparse.test.ts"], what: "first tail element of a masked step not restored",
+    id: "mask-tail-off-by-one", file: "assembly/ops/mask.ts", tests: ["test/optim/sparse.test.ts"], what: "first tail element of a masked step not restored",
     search: "for (let i = length & ~3; i < length; i++) {",
     replace: "for (let i = (length & ~3) + 1; i < length; i++) {",
   },
   {
-    id: "finite-exponent-mask", file: "assembly/ops/reduce.ts", tests: ["test/optim-sparse.test.ts"], what: "allFinite tests a wrong exponent mask",
+    id: "finite-exponent-mask", file: "assembly/ops/reduce.ts", tests: ["test/optim/sparse.test.ts"], what: "allFinite tests a wrong exponent mask",
     search: "const exponent = i32x4.splat(0x7f800000);",
     replace: "const exponent = i32x4.splat(0x7f000000);",
   },
   {
-    id: "sum-squares-tail-twice", file: "assembly/ops/reduce.ts", tests: ["test/clip.test.ts"], what: "Σx² counts the tail into a lane pair twice",
+    id: "sum-squares-tail-twice", file: "assembly/ops/reduce.ts", tests: ["test/optim/clip.test.ts"], what: "Σx² counts the tail into a lane pair twice",
     search: "    c = f64x2.add(c, f64x2.mul(x0, x0));\n    d = f64x2.add(d, f64x2.mul(x1, x1));\n  }\n  const total",
     replace: "    c = f64x2.add(c, f64x2.mul(x0, x0));\n    d = f64x2.add(d, f64x2.mul(x0, x0));\n  }\n  const total",
   },
@@ -138,17 +138,17 @@ const MUTANTS = [
     replace: "if (MR == 6) a5 = a + aStride * <usize>min(4, last);",
   },
   {
-    id: "batchnorm-merge-no-delta", file: "assembly/ops/batchnorm.ts", tests: ["test/batchnorm.test.ts"], what: "Chan merge drops the δ² term of M2",
+    id: "batchnorm-merge-no-delta", file: "assembly/ops/batchnorm.ts", tests: ["test/ops/batchnorm.test.ts"], what: "Chan merge drops the δ² term of M2",
     search: "store<f64>(m2Ptr, load<f64>(m2Ptr) + pieceM2 + delta * delta * (before * count / total));",
     replace: "store<f64>(m2Ptr, load<f64>(m2Ptr) + pieceM2);",
   },
   {
-    id: "batchnorm-running-var-biased", file: "assembly/ops/batchnorm.ts", tests: ["test/batchnorm.test.ts"], what: "running variance biased (M2/n, not M2/(n−1))",
+    id: "batchnorm-running-var-biased", file: "assembly/ops/batchnorm.ts", tests: ["test/ops/batchnorm.test.ts"], what: "running variance biased (M2/n, not M2/(n−1))",
     search: "momentum * (m2 / (count - 1))",
     replace: "momentum * (m2 / count)",
   },
   {
-    id: "batchnorm-backward-centred-sign", file: "assembly/ops/batchnorm.ts", tests: ["test/batchnorm.test.ts"], what: "dx centred term with the wrong sign",
+    id: "batchnorm-backward-centred-sign", file: "assembly/ops/batchnorm.ts", tests: ["test/ops/batchnorm.test.ts"], what: "dx centred term with the wrong sign",
     search: "training ? <f32>(-p * inv * inv * (sdx / count)) : <f32>0",
     replace: "training ? <f32>(p * inv * inv * (sdx / count)) : <f32>0",
   },

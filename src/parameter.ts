@@ -3,7 +3,7 @@
 
 import { F32Block } from "./bindings/memory.js";
 import { isInitialized, notInitialized } from "./bindings/instance.js";
-import { fillInit, INIT_SCHEMES, type InitScheme } from "./init.js";
+import { fillInit, INIT_SCHEMES, type InitScheme } from "./weight-init.js";
 import { checkInteger, describe, nearMiss, readOptions, reject } from "./checks.js";
 
 const OPTION_KEYS = ["init", "name", "seed"] as const;

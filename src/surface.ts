@@ -5,13 +5,13 @@ export { features } from "./bindings/instance.js";
 export type { InitSource, InitOptions, Features } from "./bindings/instance.js";
 export { parameter, Parameter } from "./parameter.js";
 export type { ParameterOptions } from "./parameter.js";
-export type { InitScheme } from "./init.js";
+export type { InitScheme } from "./weight-init.js";
 // Plain Float32Arrays the caller keeps, copied in and out around each step
 export { mirror, Mirror } from "./mirror.js";
 export type { MirrorPair, Steppable } from "./mirror.js";
 
 export { Optimizer } from "./optim/optimizer.js";
-export type { ParamGroup, ParamGroupInput, StepOptions, OptimizerStateDict } from "./optim/optimizer.js";
+export type { AccumulateOption, ParamGroup, ParamGroupInput, StepOptions, OptimizerStateDict } from "./optim/optimizer.js";
 export { SGD } from "./optim/sgd.js";
 export type { SGDOptions } from "./optim/sgd.js";
 export { Adam, AdamW } from "./optim/adam.js";
@@ -68,6 +68,10 @@ export type { BatchNormOptions, BatchNormCallOptions } from "./nn/batchnorm-laye
 // GEMM
 export { matmul } from "./ops/matmul.js";
 export type { MatmulOptions } from "./ops/matmul.js";
+
+// Exponential moving average of weights
+export { EMA } from "./optim/ema.js";
+export type { EMAOptions, EMAStateDict } from "./optim/ema.js";
 
 // Feature scaling
 export { fitScaler, applyScaler, invertScaler } from "./data/scaler.js";

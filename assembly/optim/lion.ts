@@ -14,26 +14,26 @@ class LionRule {
   // No division to wait for: front does it all; back has nothing left.
   // @ts-ignore: decorator
   @inline front(
-    param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
+    param: usize, grad: usize, firstMoment: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool,
   ): v128 {
     const p = decoupled(ld(param, next), k1, hasDecoupled);
     const g = maximize ? v128.xor(ld(grad, next), k7) : ld(grad, next);
-    const m = ld(expAvg, next);
+    const m = ld(firstMoment, next);
     const direction = movingAverage(m, g, k3, k4);
     // ±1 carrying the direction's sign bit, zeroed where the direction is ±0, the NaN kept.
     const unit = v128.or(v128.and(direction, k7), k8);
     let sign = v128.and(unit, f32x4.ne(direction, k9));
     sign = v128.bitselect(direction, sign, f32x4.ne(direction, direction));
     st(param, f32x4.sub(p, f32x4.mul(k2, sign)), next);
-    st(expAvg, movingAverage(m, g, k5, k6), next);
+    st(firstMoment, movingAverage(m, g, k5, k6), next);
     return k0;
   }
   // @ts-ignore: decorator
   @inline back(
-    param: usize, grad: usize, expAvg: usize, s1: usize, s2: usize,
+    param: usize, grad: usize, firstMoment: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
     hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
@@ -44,7 +44,7 @@ class LionRule {
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
 export function lionStep(
-  param: usize, grad: usize, expAvg: usize, length: i32,
+  param: usize, grad: usize, firstMoment: usize, length: i32,
   lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
 ): void {
   setConstant(1, paramScale);
@@ -56,5 +56,5 @@ export function lionStep(
   setSignMask(7, true);
   setConstant(8, 1);
   setConstant(9, 0);
-  elementwise<LionRule>(length, param, grad, expAvg, 0, 0, paramScale != 1, maximize, false, false);
+  elementwise<LionRule>(length, param, grad, firstMoment, 0, 0, paramScale != 1, maximize, false, false);
 }

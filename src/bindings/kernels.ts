@@ -22,7 +22,7 @@ export interface Kernels {
     lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, maximize: boolean): void;
   adadeltaStep(param: number, grad: number, squareAvg: number, accDelta: number, length: number,
     lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean): void;
-  adamaxStep(param: number, grad: number, expAvg: number, expInf: number, length: number,
+  adamaxStep(param: number, grad: number, firstMoment: number, infinityNorm: number, length: number,
     beta1: number, beta2: number, eps: number, weightDecay: number, clr: number, maximize: boolean): void;
   nadamStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
     beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
@@ -30,8 +30,13 @@ export interface Kernels {
   radamStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
     beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number, stepSize: number,
     rectified: boolean, maximize: boolean): void;
-  lionStep(param: number, grad: number, expAvg: number, length: number,
+  lionStep(param: number, grad: number, firstMoment: number, length: number,
     lr: number, beta1: number, beta2: number, paramScale: number, maximize: boolean): void;
+  // assembly/optim/ema.ts
+  emaUpdate(average: number, param: number, length: number, decay: number): void;
+  swapF32(a: number, b: number, length: number): void;
+  // assembly/optim/accumulate.ts
+  accumulateGrad(sum: number, grad: number, length: number): void;
 
   // assembly/ops/mask.ts
   restoreMaskedOut(param: number, saved: number, mask: number, length: number, maskIsBytes: boolean): void;

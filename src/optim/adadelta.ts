@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative, checkUnitInterval } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { Slice } from "./types.js";
 
 /** Options of Adadelta (torch.optim.Adadelta). */
 export interface AdadeltaOptions {
@@ -22,7 +23,7 @@ const AVERAGES = ["squareAvg", "accDelta"] as const;
 
 /** Adadelta (Zeiler): steps scaled by the ratio of running RMS of updates and of gradients. */
 export class Adadelta extends Optimizer<AdadeltaOptions> {
-  constructor(params: Parameter[] | ParamGroupInput<AdadeltaOptions>[], options?: Partial<AdadeltaOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdadeltaOptions>[], options?: Partial<AdadeltaOptions> & AccumulateOption) {
     super(params, options, ADADELTA_DEFAULTS);
   }
 

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { ParamState, Slice, StepScalars } from "./types.js";
 
 /** Options of Adagrad (torch.optim.Adagrad). */
 export interface AdagradOptions {
@@ -30,9 +31,10 @@ const STATE_SUM = ["stateSum"] as const;
 
 /** Adagrad (Duchi et al.): per-element steps scaled by the root of the summed squared gradients. */
 export class Adagrad extends Optimizer<AdagradOptions> {
-  #clr = 0;
+  /** [decayed lr], refilled each step. */
+  readonly #scalars: StepScalars = new Float64Array(1);
 
-  constructor(params: Parameter[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdagradOptions>[], options?: Partial<AdagradOptions> & AccumulateOption) {
     super(params, options, ADAGRAD_DEFAULTS);
   }
 
@@ -58,12 +60,13 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   /** @internal */
-  protected override prepareStep(group: ParamGroup<AdagradOptions>, state: ParamState): void {
-    this.#clr = group.lr / (1 + (state.step - 1) * group.lrDecay);
+  protected override prepareStep(group: ParamGroup<AdagradOptions>, state: ParamState): StepScalars {
+    this.#scalars[0] = group.lr / (1 + (state.step - 1) * group.lrDecay);
+    return this.#scalars;
   }
 
   /** @internal */
-  protected update(slice: Slice, group: ParamGroup<AdagradOptions>): void {
-    kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, this.#clr, group.eps, group.weightDecay, group.maximize, group.l1);
+  protected update(slice: Slice, group: ParamGroup<AdagradOptions>, _state: ParamState, scalars: StepScalars): void {
+    kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, scalars[0]!, group.eps, group.weightDecay, group.maximize, group.l1);
   }
 }

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { ParamState, Slice, StepScalars } from "./types.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -34,8 +35,8 @@ const MOMENTS_AMSGRAD = ["firstMoment", "secondMoment", "maxSecondMoment"] as co
 abstract class AdamFamily extends Optimizer<AdamOptions> {
   /** @internal */
   protected abstract readonly decoupled: boolean;
-  #stepSize = 0;
-  #invBiasCorrection2Sqrt = 0;
+  /** [stepSize, 1/√biasCorrection2], refilled each step. */
+  readonly #scalars: StepScalars = new Float64Array(2);
 
   /** @internal */
   protected validateGroup(group: AdamOptions, prefix: string): void {
@@ -53,24 +54,26 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   }
 
   /** @internal */
-  protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): void {
+  protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): StepScalars {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const biasCorrection1 = 1 - beta1 ** state.step;
     const biasCorrection2 = 1 - beta2 ** state.step;
-    this.#stepSize = group.lr / biasCorrection1;
-    this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(biasCorrection2);
+    const scalars = this.#scalars;
+    scalars[0] = group.lr / biasCorrection1;
+    scalars[1] = 1 / Math.sqrt(biasCorrection2);
+    return scalars;
   }
 
   /** @internal */
-  protected update(slice: Slice, group: ParamGroup<AdamOptions>): void {
+  protected update(slice: Slice, group: ParamGroup<AdamOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
     const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
     const buffers = slice.buffers;
     kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,
-      beta1, beta2, group.eps, l2WeightDecay, paramScale, this.#stepSize, this.#invBiasCorrection2Sqrt, group.maximize);
+      beta1, beta2, group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
   }
 }
 
@@ -78,7 +81,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
 export class Adam extends AdamFamily {
   /** @internal */
   protected readonly decoupled = false;
-  constructor(params: Parameter[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdamOptions>[], options?: Partial<AdamOptions> & AccumulateOption) {
     super(params, options, ADAM_DEFAULTS);
   }
 }
@@ -87,7 +90,7 @@ export class Adam extends AdamFamily {
 export class AdamW extends AdamFamily {
   /** @internal */
   protected readonly decoupled = true;
-  constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions> & AccumulateOption) {
     super(params, options, ADAMW_DEFAULTS);
   }
 }

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { ParamState, Slice, StepScalars } from "./types.js";
 
 /** Options of Adamax (torch.optim.Adamax). */
 export interface AdamaxOptions {
@@ -22,9 +23,10 @@ const MOMENTS = ["firstMoment", "infinityNorm"] as const;
 
 /** Adamax (Kingma & Ba): Adam with the infinity norm in place of the second moment. */
 export class Adamax extends Optimizer<AdamaxOptions> {
-  #clr = 0;
+  /** [lr / biasCorrection1], refilled each step. */
+  readonly #scalars: StepScalars = new Float64Array(1);
 
-  constructor(params: Parameter[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions> & AccumulateOption) {
     super(params, options, ADAMAX_DEFAULTS);
   }
 
@@ -43,15 +45,16 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
 
   /** @internal */
-  protected override prepareStep(group: ParamGroup<AdamaxOptions>, state: ParamState): void {
-    this.#clr = group.lr / (1 - group.betas[0] ** state.step);
+  protected override prepareStep(group: ParamGroup<AdamaxOptions>, state: ParamState): StepScalars {
+    this.#scalars[0] = group.lr / (1 - group.betas[0] ** state.step);
+    return this.#scalars;
   }
 
   /** @internal */
-  protected update(slice: Slice, group: ParamGroup<AdamaxOptions>): void {
+  protected update(slice: Slice, group: ParamGroup<AdamaxOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     kernels().adamaxStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      beta1, beta2, group.eps, group.weightDecay, this.#clr, group.maximize);
+      beta1, beta2, group.eps, group.weightDecay, scalars[0]!, group.maximize);
   }
 }

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkFinite, checkNonNegative, checkPositive, reject } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { Slice } from "./types.js";
 import { ftrlGeneralPower } from "./ftrl-power.js";
 
 /** Options of Ftrl (keras.optimizers.Ftrl). */
@@ -31,10 +32,11 @@ const BUFFERS = ["accumulator", "linear"] as const;
  * sparse online learning on feature tables.
  */
 export class Ftrl extends Optimizer<FtrlOptions> {
-  constructor(params: Parameter[] | ParamGroupInput<FtrlOptions>[], options?: Partial<FtrlOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<FtrlOptions>[], options?: Partial<FtrlOptions> & AccumulateOption) {
     super(params, options, FTRL_DEFAULTS);
   }
 
+  /** @internal */
   protected validateGroup(group: FtrlOptions, prefix: string): void {
     checkPositive(prefix, "lr", group.lr);
     const lrPower = checkFinite(prefix, "lrPower", group.lrPower);
@@ -46,10 +48,12 @@ export class Ftrl extends Optimizer<FtrlOptions> {
     checkNonNegative(prefix, "beta", group.beta);
   }
 
+  /** @internal */
   protected stateBufferNames(): readonly string[] {
     return BUFFERS;
   }
 
+  /** @internal */
   protected override initialStateValue(buffer: string, group: ParamGroup<FtrlOptions>): number {
     return buffer === "accumulator" ? group.initialAccumulatorValue : 0;
   }

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { Slice } from "./types.js";
 
 /** Options of Lion (Chen et al. 2023, as in lion-pytorch). */
 export interface LionOptions {
@@ -20,7 +21,7 @@ const MOMENTUM = ["firstMoment"] as const;
 
 /** Lion (EvoLved Sign Momentum): steps of size lr along the sign of interpolated momentum. */
 export class Lion extends Optimizer<LionOptions> {
-  constructor(params: Parameter[] | ParamGroupInput<LionOptions>[], options?: Partial<LionOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<LionOptions>[], options?: Partial<LionOptions> & AccumulateOption) {
     super(params, options, LION_DEFAULTS);
   }
 

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative, type NumberCheck } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { ParamState, Slice, StepScalars } from "./types.js";
 
 /** Options of NAdam (torch.optim.NAdam). */
 export interface NAdamOptions {
@@ -33,11 +34,10 @@ const UNIT: NumberCheck = { min: 0, max: 1 };
  * product Π μ_i is per-parameter state (`muProduct`, the scalar state), carried by stateDict.
  */
 export class NAdam extends Optimizer<NAdamOptions> {
-  #gradCoeff = 0;
-  #momentCoeff = 0;
-  #invBiasCorrection2Sqrt = 0;
+  /** [1/√biasCorrection2, gradient coefficient, moment coefficient], refilled each step. */
+  readonly #scalars: StepScalars = new Float64Array(3);
 
-  constructor(params: Parameter[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions> & AccumulateOption) {
     super(params, options, NADAM_DEFAULTS);
   }
 
@@ -73,7 +73,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
   }
 
   /** @internal */
-  protected override prepareStep(group: ParamGroup<NAdamOptions>, state: ParamState): void {
+  protected override prepareStep(group: ParamGroup<NAdamOptions>, state: ParamState): StepScalars {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const step = state.step;
@@ -81,18 +81,20 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * group.momentumDecay));
     const muProduct = state.scalars[0]! * mu;
     state.scalars[0] = muProduct;
-    this.#gradCoeff = (group.lr * (1 - mu)) / (1 - muProduct);
-    this.#momentCoeff = (group.lr * muNext) / (1 - muProduct * muNext);
-    this.#invBiasCorrection2Sqrt = 1 / Math.sqrt(1 - beta2 ** step);
+    const scalars = this.#scalars;
+    scalars[0] = 1 / Math.sqrt(1 - beta2 ** step);
+    scalars[1] = (group.lr * (1 - mu)) / (1 - muProduct);
+    scalars[2] = (group.lr * muNext) / (1 - muProduct * muNext);
+    return scalars;
   }
 
   /** @internal */
-  protected update(slice: Slice, group: ParamGroup<NAdamOptions>): void {
+  protected update(slice: Slice, group: ParamGroup<NAdamOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const decoupled = group.decoupledWeightDecay;
     kernels().nadamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,
-      this.#invBiasCorrection2Sqrt, this.#gradCoeff, this.#momentCoeff, group.maximize);
+      scalars[0]!, scalars[1]!, scalars[2]!, group.maximize);
   }
 }

@@ -3,86 +3,37 @@
 // A concrete optimizer supplies its defaults, its option checks, the names of its state buffers
 // and the one kernel call that updates a slice of a parameter.
 
-import { kernels } from "../bindings/instance.js";
-import { F32Block, heapF32, heapU8, Scratch } from "../bindings/memory.js";
+import { F32Block } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
-import { checkBoolean, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
+import { checkBoolean, checkInteger, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
+import { GradientAccumulator } from "./accumulate.js";
+import { checkMasks, checkRows, gradientsFinite, reserveMaskScratch, restoreMaskedOut, stageMask } from "./sparse.js";
 
-/** A parameter group: the options of the optimizer plus its parameters; every option is live. */
-export type ParamGroup<Options extends object> = Options & {
-  params: Parameter[];
-  /** Any further keys (e.g. `initialLr`, written by schedulers) are kept as they are. */
-  [key: string]: unknown;
-};
+import {
+  layoutLength, PARAM_SHAPED,
+  type OptimizerStateDict, type ParamGroup, type ParamGroupInput, type ParamState, type Slice,
+  type StateBufferLayout, type StateBufferSpec, type StepOptions, type StepScalars, type StepSupport,
+} from "./types.js";
 
-/** What the constructor accepts as a group: its parameters and any options to override. */
-export type ParamGroupInput<Options extends object> = Partial<Options> & { params: Parameter[] };
+// ParamState, Slice and StepScalars stay out of the published declarations: subclasses import them from types.js.
+export type { OptimizerStateDict, ParamGroup, ParamGroupInput, StateBufferLayout, StateBufferSpec, StepOptions, StepSupport } from "./types.js";
 
-/** Options of `step()`. */
-export interface StepOptions {
+/** The optimizer-level option every optimizer takes besides its group options. */
+export interface AccumulateOption {
   /**
-   * Per-parameter 0/1 masks (Uint8Array or Float32Array, one entry per element): only
-   * masked-in elements of the parameter change; state buffers update as in a dense step.
+   * Average the gradients of this many step() calls before one update (optax MultiSteps): the
+   * other calls only accumulate and return false. Default 1. Not combinable with mask or rows.
    */
-  mask?: Map<Parameter, Uint8Array | Float32Array>;
-  /**
-   * Per-parameter row indices of 2-D parameters: only these rows of the parameter and its
-   * state are read or written (lazy updates for embedding tables).
-   */
-  rows?: Map<Parameter, Int32Array>;
-  /** When true and any gradient holds NaN/±Inf, change nothing and return false. Default false. */
-  skipIfNonfinite?: boolean;
-}
-
-/** @internal Per-parameter state: the step count and named float32 buffers in wasm memory. */
-export interface ParamState {
-  step: number;
-  buffers: Map<string, F32Block>;
-  /**
-   * For parameters stepped by rows: which rows have been touched (first-touch rules apply per
-   * row). null once the whole parameter has been stepped densely.
-   */
-  touchedRows: Uint8Array | null;
-  /**
-   * Per-parameter scalar state that is not a buffer (e.g. NAdam's `muProduct`): the values of
-   * `scalarStateNames()`, in order, owned by the optimizer's `prepareStep` and carried by
-   * stateDict/loadStateDict. A Float64Array so that updating it each step allocates nothing.
-   */
-  scalars: Float64Array;
-}
-
-/** @internal The pointers of the slice being updated: a whole parameter, or one row of it. */
-export interface Slice {
-  param: number;
-  grad: number;
-  length: number;
-  /** Byte offsets of the state buffers, in the order of `stateBufferNames`; 0 when absent. */
-  buffers: number[];
-  /** True when this slice's state was just created (PyTorch's "state is empty" first step). */
-  firstUse: boolean;
-}
-
-/** A serialisable snapshot of an optimizer (structured-clone-able; typed arrays are copies). */
-export interface OptimizerStateDict {
-  /** The class that made it (`"AdamW"`, …): loading into another class throws. */
-  optimizer: string;
-  /** Per parameter, in group order: its step count, copies of its state buffers, row flags and scalar state; null for a parameter not stepped yet. */
-  state: Array<{
-    step: number;
-    buffers: Record<string, Float32Array>;
-    touchedRows: Uint8Array | null;
-    /** Per-parameter scalar state (e.g. NAdam's muProduct); always written, optional when loading. */
-    scalars?: Record<string, number>;
-  } | null>;
-  /** The groups' options, with `params` replaced by the parameters' indices into `state`. */
-  paramGroups: Array<Record<string, unknown> & { params: number[] }>;
+  accumulate?: number;
 }
 
 const NO_STEP_OPTIONS: StepOptions = Object.freeze({});
 const NO_NAMES: readonly string[] = Object.freeze([]);
 const STEP_OPTION_KEYS: readonly string[] = Object.freeze(["mask", "rows", "skipIfNonfinite"]);
 const NO_BOUNDS: NumberCheck = Object.freeze({});
+const NO_SCALARS: StepScalars = new Float64Array(0);
+const ALL_STEPS: StepSupport = Object.freeze({ rows: true, mask: true });
 const groupPrefixes: string[] = [];
 const groupNames: string[] = [];
 /** "paramGroups[i]." for error messages, made once per index. */
@@ -93,14 +44,6 @@ function groupPrefix(index: number): string {
 function groupName(index: number): string {
   return (groupNames[index] ??= `paramGroups[${index}]`);
 }
-
-/** Masked steps: the parameter's values set aside, then the mask, in one block (one allocation). */
-const scratch = new Scratch();
-/** Bytes of the masked-step scratch for a parameter of `size` floats and a mask of `maskBytes`. */
-function maskedScratchBytes(size: number, maskBytes: number): number {
-  return Math.ceil(size / 4) * 16 + maskBytes;
-}
-
 
 /** A value's kind for messages: "Object", "Float32Array", "number 3", "undefined". */
 function describeValue(value: unknown): string {
@@ -134,17 +77,25 @@ export abstract class Optimizer<Options extends object> {
   /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
   readonly #optionNames: readonly string[];
   readonly #groupKeys: readonly string[];
+  /** Steps whose gradients are averaged before one update (optax MultiSteps); 1: every step updates. */
+  readonly accumulate: number;
+  readonly #accumulator: GradientAccumulator | null;
 
   /**
    * @param params parameters, or groups `{ params, ...options }`
    * @param options overrides of the optimizer's defaults, for every group
    * @param defaults the optimizer's own defaults (PyTorch's)
    */
-  constructor(params: Parameter[] | ParamGroupInput<Options>[], options: Partial<Options> | undefined, defaults: Options) {
-    checkObject(`${this.constructor.name} options`, options);
+  constructor(params: Parameter[] | ParamGroupInput<Options>[], optionsIn: (Partial<Options> & AccumulateOption) | undefined, defaults: Options) {
+    checkObject(`${this.constructor.name} options`, optionsIn);
     this.#optionNames = Object.freeze(Object.keys(defaults));
     this.#groupKeys = Object.freeze([...this.#optionNames, "params"]);
-    if (options !== undefined) checkOptionKeys(options, this.#optionNames, `${this.constructor.name} options`);
+    if (optionsIn !== undefined) checkOptionKeys(optionsIn, [...this.#optionNames, "accumulate"], `${this.constructor.name} options`);
+    // `accumulate` belongs to the optimizer, not to its groups.
+    const { accumulate, ...rest } = optionsIn ?? {};
+    const options = optionsIn === undefined ? undefined : (rest as Partial<Options>);
+    this.accumulate = checkInteger(`${this.constructor.name} options.`, "accumulate", accumulate ?? 1, 1);
+    this.#accumulator = this.accumulate > 1 ? new GradientAccumulator(this.accumulate) : null;
     this.defaults = Object.freeze({ ...defaults, ...stripUndefined(options ?? {}) }) as Readonly<Options>;
     this.validateGroup(this.defaults as Options, "");
     if (!Array.isArray(params) || params.length === 0) {
@@ -204,6 +155,24 @@ export abstract class Optimizer<Options extends object> {
   /** @internal The state buffers a parameter of this group needs now (order = Slice.buffers order). */
   protected abstract stateBufferNames(group: ParamGroup<Options>): readonly string[];
 
+  /**
+   * @internal The layout of state buffer `name`. Default: the parameter's shape, sliced with it. An
+   * optimizer whose state is per row, per column, per tensor or scalar overrides this.
+   */
+  protected stateBufferLayout(_name: string): StateBufferLayout {
+    return PARAM_SHAPED;
+  }
+
+  /** @internal Which step variants this optimizer supports. Default both (rows only where every buffer is sliceable). */
+  protected get stepSupport(): StepSupport {
+    return ALL_STEPS;
+  }
+
+  /** The state buffers a group keeps, with their layouts (for docs, specs and tools). */
+  stateBuffers(group: ParamGroup<Options> = this.paramGroups[0]!): StateBufferSpec[] {
+    return this.stateBufferNames(group).map((name) => ({ name, ...this.stateBufferLayout(name) }));
+  }
+
   /** @internal Names of per-parameter scalar state (see ParamState.scalars). Default none. */
   protected scalarStateNames(): readonly string[] {
     return NO_NAMES;
@@ -236,10 +205,12 @@ export abstract class Optimizer<Options extends object> {
    * scalars (bias corrections, decayed lr, ...) for `update`.
    * @internal
    */
-  protected prepareStep(_group: ParamGroup<Options>, _state: ParamState): void {}
+  protected prepareStep(_group: ParamGroup<Options>, _state: ParamState): StepScalars {
+    return NO_SCALARS;
+  }
 
   /** @internal Runs the kernel on one slice (a whole parameter, or one row of it). */
-  protected abstract update(slice: Slice, group: ParamGroup<Options>, state: ParamState): void;
+  protected abstract update(slice: Slice, group: ParamGroup<Options>, state: ParamState, scalars: StepScalars): void;
 
   // ---- the public surface ----
 
@@ -252,10 +223,19 @@ export abstract class Optimizer<Options extends object> {
     if (options !== undefined) checkStepOptions(options);
     const { mask, rows, skipIfNonfinite = false } = options ?? NO_STEP_OPTIONS;
     this.#checkBeforeStep(mask, rows);
-    if (skipIfNonfinite && !this.#gradientsFinite(rows)) return false;
+    if (skipIfNonfinite && !gradientsFinite(this.paramGroups, rows)) return false;
     // Everything the step needs is allocated before anything is written: running out of memory
     // leaves every parameter, buffer and step count as it was.
-    this.#allocateForStep();
+    const accumulator = this.#accumulator;
+    if (accumulator === null) {
+      this.#allocateForStep();
+    } else {
+      accumulator.allocate(this.#memberList);
+      if (accumulator.count + 1 === accumulator.k) this.#allocateForStep();
+      // Not the k-th step: the gradients are only added to the sums.
+      if (!accumulator.add(this.#memberList)) return false;
+      accumulator.applying = true;
+    }
     // Indexed loops on the hot path: a for-of iterator is only free where the engine inlines the
     // loop's whole body, and a step must allocate nothing whatever the engine decides.
     const groups = this.paramGroups;
@@ -271,7 +251,7 @@ export abstract class Optimizer<Options extends object> {
         // New buffers are untouched everywhere, so per-row first-use rules start over.
         if (this.#freshBuffers && state.touchedRows !== null) state.touchedRows.fill(0);
         state.step += 1;
-        this.prepareStep(group, state);
+        this.#scalars = this.prepareStep(group, state);
         const paramRows = rows?.get(param);
         if (paramRows !== undefined) {
           this.#stepRows(param, group, state, names, paramRows);
@@ -285,6 +265,7 @@ export abstract class Optimizer<Options extends object> {
         }
       }
     }
+    if (accumulator !== null) accumulator.reset(this.#memberList);
     return true;
   }
 
@@ -301,7 +282,9 @@ export abstract class Optimizer<Options extends object> {
   /** A snapshot: step counts, copies of state buffers, and group options with parameter indices. */
   stateDict(): OptimizerStateDict {
     this.#checkLive("stateDict");
-    return makeStateDict(this.#access());
+    const dict = makeStateDict(this.#access());
+    if (this.#accumulator !== null) dict.accumulation = this.#accumulator.snapshot(this.paramGroups.flatMap((group) => group.params));
+    return dict;
   }
 
   /**
@@ -311,7 +294,20 @@ export abstract class Optimizer<Options extends object> {
    */
   loadStateDict(stateDict: OptimizerStateDict): void {
     this.#checkLive("loadStateDict");
+    const accumulator = this.#accumulator;
+    const saved: unknown = (stateDict as { accumulation?: unknown } | null)?.accumulation;
+    if (accumulator === null && saved !== undefined) {
+      throw new RangeError(`simdopt: this state dict accumulates gradients; ${this.constructor.name} was made without accumulate`);
+    }
+    const params = this.paramGroups.flatMap((group) => group.params);
+    // Checked (and the sums allocated) before anything else changes.
+    const accumulation = accumulator === null || saved === undefined ? null : accumulator.check(saved, params);
     loadState(this.#access(), stateDict);
+    if (accumulator !== null) {
+      accumulator.allocate(params);
+      if (accumulation === null) accumulator.reset(params);
+      else accumulator.restore(accumulation, params);
+    }
   }
 
   #access(): StateAccess<Options> {
@@ -321,6 +317,7 @@ export abstract class Optimizer<Options extends object> {
       state: this.state,
       optionNames: this.#optionNames,
       bufferNames: (group) => this.stateBufferNames(group),
+      bufferLength: (param, name) => layoutLength(this.stateBufferLayout(name), param),
       scalarNames: this.scalarStateNames(),
       scalarBounds: (name) => this.scalarStateBounds(name),
       initialScalar: (name) => this.initialScalarValue(name),
@@ -342,11 +339,13 @@ export abstract class Optimizer<Options extends object> {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const param of [...this.state.keys()]) this.#freeState(param);
+    this.#accumulator?.free();
   }
 
   // ---- internals ----
 
   #freshBuffers = false;
+  #scalars: StepScalars = NO_SCALARS;
 
   #freeState(param: Parameter): void {
     const entry = this.state.get(param);
@@ -378,7 +377,7 @@ export abstract class Optimizer<Options extends object> {
         for (let i = 0; i < params.length; i++) this.#fresh[index++] = this.#ensureState(params[i]!, group, names);
       }
       // Last: once it has grown, nothing after it can fail.
-      if (this.#maskScratchBytes > 0) scratch.bytes(this.#maskScratchBytes);
+      reserveMaskScratch(this.#maskScratchBytes);
     } catch (error) {
       for (const made of madeBlocks) {
         made.state.buffers.delete(made.name);
@@ -404,7 +403,7 @@ export abstract class Optimizer<Options extends object> {
     for (let n = 0; n < names.length; n++) {
       const name = names[n]!;
       if (!state.buffers.has(name)) {
-        const block = new F32Block(param.size);
+        const block = new F32Block(layoutLength(this.stateBufferLayout(name), param));
         state.buffers.set(name, block);
         this.#madeBlocks.push({ state, name, block });
         const initial = this.initialStateValue(name, group);
@@ -418,10 +417,15 @@ export abstract class Optimizer<Options extends object> {
   #fillSlice(slice: Slice, param: Parameter, state: ParamState, names: readonly string[], firstElement: number, length: number): void {
     const byteOffset = firstElement * 4;
     slice.param = param.dataPtr + byteOffset;
-    slice.grad = param.gradPtr + byteOffset;
+    const accumulator = this.#accumulator;
+    slice.grad = (accumulator === null ? param.gradPtr : accumulator.gradPtr(param)) + byteOffset;
     slice.length = length;
     slice.buffers.length = names.length;
-    for (let i = 0; i < names.length; i++) slice.buffers[i] = state.buffers.get(names[i]!)!.ptr + byteOffset;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      // A buffer not shaped like the parameter is passed whole to every slice.
+      slice.buffers[i] = state.buffers.get(name)!.ptr + (this.stateBufferLayout(name).sliceable ? byteOffset : 0);
+    }
   }
 
   #stepRows(param: Parameter, group: ParamGroup<Options>, state: ParamState, names: readonly string[], rows: Int32Array): void {
@@ -449,7 +453,7 @@ export abstract class Optimizer<Options extends object> {
       for (let b = 0; b < bufferBases.length; b++) slice.buffers[b] = bufferBases[b]! + offset;
       slice.firstUse = touched[row] === 0;
       touched[row] = 1;
-      this.update(slice, group, state);
+      this.update(slice, group, state, this.#scalars);
     }
   }
 
@@ -460,7 +464,7 @@ export abstract class Optimizer<Options extends object> {
     if (touched === null) {
       this.#fillSlice(slice, param, state, names, 0, param.size);
       slice.firstUse = this.#freshBuffers;
-      this.update(slice, group, state);
+      this.update(slice, group, state, this.#scalars);
       return;
     }
     const columns = param.size / param.shape[0]!;
@@ -472,52 +476,22 @@ export abstract class Optimizer<Options extends object> {
       while (end < touched.length && touched[end] === first) end++;
       this.#fillSlice(slice, param, state, names, row * columns, (end - row) * columns);
       slice.firstUse = first === 0;
-      this.update(slice, group, state);
+      this.update(slice, group, state, this.#scalars);
       row = end;
     }
     state.touchedRows = null;
   }
 
   #stepMasked(param: Parameter, group: ParamGroup<Options>, state: ParamState, names: readonly string[], mask: Uint8Array | Float32Array): void {
-    const bytes = param.size * 4;
     // Fits: step() reserved the scratch before changing anything.
-    const saved = scratch.bytes(maskedScratchBytes(param.size, mask.byteLength));
-    const maskIsBytes = mask instanceof Uint8Array;
-    const maskPtr = saved + Math.ceil(param.size / 4) * 16;
-    // Copy the parameter aside and the mask in (reused scratch: no allocation per step).
-    const heap = heapU8();
-    heap.copyWithin(saved, param.dataPtr, param.dataPtr + bytes);
-    if (maskIsBytes) heap.set(mask, maskPtr);
-    else heapF32().set(mask, maskPtr >>> 2);
+    const saved = stageMask(param, mask);
     this.#stepDense(param, group, state, names);
-    kernels().restoreMaskedOut(param.dataPtr, saved, maskPtr, param.size, maskIsBytes);
-  }
-
-  /** Only the given rows of a row-stepped parameter are checked: the others are never read. */
-  #gradientsFinite(rows: StepOptions["rows"]): boolean {
-    const { allFinite } = kernels();
-    const groups = this.paramGroups;
-    for (let g = 0; g < groups.length; g++) {
-      const params = groups[g]!.params;
-      for (let i = 0; i < params.length; i++) {
-        const param = params[i]!;
-        const paramRows = rows?.get(param);
-        if (paramRows === undefined) {
-          if (allFinite(param.gradPtr, param.size) === 0) return false;
-          continue;
-        }
-        const columns = param.size / param.shape[0]!;
-        for (let i = 0; i < paramRows.length; i++) {
-          if (allFinite(param.gradPtr + paramRows[i]! * columns * 4, columns) === 0) return false;
-        }
-      }
-    }
-    return true;
+    restoreMaskedOut(param, mask, saved);
   }
 
   /**
    * Checks that the live groups hold only live Parameters, each once (users may push into
-   * `paramGroups[i].params`); stamps each with the check's number for #checkOwnParameter.
+   * `paramGroups[i].params`), and remembers them for the mask and row checks.
    */
   #checkMembers(): void {
     // Fast path: the groups hold exactly the parameters validated last time (compared by
@@ -575,52 +549,28 @@ export abstract class Optimizer<Options extends object> {
     }
     this.#checkMembers();
     this.#maskScratchBytes = 0;
+    if (this.#accumulator !== null && (mask !== undefined || rows !== undefined)) {
+      throw new RangeError(`simdopt: step({ ${mask !== undefined ? "mask" : "rows"} }) cannot be combined with accumulate (${this.accumulate}): accumulated steps are dense`);
+    }
     if (mask !== undefined) {
-      if (!(mask instanceof Map)) throw new TypeError("simdopt: step({ mask }) must be a Map<Parameter, Uint8Array | Float32Array>");
-      for (const [param, values] of mask) {
-        this.#checkOwnParameter(param, "mask");
-        if (!(values instanceof Uint8Array) && !(values instanceof Float32Array)) {
-          throw new TypeError(`simdopt: mask of "${param.name}" must be a Uint8Array or Float32Array`);
-        }
-        if (values.length !== param.size) {
-          throw new RangeError(`simdopt: mask of "${param.name}" has ${values.length} entries, the parameter has ${param.size}`);
-        }
-        this.#maskScratchBytes = Math.max(this.#maskScratchBytes, maskedScratchBytes(param.size, values.byteLength));
-      }
+      if (!this.stepSupport.mask) throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ mask }); step it densely`);
+      this.#maskScratchBytes = checkMasks(mask, this.#memberSet);
     }
     if (rows !== undefined) {
-      if (!(rows instanceof Map)) throw new TypeError("simdopt: step({ rows }) must be a Map<Parameter, Int32Array>");
-      for (const [param, indices] of rows) {
-        this.#checkOwnParameter(param, "rows");
-        if (mask?.has(param)) throw new RangeError(`simdopt: "${param.name}" has both a mask and rows; give one`);
-        if (!(indices instanceof Int32Array)) throw new TypeError(`simdopt: rows of "${param.name}" must be an Int32Array`);
-        if (param.shape.length !== 2) {
-          throw new RangeError(`simdopt: rows need a 2-D parameter, "${param.name}" has shape [${param.shape.join(", ")}]`);
-        }
-        const rowCount = param.shape[0]!;
-        let seen = this.#rowSeen.get(param);
-        if (seen === undefined) {
-          seen = new Uint8Array(rowCount);
-          this.#rowSeen.set(param, seen);
-        }
-        let bad: string | null = null;
-        let i = 0;
-        for (; i < indices.length; i++) {
-          const row = indices[i]!;
-          if (row < 0 || row >= rowCount) { bad = `row index ${row} is out of range [0, ${rowCount})`; break; }
-          if (seen[row] === 1) { bad = `row index ${row} is given twice`; break; }
-          seen[row] = 1;
-        }
-        for (let j = 0; j < i; j++) seen[indices[j]!] = 0;
-        if (bad !== null) throw new RangeError(`simdopt: rows of "${param.name}": ${bad}`);
-      }
+      if (!this.stepSupport.rows) throw new RangeError(`simdopt: ${this.constructor.name} does not support step({ rows }); step it densely`);
+      checkRows(rows, mask, this.#memberSet, this.#rowSeen);
+      for (const param of rows.keys()) this.#checkSliceable(param);
     }
   }
 
-  /** After #checkMembers: this optimizer's parameters carry the current check's stamp. */
-  #checkOwnParameter(param: Parameter, what: string): void {
-    if (!(param instanceof Parameter) || !this.#memberSet.has(param)) {
-      throw new RangeError(`simdopt: step({ ${what} }) names a parameter this optimizer does not hold`);
+  /** Row steps slice every buffer with the parameter: refused for a parameter with other state. */
+  #checkSliceable(param: Parameter): void {
+    const group = this.paramGroups.find((candidate) => candidate.params.includes(param))!;
+    const names = this.stateBufferNames(group);
+    for (let n = 0; n < names.length; n++) {
+      if (!this.stateBufferLayout(names[n]!).sliceable) {
+        throw new RangeError(`simdopt: ${this.constructor.name} cannot step "${param.name}" by rows: its state "${names[n]}" is not shaped like the parameter; step it densely`);
+      }
     }
   }
 }

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type ParamState, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { ParamState, Slice, StepScalars } from "./types.js";
 
 /** Options of RAdam (torch.optim.RAdam). */
 export interface RAdamOptions {
@@ -27,10 +28,10 @@ const MOMENTS = ["firstMoment", "secondMoment"] as const;
  * variance of the adaptive learning rate is tractable (ρ_t > 5); before that, momentum SGD.
  */
 export class RAdam extends Optimizer<RAdamOptions> {
-  #stepSize = 0;
-  #rectified = false;
+  /** [step size, 1 when rectified else 0], refilled each step. */
+  readonly #scalars: StepScalars = new Float64Array(2);
 
-  constructor(params: Parameter[] | ParamGroupInput<RAdamOptions>[], options?: Partial<RAdamOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<RAdamOptions>[], options?: Partial<RAdamOptions> & AccumulateOption) {
     super(params, options, RADAM_DEFAULTS);
   }
 
@@ -50,7 +51,7 @@ export class RAdam extends Optimizer<RAdamOptions> {
   }
 
   /** @internal */
-  protected override prepareStep(group: ParamGroup<RAdamOptions>, state: ParamState): void {
+  protected override prepareStep(group: ParamGroup<RAdamOptions>, state: ParamState): StepScalars {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const step = state.step;
@@ -59,22 +60,24 @@ export class RAdam extends Optimizer<RAdamOptions> {
     // Maximum and current length of the approximated simple moving average.
     const rhoInf = 2 / (1 - beta2) - 1;
     const rhoT = rhoInf - (2 * step * beta2 ** step) / biasCorrection2;
-    this.#rectified = rhoT > 5;
-    if (this.#rectified) {
+    const scalars = this.#scalars;
+    scalars[1] = rhoT > 5 ? 1 : 0;
+    if (rhoT > 5) {
       const rectification = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
-      this.#stepSize = (group.lr * rectification * Math.sqrt(biasCorrection2)) / biasCorrection1;
+      scalars[0] = (group.lr * rectification * Math.sqrt(biasCorrection2)) / biasCorrection1;
     } else {
-      this.#stepSize = group.lr / biasCorrection1;
+      scalars[0] = group.lr / biasCorrection1;
     }
+    return scalars;
   }
 
   /** @internal */
-  protected update(slice: Slice, group: ParamGroup<RAdamOptions>): void {
+  protected update(slice: Slice, group: ParamGroup<RAdamOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const decoupled = group.decoupledWeightDecay;
     kernels().radamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,
-      this.#stepSize, this.#rectified, group.maximize);
+      scalars[0]!, scalars[1] === 1, group.maximize);
   }
 }

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { Slice } from "./types.js";
 
 /** Options of RMSprop (torch.optim.RMSprop). */
 export interface RMSpropOptions {
@@ -34,7 +35,7 @@ const BUFFERS = [
 
 /** RMSprop (Hinton), optionally centered and with momentum, as in PyTorch. */
 export class RMSprop extends Optimizer<RMSpropOptions> {
-  constructor(params: Parameter[] | ParamGroupInput<RMSpropOptions>[], options?: Partial<RMSpropOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<RMSpropOptions>[], options?: Partial<RMSpropOptions> & AccumulateOption) {
     super(params, options, RMSPROP_DEFAULTS);
   }
 

@@ -1,7 +1,8 @@
 import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative } from "../checks.js";
-import { Optimizer, type ParamGroup, type ParamGroupInput, type Slice } from "./optimizer.js";
+import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
+import type { Slice } from "./types.js";
 
 /** Options of SGD (torch.optim.SGD). */
 export interface SGDOptions {
@@ -30,7 +31,7 @@ const NO_BUFFERS = [] as const;
 
 /** Stochastic gradient descent with optional (Nesterov) momentum. */
 export class SGD extends Optimizer<SGDOptions> {
-  constructor(params: Parameter[] | ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions>) {
+  constructor(params: Parameter[] | ParamGroupInput<SGDOptions>[], options?: Partial<SGDOptions> & AccumulateOption) {
     super(params, options, SGD_DEFAULTS);
   }
 

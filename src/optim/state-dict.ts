@@ -6,7 +6,7 @@
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded, checkNoNearMisses, checkOptionKeys, describe, type NumberCheck } from "../checks.js";
 import type { Parameter } from "../parameter.js";
-import type { OptimizerStateDict, ParamGroup, ParamState } from "./optimizer.js";
+import type { OptimizerStateDict, ParamGroup, ParamState } from "./types.js";
 
 /** What the state-dict code needs of an optimizer (its protected parts, passed in explicitly). */
 export interface StateAccess<Options extends object> {
@@ -15,6 +15,8 @@ export interface StateAccess<Options extends object> {
   state: Map<Parameter, ParamState>;
   optionNames: readonly string[];
   bufferNames(group: ParamGroup<Options>): readonly string[];
+  /** Elements of buffer `name` for this parameter (the parameter's size unless laid out otherwise). */
+  bufferLength(param: Parameter, name: string): number;
   scalarNames: readonly string[];
   scalarBounds(name: string): NumberCheck;
   initialScalar(name: string): number;
@@ -105,8 +107,10 @@ function checkEntry<Options extends object>(access: StateAccess<Options>, entry:
       throw new RangeError(`simdopt: ${where}.buffers lacks "${name}" (${access.owner} with these options keeps exactly: ${names.join(", ")})`);
     }
     if (!(values instanceof Float32Array)) throw new TypeError(`simdopt: ${where}.buffers.${name} must be a Float32Array, got ${describe(values)}`);
-    if (values.length !== param.size) {
-      throw new RangeError(`simdopt: ${where}.buffers.${name} has ${values.length} values, parameter "${param.name}" has ${param.size}`);
+    const length = access.bufferLength(param, name);
+    if (values.length !== length) {
+      const needs = length === param.size ? `has ${length}` : `(shape [${param.shape.join(", ")}]) needs ${length} for it`;
+      throw new RangeError(`simdopt: ${where}.buffers.${name} has ${values.length} values, parameter "${param.name}" ${needs}`);
     }
   }
   const scalars = entry.scalars;
@@ -159,7 +163,7 @@ export function loadState<Options extends object>(access: StateAccess<Options>, 
       const scalars = new Float64Array(access.scalarNames.length);
       access.scalarNames.forEach((name, s) => { scalars[s] = entry.scalars?.[name] ?? access.initialScalar(name); });
       made.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars });
-      for (const name of access.bufferNames(restored[groupOf[i]!]!)) buffers.set(name, new F32Block(params[i]!.size));
+      for (const name of access.bufferNames(restored[groupOf[i]!]!)) buffers.set(name, new F32Block(access.bufferLength(params[i]!, name)));
     }
   } catch (error) {
     for (const state of made) if (state !== null) for (const block of state.buffers.values()) block.free();

@@ -27,7 +27,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Adam, AdamW, init, parameter, SGD, type Optimizer, type Parameter } from "../../src/index.js";
-import { CLASSES } from "../optim-extra-harness.js";
+import { CLASSES } from "../optim/extra-harness.js";
 import { makeReference, type Algorithm } from "../reference/optimizers-extra.js";
 import { AdamReference, SGDReference } from "../reference/sgd-adam.js";
 import { seededRandom } from "../reference/random.js";

@@ -14,7 +14,13 @@ function shrink(x: number, threshold: number): number {
 }
 
 export interface ProximalSGDOptions { lr: number; momentum: number; weightDecay: number; l1: number }
-export type ProximalMistake = "none" | "thresholdBeforeStep" | "subgradient" | "plainLr";
+/** The wrong variants each reference makes, by optimizer (the spec table lists the same). */
+export const PROXIMAL_MISTAKES = {
+  SGD: ["thresholdBeforeStep", "subgradient"],
+  Adagrad: ["thresholdBeforeStep", "plainLr"],
+  Ftrl: ["shrinkageInAccumulator", "noBeta", "sigmaFromNew", "l1Subtracted"],
+} as const;
+export type ProximalMistake = "none" | (typeof PROXIMAL_MISTAKES)["SGD" | "Adagrad"][number];
 
 export class ProximalSGDReference {
   readonly buffer: Float64Array;
@@ -70,7 +76,7 @@ export class ProximalAdagradReference {
 export interface FtrlReferenceOptions {
   lr: number; lrPower: number; initialAccumulatorValue: number; l1: number; l2: number; l2Shrinkage: number; beta: number;
 }
-export type FtrlMistake = "none" | "shrinkageInAccumulator" | "noBeta" | "sigmaFromNew" | "l1Subtracted";
+export type FtrlMistake = "none" | (typeof PROXIMAL_MISTAKES)["Ftrl"][number];
 
 /** keras.optimizers.Ftrl.update_step, per element. */
 export class FtrlReference {

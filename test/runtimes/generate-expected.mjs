@@ -8,6 +8,7 @@
 //   node test/runtimes/generate-expected.mjs --check  (exit 1 if expected.json is stale)
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { DEFAULTS } from "../optim/spec.mjs";
 import { CASES } from "./conformance.mjs";
 
 const OUTPUT = fileURLToPath(new URL("./expected.json", import.meta.url));
@@ -16,19 +17,7 @@ const OUTPUT = fileURLToPath(new URL("./expected.json", import.meta.url));
 // Each factory returns step(p, g, t) over one parameter (Float64Arrays, t = 1-based step count),
 // keeping its own state. `maximize` negates g first; L2 weight decay is then added to g.
 
-const DEFAULTS = {
-  SGD: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false },
-  Adam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false },
-  AdamW: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false },
-  Adagrad: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, l1: 0 },
-  RMSprop: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
-  Adadelta: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
-  Adamax: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
-  NAdam: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false },
-  RAdam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false },
-  Lion: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false },
-  Ftrl: { lr: 1e-3, lrPower: -0.5, initialAccumulatorValue: 0.1, l1: 0, l2: 0, l2Shrinkage: 0, beta: 0 },
-};
+// The defaults come from the optimizer spec table, as every test does.
 
 const zeros = (n) => new Float64Array(n);
 

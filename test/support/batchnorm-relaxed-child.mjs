@@ -1,4 +1,4 @@
-// Child process of test/batchnorm.test.ts: runs the built package under
+// Child process of test/ops/batchnorm.test.ts: runs the built package under
 // `node --experimental-wasm-relaxed-simd` (so the relaxed-SIMD build is loaded) and prints, as JSON,
 // the worst errors of batch norm forward/backward against a float64 evaluation of the formulas.
 import { init, features, batchNormForward, batchNormBackward } from "../../dist/index.js";

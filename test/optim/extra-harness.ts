@@ -1,11 +1,11 @@
-// Shared driver of test/optim-extra.test.ts: runs a simdopt optimizer and its float64 reference
+// Shared driver of test/optim/extra.test.ts: runs a simdopt optimizer and its float64 reference
 // side by side on the same float32 data and measures how far apart they end up.
 
 import {
   Adadelta, Adagrad, Adamax, Lion, NAdam, parameter, RAdam, RMSprop, type Optimizer, type Parameter,
-} from "../src/index.js";
-import { makeReference, type Algorithm, type Mistake, type OptionsByAlgorithm, type Reference } from "./reference/optimizers-extra.js";
-import { seededRandom } from "./reference/random.js";
+} from "../../src/index.js";
+import { makeReference, type Algorithm, type Mistake, type OptionsByAlgorithm, type Reference } from "../reference/optimizers-extra.js";
+import { seededRandom } from "../reference/random.js";
 
 type AnyOptimizer = Optimizer<object>;
 type Constructor = new (params: Parameter[], options?: object) => AnyOptimizer;

@@ -4,7 +4,7 @@
 import {
   Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, NAdam, RAdam, RMSprop, SGD,
   type Optimizer, type OptimizerStateDict, type Parameter,
-} from "../src/index.js";
+} from "../../src/index.js";
 
 export type AnyOptimizer = Optimizer<object>;
 export interface Factory {

@@ -3,9 +3,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, matmul, parameter, type MatmulOptions } from "../src/index.js";
-import { randomArray, seededRandom } from "./reference/random.js";
-import { matmulReference, worstErrorRatio } from "./reference/matmul.mjs";
+import { init, matmul, parameter, type MatmulOptions } from "../../src/index.js";
+import { randomArray, seededRandom } from "../reference/random.js";
+import { matmulReference, worstErrorRatio } from "../reference/matmul.mjs";
 
 beforeAll(async () => {
   await init();
@@ -250,15 +250,15 @@ describe("matmul: relaxed-SIMD build", () => {
   // made by `npm test`'s pretest build): in Node 20 behind --experimental-wasm-relaxed-simd, and
   // in Deno and Bun (the devDependencies), where relaxed SIMD is on by default. Each child runs
   // the same reference cases and reports which build init() loaded.
-  const bin = (name: string) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
-  const child = fileURLToPath(new URL("./support/matmul-relaxed-child.mjs", import.meta.url));
+  const bin = (name: string) => fileURLToPath(new URL(`../../node_modules/.bin/${name}`, import.meta.url));
+  const child = fileURLToPath(new URL("../support/matmul-relaxed-child.mjs", import.meta.url));
   const runners: Array<[string, string, string[]]> = [
     ["node --experimental-wasm-relaxed-simd", process.execPath, ["--experimental-wasm-relaxed-simd", child]],
     ["deno", bin("deno"), ["run", "--no-prompt", child]],
     ["bun", bin("bun"), [child]],
   ];
   it.each(runners)("%s runs the relaxed build and matches the reference", (_name, command, args) => {
-    const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
     expect(existsSync(dist), "dist/ is missing: run `npm run build` first").toBe(true);
     expect(existsSync(command), `${command} is missing: run npm ci`).toBe(true);
     const output = execFileSync(command, args, { encoding: "utf8", env: { ...process.env, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" } });

@@ -1,5 +1,5 @@
 // The step variants of the optimizer base class: step({ mask }), step({ rows }) and
-// step({ skipIfNonfinite }), for every optimizer in optim-factories.ts.
+// step({ skipIfNonfinite }), for every optimizer in factories.ts.
 //
 // Two kinds of check:
 // - float64 references (test/reference/sgd-adam.ts) for SGD, Adam and AdamW, which pin the
@@ -9,16 +9,16 @@
 //   may change — so the semantics hold for all optimizers without a reference of each.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { Adam, AdamW, init, parameter, SGD, type OptimizerStateDict, type Parameter } from "../src/index.js";
-import { AdamReference, SGDReference, type AdamReferenceOptions, type SGDReferenceOptions } from "./reference/sgd-adam.js";
-import { maxRelativeError } from "./reference/random.js";
-import { bits, FACTORIES, randomFill, rowBits, type AnyOptimizer } from "./optim-factories.js";
+import { Adam, AdamW, init, parameter, SGD, type OptimizerStateDict, type Parameter } from "../../src/index.js";
+import { AdamReference, SGDReference, type AdamReferenceOptions, type SGDReferenceOptions } from "../reference/sgd-adam.js";
+import { maxRelativeError } from "../reference/random.js";
+import { bits, FACTORIES, randomFill, rowBits, type AnyOptimizer } from "./factories.js";
 
 beforeAll(async () => {
   await init();
 });
 
-// Tolerance against float64 references: as test/optim.test.ts argues, float32 storage of O(1)
+// Tolerance against float64 references: as test/optim/sgd-adam.test.ts argues, float32 storage of O(1)
 // parameters costs ≤ 1.2e-7 per step, ≤ 1e-5 over the ≤ 30 steps run here.
 const TOLERANCE = 1e-5;
 

@@ -2,9 +2,9 @@
 // PyTorch still normalises correctly. Σ(x − centre)² in f32 lanes overflows past |x| ≈ 1.8e19, so
 // the kernels must notice and accumulate those pieces in f64.
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, batchNormForward } from "../src/index.js";
-import { batchNormForwardReference, channelOf, type Layout } from "./reference/batchnorm.js";
-import { maxRelativeError, randomArray, seededRandom } from "./reference/random.js";
+import { init, batchNormForward } from "../../src/index.js";
+import { batchNormForwardReference, channelOf, type Layout } from "../reference/batchnorm.js";
+import { maxRelativeError, randomArray, seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
   await init();

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, parameter, SGD, Adagrad, type Parameter } from "../src/index.js";
+import { init, parameter, SGD, Adagrad, type Parameter } from "../../src/index.js";
 import {
-  ProximalAdagradReference, ProximalSGDReference, type Active, type ProximalMistake,
-} from "./reference/proximal.js";
-import { maxRelativeError, randomArray, seededRandom } from "./reference/random.js";
+  PROXIMAL_MISTAKES, ProximalAdagradReference, ProximalSGDReference, type Active, type ProximalMistake,
+} from "../reference/proximal.js";
+import { maxRelativeError, randomArray, seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
   await init();
@@ -57,24 +57,24 @@ function zeros(values: ArrayLike<number>): number {
   return count;
 }
 
-const CASES: { name: string; make: (p: Parameter) => SGD | Adagrad; reference: (p: Float64Array, mistake: ProximalMistake) => StepsReference; mistakes: ProximalMistake[] }[] = [
+const CASES: { name: string; make: (p: Parameter) => SGD | Adagrad; reference: (p: Float64Array, mistake: ProximalMistake) => StepsReference; mistakes: readonly ProximalMistake[] }[] = [
   {
     name: "SGD",
     make: (p) => new SGD([p], { lr: 0.05, l1: 0.1, weightDecay: 0.01 }),
     reference: (p, mistake) => new ProximalSGDReference(p, { lr: 0.05, momentum: 0, weightDecay: 0.01, l1: 0.1 }, mistake),
-    mistakes: ["thresholdBeforeStep", "subgradient"],
+    mistakes: PROXIMAL_MISTAKES.SGD,
   },
   {
     name: "SGD with momentum",
     make: (p) => new SGD([p], { lr: 0.02, momentum: 0.9, l1: 2 }),
     reference: (p, mistake) => new ProximalSGDReference(p, { lr: 0.02, momentum: 0.9, weightDecay: 0, l1: 2 }, mistake),
-    mistakes: ["thresholdBeforeStep", "subgradient"],
+    mistakes: PROXIMAL_MISTAKES.SGD,
   },
   {
     name: "Adagrad",
     make: (p) => new Adagrad([p], { lr: 0.1, l1: 0.15, initialAccumulatorValue: 0.1 }),
     reference: (p, mistake) => new ProximalAdagradReference(p, { lr: 0.1, eps: 1e-10, initialAccumulatorValue: 0.1, l1: 0.15 }, mistake),
-    mistakes: ["thresholdBeforeStep", "plainLr"],
+    mistakes: PROXIMAL_MISTAKES.Adagrad,
   },
 ];
 

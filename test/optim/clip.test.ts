@@ -2,7 +2,7 @@
 // clip_grad_value_, on awkward sizes that exercise the SIMD tails (1, 3, 5, 17, 1037, ...).
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { clipGradNorm, clipGradValue, init, parameter, type Parameter } from "../src/index.js";
+import { clipGradNorm, clipGradValue, init, parameter, type Parameter } from "../../src/index.js";
 
 beforeAll(async () => {
   await init();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, parameter, Ftrl, type FtrlOptions, type Parameter } from "../src/index.js";
-import { FtrlReference, type Active, type FtrlMistake, type FtrlReferenceOptions } from "./reference/proximal.js";
-import { maxRelativeError, randomArray, seededRandom } from "./reference/random.js";
+import { init, parameter, Ftrl, type FtrlOptions, type Parameter } from "../../src/index.js";
+import { FtrlReference, PROXIMAL_MISTAKES, type Active, type FtrlMistake, type FtrlReferenceOptions } from "../reference/proximal.js";
+import { maxRelativeError, randomArray, seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
   await init();
@@ -84,6 +84,10 @@ describe("Ftrl (keras.optimizers.Ftrl)", () => {
       p.dispose();
     });
   }
+
+  it("tries every wrong variant the reference makes", () => {
+    expect(MISTAKES.map((m) => m.mistake)).toEqual([...PROXIMAL_MISTAKES.Ftrl]);
+  });
 
   for (const { mistake, config } of MISTAKES) {
     it(`the wrong variant "${mistake}" does not match`, () => {

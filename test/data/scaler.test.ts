@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, fitScaler, applyScaler, invertScaler, parameter } from "../src/index.js";
-import { wasmOffset } from "../src/bindings/views.js";
-import { seededRandom } from "./reference/random.js";
+import { init, fitScaler, applyScaler, invertScaler, parameter } from "../../src/index.js";
+import { wasmOffset } from "../../src/bindings/views.js";
+import { seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
   await init();

@@ -1,10 +1,10 @@
 // stateDict()/loadStateDict() and bad input of the optimizer base class, for every optimizer in
-// optim-factories.ts: snapshots survive structuredClone, a resumed run is bit-identical to an
+// factories.ts: snapshots survive structuredClone, a resumed run is bit-identical to an
 // uninterrupted one, a bad state dict or bad option throws and changes nothing.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { Adam, AdamW, init, parameter, SGD, type OptimizerStateDict, type Parameter } from "../src/index.js";
-import { bits, FACTORIES, randomFill, type AnyOptimizer, type Factory } from "./optim-factories.js";
+import { Adam, AdamW, init, parameter, SGD, type OptimizerStateDict, type Parameter } from "../../src/index.js";
+import { bits, FACTORIES, randomFill, type AnyOptimizer, type Factory } from "./factories.js";
 
 beforeAll(async () => {
   await init();

@@ -4,10 +4,10 @@
 // mistakes that must be caught, bad options, live options and state-dict round trips.
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, Lion, NAdam, parameter, RAdam, type Parameter } from "../src/index.js";
-import { CLASSES, DEFAULTS, runBoth, TOLERANCE, withDefaults, type Comparison } from "./optim-extra-harness.js";
-import { ALGORITHMS, MISTAKES, type Algorithm, type Mistake, type OptionsByAlgorithm } from "./reference/optimizers-extra.js";
-import { seededRandom } from "./reference/random.js";
+import { init, Lion, NAdam, parameter, RAdam, type Parameter } from "../../src/index.js";
+import { CLASSES, DEFAULTS, runBoth, TOLERANCE, withDefaults, type Comparison } from "./extra-harness.js";
+import { ALGORITHMS, MISTAKES, type Algorithm, type Mistake, type OptionsByAlgorithm } from "../reference/optimizers-extra.js";
+import { seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
   await init();

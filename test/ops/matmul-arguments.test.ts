@@ -2,9 +2,9 @@
 // the ownership of its result: without `out` it returns a fresh array that later calls leave
 // alone.
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, matmul, parameter, type MatmulOptions } from "../src/index.js";
-import { randomArray, seededRandom } from "./reference/random.js";
-import { matmulReference, worstErrorRatio } from "./reference/matmul.mjs";
+import { init, matmul, parameter, type MatmulOptions } from "../../src/index.js";
+import { randomArray, seededRandom } from "../reference/random.js";
+import { matmulReference, worstErrorRatio } from "../reference/matmul.mjs";
 
 beforeAll(async () => {
   await init();

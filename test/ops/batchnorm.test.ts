@@ -2,12 +2,12 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, batchNormForward, batchNormBackward, BatchNorm, parameter, SGD } from "../src/index.js";
-import { wasmOffset } from "../src/bindings/views.js";
+import { init, batchNormForward, batchNormBackward, BatchNorm, parameter, SGD } from "../../src/index.js";
+import { wasmOffset } from "../../src/bindings/views.js";
 import {
   batchNormBackwardReference, batchNormForwardReference, channelOf, type Layout,
-} from "./reference/batchnorm.js";
-import { maxRelativeError, randomArray, seededRandom } from "./reference/random.js";
+} from "../reference/batchnorm.js";
+import { maxRelativeError, randomArray, seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
   await init();
@@ -654,9 +654,9 @@ describe("relaxed-SIMD build", () => {
   // Node 20 accepts relaxed SIMD only behind a flag: the relaxed build (fused multiply-adds) runs
   // in a child process on the built package (dist/, made by `npm test`'s pretest build).
   it("batch norm forward/backward of the relaxed build match float64", () => {
-    const dist = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+    const dist = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
     expect(existsSync(dist), "dist/ is missing: run `npm run build` first").toBe(true);
-    const child = fileURLToPath(new URL("./support/batchnorm-relaxed-child.mjs", import.meta.url));
+    const child = fileURLToPath(new URL("../support/batchnorm-relaxed-child.mjs", import.meta.url));
     const output = execFileSync(process.execPath, ["--experimental-wasm-relaxed-simd", child], { encoding: "utf8" });
     const report = JSON.parse(output) as { relaxedSimd: boolean; cases: { label: string; worstY: number; worstDx: number; worstDgamma: number }[] };
     expect(report.relaxedSimd).toBe(true);

@@ -1,8 +1,8 @@
 // SGD, Adam and AdamW against float64 references of PyTorch's documented pseudo-code.
 import { beforeAll, describe, expect, it } from "vitest";
-import { Adam, AdamW, init, parameter, SGD, type Parameter } from "../src/index.js";
-import { AdamReference, SGDReference, type AdamReferenceOptions, type SGDReferenceOptions } from "./reference/sgd-adam.js";
-import { maxRelativeError, randomArray, seededRandom } from "./reference/random.js";
+import { Adam, AdamW, init, parameter, SGD, type Parameter } from "../../src/index.js";
+import { AdamReference, SGDReference, type AdamReferenceOptions, type SGDReferenceOptions } from "../reference/sgd-adam.js";
+import { maxRelativeError, randomArray, seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
   await init();

@@ -1,0 +1,130 @@
+// One entry per optimizer: what tests, runtime conformance data and docs are generated from or
+// checked against (test/optim/spec.test.ts checks every field against the implementation).
+//   name       the class exported by simdopt
+//   source     the published algorithm the float64 reference follows
+//   defaults   the options a group starts from (PyTorch's, unless said otherwise)
+//   buffers    [options, state buffer names a parameter keeps under them] (parameter-shaped
+//              unless the class declares another layout)
+//   bad        [options, error class, message pattern]: rejected before anything changes
+//   reference  the float64 reference (test/reference/) the kernels are compared with
+//   mistakes   the deliberately wrong variants of that reference the kernels must disagree with
+//   bench      the rows of bench/optim.mjs that time it against a plain-JS loop
+// Plain JS (not TypeScript) so that the .mjs scripts (conformance data, docs table) import it.
+
+export const OPTIMIZERS = [
+  {
+    name: "SGD", source: "torch.optim.SGD",
+    defaults: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, l1: 0 },
+    buffers: [[{}, []], [{ momentum: 0.9 }, ["momentumBuffer"]], [{ l1: 0.1 }, []]],
+    bad: [[{ lr: -1 }, RangeError, /lr/], [{ nesterov: true }, RangeError, /nesterov requires momentum > 0/], [{ maximize: 1 }, TypeError, /maximize/], [{ l1: -1 }, RangeError, /l1/]],
+    reference: "sgd-adam.ts SGDReference; l1: proximal.ts ProximalSGDReference", mistakes: ["thresholdBeforeStep", "subgradient"], bench: ["SGD momentum 0.9"],
+  },
+  {
+    name: "Adam", source: "torch.optim.Adam",
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false },
+    buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]]],
+    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ eps: -1 }, RangeError, /eps/]],
+    reference: "sgd-adam.ts AdamReference", mistakes: [], bench: ["Adam"],
+  },
+  {
+    name: "AdamW", source: "torch.optim.AdamW",
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false },
+    buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]]],
+    bad: [[{ weightDecay: -1 }, RangeError, /weightDecay/]],
+    reference: "sgd-adam.ts AdamReference", mistakes: [], bench: ["AdamW"],
+  },
+  {
+    name: "Adagrad", source: "torch.optim.Adagrad",
+    defaults: { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false, l1: 0 },
+    buffers: [[{}, ["stateSum"]]],
+    bad: [[{ lrDecay: -1 }, RangeError, /lrDecay/], [{ initialAccumulatorValue: -1 }, RangeError, /initialAccumulatorValue/], [{ l1: -0.5 }, RangeError, /l1/]],
+    reference: "optimizers-extra.ts; l1: proximal.ts ProximalAdagradReference",
+    mistakes: ["epsInsideSqrt", "lrDecayCountsFromOne", "accumulatorStartsAtZero", "decoupledInsteadOfL2", "maximizeAfterWeightDecay", "thresholdBeforeStep", "plainLr"],
+    bench: ["Adagrad"],
+  },
+  {
+    name: "RMSprop", source: "torch.optim.RMSprop (centered variance clamped at 0)",
+    defaults: { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false },
+    buffers: [[{}, ["squareAvg"]], [{ centered: true, momentum: 0.9 }, ["squareAvg", "gradAvg", "momentumBuffer"]]],
+    bad: [[{ alpha: -1 }, RangeError, /alpha/], [{ centered: "yes" }, TypeError, /centered/]],
+    reference: "optimizers-extra.ts", mistakes: ["epsInsideSqrt", "centeredWithoutMean", "momentumBeforeScaling", "alphaSwapped", "decoupledInsteadOfL2"],
+    bench: ["RMSprop", "RMSprop centered, momentum 0.9"],
+  },
+  {
+    name: "Adadelta", source: "torch.optim.Adadelta",
+    defaults: { lr: 1.0, rho: 0.9, eps: 1e-6, weightDecay: 0, maximize: false },
+    buffers: [[{}, ["squareAvg", "accDelta"]]],
+    bad: [[{ rho: 2 }, RangeError, /rho/]],
+    reference: "optimizers-extra.ts", mistakes: ["epsOutsideSqrt", "ignoresLr", "decoupledInsteadOfL2", "maximizeAfterWeightDecay"],
+    bench: ["Adadelta"],
+  },
+  {
+    name: "Adamax", source: "torch.optim.Adamax",
+    defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
+    buffers: [[{}, ["firstMoment", "infinityNorm"]]],
+    bad: [[{ betas: [-0.1, 0.9] }, RangeError, /betas/]],
+    reference: "optimizers-extra.ts", mistakes: ["epsOutsideMax", "noBiasCorrection", "decoupledInsteadOfL2", "maximizeAfterWeightDecay"],
+    bench: ["Adamax"],
+  },
+  {
+    name: "NAdam", source: "torch.optim.NAdam",
+    defaults: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false },
+    buffers: [[{}, ["firstMoment", "secondMoment"]]],
+    bad: [[{ momentumDecay: -1 }, RangeError, /momentumDecay/]],
+    reference: "optimizers-extra.ts",
+    mistakes: ["epsInsideSqrt", "noBiasCorrection2", "muInsteadOfMuNext", "constantMomentumSchedule", "noNesterovLookahead", "swappedWeightDecayForms"],
+    bench: ["NAdam"],
+  },
+  {
+    name: "RAdam", source: "torch.optim.RAdam",
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false },
+    buffers: [[{}, ["firstMoment", "secondMoment"]]],
+    bad: [[{ decoupledWeightDecay: 0 }, TypeError, /decoupledWeightDecay/]],
+    reference: "optimizers-extra.ts",
+    mistakes: ["noRectification", "epsAfterBiasCorrection", "unadaptedStepWithoutBiasCorrection", "swappedWeightDecayForms", "maximizeAfterWeightDecay"],
+    bench: ["RAdam"],
+  },
+  {
+    name: "Lion", source: "Chen et al. 2023 (lion-pytorch)",
+    defaults: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false },
+    buffers: [[{}, ["firstMoment"]]],
+    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/]],
+    reference: "optimizers-extra.ts", mistakes: ["swappedBetas", "signOfUpdatedMomentum", "l2InsteadOfDecoupled"],
+    bench: ["Lion"],
+  },
+  {
+    name: "Ftrl", source: "keras.optimizers.Ftrl (Keras 3)",
+    defaults: { lr: 1e-3, lrPower: -0.5, initialAccumulatorValue: 0.1, l1: 0, l2: 0, l2Shrinkage: 0, beta: 0 },
+    buffers: [[{}, ["accumulator", "linear"]]],
+    bad: [[{ lr: 0 }, RangeError, /lr/], [{ lrPower: 0.5 }, RangeError, /lrPower/], [{ l2Shrinkage: -1 }, RangeError, /l2Shrinkage/]],
+    reference: "proximal.ts FtrlReference", mistakes: ["shrinkageInAccumulator", "noBeta", "sigmaFromNew", "l1Subtracted"],
+    bench: ["Ftrl l1 0.01"],
+  },
+];
+
+/** The defaults by optimizer name. */
+export const DEFAULTS = Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, entry.defaults]));
+
+/** The docs table (docs/optimizers.md), one row per optimizer. */
+export function optimizerTable() {
+  const format = (value) => (Array.isArray(value) ? `[${value.join(", ")}]` : String(value));
+  const rows = OPTIMIZERS.map((entry) => {
+    const defaults = Object.entries(entry.defaults).map(([key, value]) => `${key} ${format(value)}`).join(", ");
+    const buffers = [...new Set(entry.buffers.flatMap(([, names]) => names))].join(", ") || "none";
+    return `| \`${entry.name}\` | ${entry.source} | ${defaults} | ${buffers} | ${entry.mistakes.length} |`;
+  });
+  return [
+    "# Optimizers",
+    "",
+    "Generated from `test/optim/spec.mjs` by `node scripts/optimizer-table.mjs`; do not edit by hand.",
+    "",
+    "| Class | Algorithm | Defaults | State buffers (per parameter) | Wrong variants tested |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+    "",
+    "Every optimizer also takes `accumulate: k` (average the gradients of k `step()` calls before one",
+    "update, as optax MultiSteps). `EMA` keeps an exponential moving average of any parameters",
+    "(`update`, `swap`, `copyTo`, state dicts), as PyTorch's `AveragedModel` with `get_ema_multi_avg_fn`.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,70 @@
+// The optimizer spec table (spec.mjs) against the implementation: defaults, state buffers under
+// each option set, bad options, the references' wrong variants, the bench rows, the docs table
+// and the runtime conformance data.
+
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import * as simdopt from "../../src/index.js";
+import { MISTAKES } from "../reference/optimizers-extra.js";
+import { PROXIMAL_MISTAKES } from "../reference/proximal.js";
+import { OPTIMIZERS } from "./spec.mjs";
+
+type Constructor = new (params: simdopt.Parameter[], options?: Record<string, unknown>) => simdopt.Optimizer<object>;
+
+beforeAll(async () => {
+  await simdopt.init();
+});
+
+describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (name, entry) => {
+  const Class = (simdopt as unknown as Record<string, Constructor>)[name]!;
+
+  it("is exported and starts from the spec's defaults", () => {
+    expect(typeof Class).toBe("function");
+    const p = simdopt.parameter([3], { init: "zeros" });
+    const optimizer = new Class([p]);
+    expect(optimizer.defaults).toEqual(entry.defaults);
+    optimizer.dispose(); p.dispose();
+  });
+
+  it.each(entry.buffers.map(([options, names]) => [JSON.stringify(options), options, names] as const))(
+    "keeps the spec's state buffers under %s", (_label, options, names) => {
+      const p = simdopt.parameter([2, 3], { init: "ones" });
+      p.grad.fill(0.5);
+      const optimizer = new Class([p], options);
+      optimizer.step();
+      expect(Object.keys(optimizer.stateDict().state[0]!.buffers)).toEqual(names);
+      expect(optimizer.stateBuffers().map((b) => b.name)).toEqual(names);
+      optimizer.dispose(); p.dispose();
+    });
+
+  it.each(entry.bad.map(([options, error, pattern]) => [JSON.stringify(options), options, error, pattern] as const))(
+    "rejects %s", (_label, options, error, pattern) => {
+      const p = simdopt.parameter([3], { init: "zeros" });
+      expect(() => new Class([p], options)).toThrow(error);
+      expect(() => new Class([p], options)).toThrow(pattern);
+      p.dispose();
+    });
+
+  it("lists the wrong variants its reference makes", () => {
+    const made = [MISTAKES, PROXIMAL_MISTAKES].flatMap((table) => (table as Record<string, readonly string[]>)[name] ?? []);
+    expect(entry.mistakes).toEqual(made);
+  });
+});
+
+describe("generated and dependent files", () => {
+  const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+
+  it("every optimizer has bench rows, and every bench row's optimizer is in the spec", async () => {
+    const { algorithms } = (await import("../../bench/optim.mjs")) as { algorithms: { name: string }[] };
+    const benchNames = algorithms.map((a) => a.name);
+    const specNames = OPTIMIZERS.flatMap((entry) => entry.bench);
+    for (const row of specNames) expect(benchNames, row).toContain(row);
+    for (const row of benchNames) expect(specNames, row).toContain(row);
+  });
+
+  it("docs/optimizers.md and the runtime conformance data are up to date", () => {
+    expect(() => execFileSync(process.execPath, [root("scripts/optimizer-table.mjs"), "--check"], { stdio: "pipe" })).not.toThrow();
+    expect(() => execFileSync(process.execPath, [root("test/runtimes/generate-expected.mjs"), "--check"], { stdio: "pipe" })).not.toThrow();
+  });
+});
