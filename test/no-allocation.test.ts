@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { OPTIMIZERS } from "./optim/spec.mjs";
 
 describe("optimizer steps allocate nothing", () => {
   it("300,000 steps of every optimizer trigger no scavenge with a 1 MiB young generation", () => {
@@ -10,7 +11,8 @@ describe("optimizer steps allocate nothing", () => {
     const probe = fileURLToPath(new URL("./support/allocation-probe.mjs", import.meta.url));
     const output = execFileSync(process.execPath, ["--max-semi-space-size=1", probe], { encoding: "utf8" });
     const scavenges = JSON.parse(output) as Record<string, number>;
-    expect(Object.keys(scavenges)).toEqual(["SGD", "Adam", "Adam accumulate 4", "EMA update", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Lion", "Ftrl"]);
+    const names = OPTIMIZERS.map((entry) => entry.name);
+    expect(Object.keys(scavenges)).toEqual([...names.slice(0, 2), "Adam accumulate 4", "EMA update", ...names.slice(2)]);
     for (const [optimizer, count] of Object.entries(scavenges)) expect(count, optimizer).toBe(0);
   });
 });

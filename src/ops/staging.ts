@@ -1,6 +1,6 @@
-// Staging of the arrays of one batch-norm call through wasm memory: library views are used in
-// place, other arrays (and written views that overlap an input) go through one reused scratch
-// block, taken before anything is written.
+// Staging of the arrays of one call (matmul, batch norm, scalers) through wasm memory: library
+// views are used in place, other arrays (and written views that overlap an input) go through
+// one reused scratch block, taken before anything is written.
 
 import { heapF32, liveF32View, Scratch, viewsOverlap } from "../bindings/memory.js";
 import { copyIn, copyOut, copyToNew, wasmOffset } from "../bindings/views.js";

@@ -5,7 +5,8 @@
 
 import { F32Block } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
-import { checkBoolean, checkInteger, checkNoNearMisses, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
+import { checkInteger, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
+import { checkMembers, checkStepOptions, groupPrefix, makeGroup, makeGroups, stripUndefined } from "./groups.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
 import { GradientAccumulator } from "./accumulate.js";
 import { checkMasks, checkRows, gradientsFinite, reserveMaskScratch, restoreMaskedOut, stageMask } from "./sparse.js";
@@ -30,27 +31,9 @@ export interface AccumulateOption {
 
 const NO_STEP_OPTIONS: StepOptions = Object.freeze({});
 const NO_NAMES: readonly string[] = Object.freeze([]);
-const STEP_OPTION_KEYS: readonly string[] = Object.freeze(["mask", "rows", "skipIfNonfinite"]);
 const NO_BOUNDS: NumberCheck = Object.freeze({});
 const NO_SCALARS: StepScalars = new Float64Array(0);
 const ALL_STEPS: StepSupport = Object.freeze({ rows: true, mask: true });
-const groupPrefixes: string[] = [];
-const groupNames: string[] = [];
-/** "paramGroups[i]." for error messages, made once per index. */
-function groupPrefix(index: number): string {
-  return (groupPrefixes[index] ??= `paramGroups[${index}].`);
-}
-/** "paramGroups[i]", made once per index. */
-function groupName(index: number): string {
-  return (groupNames[index] ??= `paramGroups[${index}]`);
-}
-
-/** A value's kind for messages: "Object", "Float32Array", "number 3", "undefined". */
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "object") return (value as { constructor?: { name?: string } }).constructor?.name ?? "an object";
-  return value === undefined ? "undefined" : `${typeof value} ${String(value)}`;
-}
 
 /** The base of every optimizer (PyTorch's `torch.optim.Optimizer`): parameter groups with live options, per-parameter state in wasm memory, `step()` (dense, masked, by rows, guarded), `zeroGrad()`, state dicts and `dispose()`. Subclasses add their defaults, option checks and kernel. */
 export abstract class Optimizer<Options extends object> {
@@ -77,6 +60,7 @@ export abstract class Optimizer<Options extends object> {
   /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
   readonly #optionNames: readonly string[];
   readonly #groupKeys: readonly string[];
+  readonly #validate = (group: ParamGroup<Options>, prefix: string): void => this.validateGroup(group, prefix);
   /** Steps whose gradients are averaged before one update (optax MultiSteps); 1: every step updates. */
   readonly accumulate: number;
   readonly #accumulator: GradientAccumulator | null;
@@ -98,51 +82,18 @@ export abstract class Optimizer<Options extends object> {
     this.#accumulator = this.accumulate > 1 ? new GradientAccumulator(this.accumulate) : null;
     this.defaults = Object.freeze({ ...defaults, ...stripUndefined(options ?? {}) }) as Readonly<Options>;
     this.validateGroup(this.defaults as Options, "");
-    if (!Array.isArray(params) || params.length === 0) {
-      throw new TypeError(`simdopt: ${this.constructor.name} needs a non-empty array of parameters or parameter groups`);
-    }
-    const groups: ParamGroupInput<Options>[] = params.every((entry) => entry instanceof Parameter)
-      ? [{ params: params as Parameter[] } as ParamGroupInput<Options>]
-      : (params as ParamGroupInput<Options>[]);
-    const candidate: ParamGroup<Options>[] = groups.map((group, index) => this.#makeGroup(group, index));
-    const seen = new Set<Parameter>();
-    for (const [index, group] of candidate.entries()) {
-      for (const param of group.params) {
-        if (seen.has(param)) throw new RangeError(`simdopt: parameter "${param.name}" appears in more than one group (group ${index})`);
-        seen.add(param);
-      }
-    }
-    this.paramGroups.push(...candidate);
+    this.paramGroups.push(...makeGroups(this.constructor.name, params, this.defaults, this.#groupKeys, this.#validate));
   }
 
   /** Adds a group (PyTorch's add_param_group); missing options come from `defaults`. */
   addParamGroup(group: ParamGroupInput<Options>): void {
-    const made = this.#makeGroup(group, this.paramGroups.length);
+    const made = makeGroup(group, this.paramGroups.length, this.defaults, this.#groupKeys, this.#validate);
     for (const param of made.params) {
       if (this.paramGroups.some((existing) => existing.params.includes(param))) {
         throw new RangeError(`simdopt: parameter "${param.name}" is already in a group of this optimizer`);
       }
     }
     this.paramGroups.push(made);
-  }
-
-  #makeGroup(group: ParamGroupInput<Options>, index: number): ParamGroup<Options> {
-    if (typeof group !== "object" || group === null || !Array.isArray(group.params)) {
-      throw new TypeError(`simdopt: paramGroups[${index}] must be a Parameter or an object { params: Parameter[], ...options }`);
-    }
-    // Extra keys are kept (as in PyTorch), but a near-miss of an option is a typo that would be ignored.
-    checkNoNearMisses(group, this.#groupKeys, groupName(index));
-    if (group.params.length === 0) throw new RangeError(`simdopt: paramGroups[${index}].params is empty`);
-    group.params.forEach((param, i) => {
-      if (!(param instanceof Parameter)) throw new TypeError(`simdopt: paramGroups[${index}].params[${i}] is not a Parameter`);
-      if (param.disposed) throw new TypeError(`simdopt: parameter "${param.name}" has been disposed`);
-    });
-    if (new Set(group.params).size !== group.params.length) {
-      throw new RangeError(`simdopt: paramGroups[${index}].params lists a parameter twice`);
-    }
-    const made = { ...this.defaults, ...stripUndefined(group), params: [...group.params] } as ParamGroup<Options>;
-    this.validateGroup(made, `paramGroups[${index}].`);
-    return made;
   }
 
   // ---- what each optimizer supplies ----
@@ -273,7 +224,7 @@ export abstract class Optimizer<Options extends object> {
   zeroGrad(): void {
     this.#checkLive("zeroGrad");
     // Every parameter is checked first: a disposed one must not leave the gradients half-zeroed.
-    this.#checkMembers();
+    this.#memberSet = checkMembers(this.paramGroups, this.#memberList) ?? this.#memberSet;
     for (const group of this.paramGroups) {
       for (const param of group.params) param.grad.fill(0);
     }
@@ -489,55 +440,6 @@ export abstract class Optimizer<Options extends object> {
     restoreMaskedOut(param, mask, saved);
   }
 
-  /**
-   * Checks that the live groups hold only live Parameters, each once (users may push into
-   * `paramGroups[i].params`), and remembers them for the mask and row checks.
-   */
-  #checkMembers(): void {
-    // Fast path: the groups hold exactly the parameters validated last time (compared by
-    // identity, no allocation); only disposal can have changed since.
-    const groups = this.paramGroups;
-    const members = this.#memberList;
-    let count = 0;
-    let unchanged = true;
-    for (let g = 0; g < groups.length && unchanged; g++) {
-      const params: unknown = groups[g]!.params;
-      if (!Array.isArray(params)) { unchanged = false; break; }
-      for (let i = 0; i < params.length; i++) {
-        if (members[count++] !== params[i]) { unchanged = false; break; }
-      }
-    }
-    if (unchanged && count === members.length) {
-      for (let i = 0; i < members.length; i++) {
-        if (members[i]!.disposed) throw new TypeError(`simdopt: parameter "${members[i]!.name}" has been disposed`);
-      }
-      return;
-    }
-    // Something changed (users may push into paramGroups[i].params): validate in full, then
-    // remember what was validated.
-    const seen = new Set<Parameter>();
-    for (let index = 0; index < groups.length; index++) {
-      const params: unknown = groups[index]!.params;
-      if (!Array.isArray(params)) {
-        throw new TypeError(`simdopt: paramGroups[${index}].params must be an array of Parameters, got ${describeValue(params)}`);
-      }
-      for (let i = 0; i < params.length; i++) {
-        const param: unknown = params[i];
-        if (!(param instanceof Parameter)) {
-          throw new TypeError(`simdopt: paramGroups[${index}].params[${i}] must be a Parameter, got ${describeValue(param)}`);
-        }
-        if (param.disposed) throw new TypeError(`simdopt: parameter "${param.name}" has been disposed`);
-        if (seen.has(param)) {
-          throw new RangeError(`simdopt: parameter "${param.name}" appears more than once in paramGroups (again at paramGroups[${index}].params[${i}])`);
-        }
-        seen.add(param);
-      }
-    }
-    members.length = 0;
-    for (const param of seen) members.push(param);
-    this.#memberSet = seen;
-  }
-
 
   /** Validates the options of every group and the step's masks and rows; throws before any write. */
   #checkBeforeStep(mask: StepOptions["mask"], rows: StepOptions["rows"]): void {
@@ -547,7 +449,7 @@ export abstract class Optimizer<Options extends object> {
       // not here: enumerating keys on every step allocates once the engine's key caches miss.
       this.validateGroup(this.paramGroups[index]!, groupPrefix(index));
     }
-    this.#checkMembers();
+    this.#memberSet = checkMembers(this.paramGroups, this.#memberList) ?? this.#memberSet;
     this.#maskScratchBytes = 0;
     if (this.#accumulator !== null && (mask !== undefined || rows !== undefined)) {
       throw new RangeError(`simdopt: step({ ${mask !== undefined ? "mask" : "rows"} }) cannot be combined with accumulate (${this.accumulate}): accumulated steps are dense`);
@@ -575,15 +477,3 @@ export abstract class Optimizer<Options extends object> {
   }
 }
 
-/** Unknown keys and a non-boolean `skipIfNonfinite` throw; allocates nothing when all is well. */
-function checkStepOptions(options: StepOptions): void {
-  checkObject("step() options", options);
-  checkOptionKeys(options, STEP_OPTION_KEYS, "step() options");
-  if (options.skipIfNonfinite !== undefined) checkBoolean("step() options.", "skipIfNonfinite", options.skipIfNonfinite);
-}
-
-function stripUndefined<T extends object>(object: T): Partial<T> {
-  const result: Partial<T> = {};
-  for (const [key, value] of Object.entries(object)) if (value !== undefined) (result as Record<string, unknown>)[key] = value;
-  return result;
-}

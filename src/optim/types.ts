@@ -113,10 +113,10 @@ export interface StepSupport {
   readonly mask: boolean;
 }
 
-/** The default layout: the parameter's shape, sliced with it. */
+/** @internal The default layout: the parameter's shape, sliced with it. */
 export const PARAM_SHAPED: StateBufferLayout = Object.freeze({ sliceable: true });
 
-/** Elements of a buffer of this layout for a parameter of this shape. */
+/** @internal Elements of a buffer of this layout for a parameter of this shape. */
 export function layoutLength(layout: StateBufferLayout, param: Parameter): number {
   if (layout.shape !== undefined) {
     const shape = layout.shape(param.shape);

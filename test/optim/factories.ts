@@ -1,10 +1,10 @@
-// The optimizers (and option variants) that the machinery tests of optim-state / optim-sparse run
-// over. Adding an optimizer to those tests is one line here.
+// The optimizers (and option variants) that the machinery tests of state.test / sparse.test run
+// over: every `variants` entry of the spec table (spec.mjs), so a new optimizer is covered by
+// its spec entry alone.
 
-import {
-  Adadelta, Adagrad, Adam, Adamax, AdamW, Ftrl, Lion, NAdam, RAdam, RMSprop, SGD,
-  type Optimizer, type OptimizerStateDict, type Parameter,
-} from "../../src/index.js";
+import * as simdopt from "../../src/index.js";
+import type { Optimizer, OptimizerStateDict, Parameter } from "../../src/index.js";
+import { OPTIMIZERS } from "./spec.mjs";
 
 export type AnyOptimizer = Optimizer<object>;
 export interface Factory {
@@ -12,31 +12,12 @@ export interface Factory {
   make: (params: Parameter[]) => AnyOptimizer;
 }
 
-const as = (make: (params: Parameter[]) => unknown) => make as (params: Parameter[]) => AnyOptimizer;
+type Constructor = new (params: Parameter[], options?: Record<string, unknown>) => AnyOptimizer;
 
-export const FACTORIES: Factory[] = [
-  { name: "SGD", make: as((p) => new SGD(p, { lr: 0.1, weightDecay: 0.01 })) },
-  { name: "SGD momentum+dampening", make: as((p) => new SGD(p, { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.01 })) },
-  { name: "SGD nesterov maximize", make: as((p) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01, maximize: true })) },
-  { name: "Adam", make: as((p) => new Adam(p, { lr: 0.01, weightDecay: 0.1 })) },
-  { name: "Adam amsgrad maximize", make: as((p) => new Adam(p, { lr: 0.01, amsgrad: true, maximize: true })) },
-  { name: "AdamW", make: as((p) => new AdamW(p, { lr: 0.01, weightDecay: 0.1 })) },
-  { name: "AdamW amsgrad", make: as((p) => new AdamW(p, { lr: 0.01, amsgrad: true })) },
-  { name: "Adagrad", make: as((p) => new Adagrad(p, { lr: 0.05, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1 })) },
-  { name: "RMSprop centered momentum", make: as((p) => new RMSprop(p, { lr: 0.01, momentum: 0.9, centered: true, weightDecay: 0.01 })) },
-  { name: "RMSprop", make: as((p) => new RMSprop(p, { lr: 0.01 })) },
-  { name: "Adadelta", make: as((p) => new Adadelta(p, { lr: 1, weightDecay: 0.01 })) },
-  { name: "Adamax", make: as((p) => new Adamax(p, { lr: 0.01, weightDecay: 0.01 })) },
-  { name: "NAdam", make: as((p) => new NAdam(p, { lr: 0.01, weightDecay: 0.01 })) },
-  { name: "NAdam decoupled", make: as((p) => new NAdam(p, { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true })) },
-  { name: "RAdam", make: as((p) => new RAdam(p, { lr: 0.01, weightDecay: 0.01 })) },
-  { name: "RAdam decoupled", make: as((p) => new RAdam(p, { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true })) },
-  { name: "Lion", make: as((p) => new Lion(p, { lr: 1e-3, weightDecay: 0.1 })) },
-  { name: "SGD l1 momentum", make: as((p) => new SGD(p, { lr: 0.05, momentum: 0.9, l1: 0.05 })) },
-  { name: "Adagrad l1", make: as((p) => new Adagrad(p, { lr: 0.05, initialAccumulatorValue: 0.1, l1: 0.05 })) },
-  { name: "Ftrl", make: as((p) => new Ftrl(p, { lr: 0.05, l1: 0.01, l2: 0.01, l2Shrinkage: 0.01, beta: 0.1 })) },
-  { name: "Ftrl lrPower -0.7", make: as((p) => new Ftrl(p, { lr: 0.05, lrPower: -0.7, l1: 0.01 })) },
-];
+export const FACTORIES: Factory[] = OPTIMIZERS.flatMap((entry) => entry.variants.map(([name, options]) => {
+  const Class = (simdopt as unknown as Record<string, Constructor>)[entry.name]!;
+  return { name, make: (params: Parameter[]) => new Class(params, options) };
+}));
 
 /** Deterministic values in [−scale, scale) (mulberry32). */
 export function randomFill(target: Float32Array, seed: number, scale = 1): Float32Array {

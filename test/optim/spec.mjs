@@ -9,6 +9,8 @@
 //   reference  the float64 reference (test/reference/) the kernels are compared with
 //   mistakes   the deliberately wrong variants of that reference the kernels must disagree with
 //   bench      the rows of bench/optim.mjs that time it against a plain-JS loop
+//   variants   [label, options] the machinery tests (state dicts, masks, rows, guards; see
+//              factories.ts) and the allocation probe run it under
 // Plain JS (not TypeScript) so that the .mjs scripts (conformance data, docs table) import it.
 
 export const OPTIMIZERS = [
@@ -18,6 +20,8 @@ export const OPTIMIZERS = [
     buffers: [[{}, []], [{ momentum: 0.9 }, ["momentumBuffer"]], [{ l1: 0.1 }, []]],
     bad: [[{ lr: -1 }, RangeError, /lr/], [{ nesterov: true }, RangeError, /nesterov requires momentum > 0/], [{ maximize: 1 }, TypeError, /maximize/], [{ l1: -1 }, RangeError, /l1/]],
     reference: "sgd-adam.ts SGDReference; l1: proximal.ts ProximalSGDReference", mistakes: ["thresholdBeforeStep", "subgradient"], bench: ["SGD momentum 0.9"],
+    variants: [["SGD", { lr: 0.1, weightDecay: 0.01 }], ["SGD momentum+dampening", { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.01 }],
+      ["SGD nesterov maximize", { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01, maximize: true }], ["SGD l1 momentum", { lr: 0.05, momentum: 0.9, l1: 0.05 }]],
   },
   {
     name: "Adam", source: "torch.optim.Adam",
@@ -25,6 +29,7 @@ export const OPTIMIZERS = [
     buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]]],
     bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ eps: -1 }, RangeError, /eps/]],
     reference: "sgd-adam.ts AdamReference", mistakes: [], bench: ["Adam"],
+    variants: [["Adam", { lr: 0.01, weightDecay: 0.1 }], ["Adam amsgrad maximize", { lr: 0.01, amsgrad: true, maximize: true }]],
   },
   {
     name: "AdamW", source: "torch.optim.AdamW",
@@ -32,6 +37,7 @@ export const OPTIMIZERS = [
     buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]]],
     bad: [[{ weightDecay: -1 }, RangeError, /weightDecay/]],
     reference: "sgd-adam.ts AdamReference", mistakes: [], bench: ["AdamW"],
+    variants: [["AdamW", { lr: 0.01, weightDecay: 0.1 }], ["AdamW amsgrad", { lr: 0.01, amsgrad: true }]],
   },
   {
     name: "Adagrad", source: "torch.optim.Adagrad",
@@ -41,6 +47,7 @@ export const OPTIMIZERS = [
     reference: "optimizers-extra.ts; l1: proximal.ts ProximalAdagradReference",
     mistakes: ["epsInsideSqrt", "lrDecayCountsFromOne", "accumulatorStartsAtZero", "decoupledInsteadOfL2", "maximizeAfterWeightDecay", "thresholdBeforeStep", "plainLr"],
     bench: ["Adagrad"],
+    variants: [["Adagrad", { lr: 0.05, lrDecay: 0.01, weightDecay: 0.01, initialAccumulatorValue: 0.1 }], ["Adagrad l1", { lr: 0.05, initialAccumulatorValue: 0.1, l1: 0.05 }]],
   },
   {
     name: "RMSprop", source: "torch.optim.RMSprop (centered variance clamped at 0)",
@@ -49,6 +56,7 @@ export const OPTIMIZERS = [
     bad: [[{ alpha: -1 }, RangeError, /alpha/], [{ centered: "yes" }, TypeError, /centered/]],
     reference: "optimizers-extra.ts", mistakes: ["epsInsideSqrt", "centeredWithoutMean", "momentumBeforeScaling", "alphaSwapped", "decoupledInsteadOfL2"],
     bench: ["RMSprop", "RMSprop centered, momentum 0.9"],
+    variants: [["RMSprop centered momentum", { lr: 0.01, momentum: 0.9, centered: true, weightDecay: 0.01 }], ["RMSprop", { lr: 0.01 }]],
   },
   {
     name: "Adadelta", source: "torch.optim.Adadelta",
@@ -57,6 +65,7 @@ export const OPTIMIZERS = [
     bad: [[{ rho: 2 }, RangeError, /rho/]],
     reference: "optimizers-extra.ts", mistakes: ["epsOutsideSqrt", "ignoresLr", "decoupledInsteadOfL2", "maximizeAfterWeightDecay"],
     bench: ["Adadelta"],
+    variants: [["Adadelta", { lr: 1, weightDecay: 0.01 }]],
   },
   {
     name: "Adamax", source: "torch.optim.Adamax",
@@ -65,6 +74,7 @@ export const OPTIMIZERS = [
     bad: [[{ betas: [-0.1, 0.9] }, RangeError, /betas/]],
     reference: "optimizers-extra.ts", mistakes: ["epsOutsideMax", "noBiasCorrection", "decoupledInsteadOfL2", "maximizeAfterWeightDecay"],
     bench: ["Adamax"],
+    variants: [["Adamax", { lr: 0.01, weightDecay: 0.01 }]],
   },
   {
     name: "NAdam", source: "torch.optim.NAdam",
@@ -74,6 +84,7 @@ export const OPTIMIZERS = [
     reference: "optimizers-extra.ts",
     mistakes: ["epsInsideSqrt", "noBiasCorrection2", "muInsteadOfMuNext", "constantMomentumSchedule", "noNesterovLookahead", "swappedWeightDecayForms"],
     bench: ["NAdam"],
+    variants: [["NAdam", { lr: 0.01, weightDecay: 0.01 }], ["NAdam decoupled", { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true }]],
   },
   {
     name: "RAdam", source: "torch.optim.RAdam",
@@ -83,6 +94,7 @@ export const OPTIMIZERS = [
     reference: "optimizers-extra.ts",
     mistakes: ["noRectification", "epsAfterBiasCorrection", "unadaptedStepWithoutBiasCorrection", "swappedWeightDecayForms", "maximizeAfterWeightDecay"],
     bench: ["RAdam"],
+    variants: [["RAdam", { lr: 0.01, weightDecay: 0.01 }], ["RAdam decoupled", { lr: 0.01, weightDecay: 0.01, decoupledWeightDecay: true }]],
   },
   {
     name: "Lion", source: "Chen et al. 2023 (lion-pytorch)",
@@ -91,6 +103,7 @@ export const OPTIMIZERS = [
     bad: [[{ betas: [0.9, 1] }, RangeError, /betas/]],
     reference: "optimizers-extra.ts", mistakes: ["swappedBetas", "signOfUpdatedMomentum", "l2InsteadOfDecoupled"],
     bench: ["Lion"],
+    variants: [["Lion", { lr: 1e-3, weightDecay: 0.1 }]],
   },
   {
     name: "Ftrl", source: "keras.optimizers.Ftrl (Keras 3)",
@@ -99,6 +112,7 @@ export const OPTIMIZERS = [
     bad: [[{ lr: 0 }, RangeError, /lr/], [{ lrPower: 0.5 }, RangeError, /lrPower/], [{ l2Shrinkage: -1 }, RangeError, /l2Shrinkage/]],
     reference: "proximal.ts FtrlReference", mistakes: ["shrinkageInAccumulator", "noBeta", "sigmaFromNew", "l1Subtracted"],
     bench: ["Ftrl l1 0.01"],
+    variants: [["Ftrl", { lr: 0.05, l1: 0.01, l2: 0.01, l2Shrinkage: 0.01, beta: 0.1 }], ["Ftrl lrPower -0.7", { lr: 0.05, lrPower: -0.7, l1: 0.01 }]],
   },
 ];
 

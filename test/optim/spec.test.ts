@@ -63,6 +63,15 @@ describe("generated and dependent files", () => {
     for (const row of benchNames) expect(specNames, row).toContain(row);
   });
 
+  it("every optimizer has a runtime conformance case and machinery-test variants", async () => {
+    const { CASES } = (await import("../runtimes/conformance.mjs")) as { CASES: { spec: { ctor?: string } }[] };
+    const covered = new Set(CASES.map((entry) => entry.spec.ctor));
+    for (const entry of OPTIMIZERS) {
+      expect(covered.has(entry.name), `${entry.name} in test/runtimes/conformance.mjs`).toBe(true);
+      expect(entry.variants.length, entry.name).toBeGreaterThan(0);
+    }
+  });
+
   it("docs/optimizers.md and the runtime conformance data are up to date", () => {
     expect(() => execFileSync(process.execPath, [root("scripts/optimizer-table.mjs"), "--check"], { stdio: "pipe" })).not.toThrow();
     expect(() => execFileSync(process.execPath, [root("test/runtimes/generate-expected.mjs"), "--check"], { stdio: "pipe" })).not.toThrow();
