@@ -26,6 +26,8 @@ const makers = {
   RAdam: (p) => simdopt.RAdam && new simdopt.RAdam([p]),
   Lion: (p) => simdopt.Lion && new simdopt.Lion([p]),
   Ftrl: (p) => simdopt.Ftrl && new simdopt.Ftrl([p], { l1: 1e-3, l2Shrinkage: 1e-3 }),
+  Adafactor: (p) => new simdopt.Adafactor([p], { weightDecay: 1e-4 }),
+  LAMB: (p) => new simdopt.LAMB([p], { weightDecay: 1e-4 }),
 };
 
 let scavenges = 0;
