@@ -23,6 +23,8 @@ export { radamStep } from "./optim/radam";
 export { lionStep } from "./optim/lion";
 export { emaUpdate, swapF32 } from "./optim/ema";
 export { accumulateGrad } from "./optim/accumulate";
+export { adafactorFactors, adafactorFactoredNorm, adafactorFactoredApply, adafactorVariance, adafactorVectorApply } from "./optim/adafactor";
+export { lambMoments, lambApply } from "./optim/lamb";
 
 // Batch normalisation forward/backward, NCHW and NHWC
 export { batchNormWorkFloats } from "./ops/batchnorm/common";

@@ -5,6 +5,7 @@
 import { measure, printTable, ratio, isMain, loadTfjs } from "./harness.mjs";
 import * as simdopt from "../dist/index.js";
 import { run as runKernels } from "./optim-kernels.mjs";
+import { plainFactored, stateBytesPerParam } from "./optim-factored.mjs";
 
 const SIZE = 1_000_000;
 
@@ -120,6 +121,8 @@ export const plain = {
   },
 };
 
+const SIDE = Math.sqrt(SIZE);
+
 /**
  * One row per algorithm: how to build the simdopt optimizer, the plain-JS step, the bytes each
  * parameter moves per step (reads + writes), and optionally the tfjs optimizer.
@@ -231,7 +234,35 @@ export const algorithms = [
       };
     })(),
   },
+  // Multi-pass optimizers (a per-tensor norm before the update): no single-pass bandwidth figure.
+  {
+    name: "Adafactor 1000×1000",
+    shape: [SIDE, SIDE],
+    make: (p) => new simdopt.Adafactor([p]),
+    bytesPerParam: 4 * 6, // read p (RMS), g three times, p; write p (row and column statistics stay in cache)
+    buffers: 0,
+    plainStep: (() => {
+      const rowVar = new Float32Array(SIDE);
+      const colVar = new Float32Array(SIDE);
+      return (p, g, _, step) => plainFactored.adafactorMatrix(p, g, rowVar, colVar, SIDE, SIDE, step);
+    })(),
+  },
+  {
+    name: "Adafactor vector",
+    make: (p) => new simdopt.Adafactor([p]),
+    bytesPerParam: 4 * 8, // read p (RMS), g, v; write v; read p, g, v; write p
+    buffers: 1,
+    plainStep: (p, g, [v], step) => plainFactored.adafactorVector(p, g, v, step),
+  },
+  {
+    name: "LAMB",
+    make: (p) => new simdopt.LAMB([p]),
+    bytesPerParam: 4 * 10, // read g, m, v; write m, v; read p (norm); read p, m, v; write p
+    buffers: 2,
+    plainStep: (p, g, [m, v], step) => plainFactored.lamb(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-6, step }),
+  },
 ];
+
 
 function copyBandwidth() {
   const source = new Float64Array(SIZE * 4);
@@ -260,13 +291,15 @@ async function tfjsStep(backend, algorithm) {
   return seconds;
 }
 
-export async function run() {
+/** `only`: run just the rows whose names start with one of these (and skip the kernel probes). */
+export async function run(only = []) {
   await simdopt.init();
   const bandwidth = copyBandwidth();
   console.log(`\nOptimizer step, ${SIZE.toLocaleString("en")} float32 parameters; streaming copy bandwidth here ≈ ${bandwidth.toFixed(1)} GB/s; simdopt build: ${simdopt.features().relaxedSimd ? "relaxed-simd" : "simd"}`);
   const rows = [];
   for (const algorithm of algorithms) {
-    const p = simdopt.parameter([SIZE], { init: "ones" });
+    if (only.length > 0 && !only.some((prefix) => algorithm.name.startsWith(prefix))) continue;
+    const p = simdopt.parameter(algorithm.shape ?? [SIZE], { init: "ones" });
     p.grad.fill(1e-3);
     const optimizer = algorithm.make(p);
     optimizer.step();
@@ -297,7 +330,16 @@ export async function run() {
   printTable("Optimizer step throughput (Mparams/s; higher is better)",
     ["algorithm", "simdopt", "simdopt GB/s", "plain JS", "tfjs-wasm", "tfjs-cpu", "vs plain JS", "vs tfjs-wasm"], rows);
   // The kernels alone, against their pre-driver copies, same-math probes and the memory/divider bounds.
-  await runKernels();
+  if (only.length === 0) await runKernels();
+  // Last, so that the tables above keep their indices in bench/results.json (docs mark them by index).
+  const memory = [
+    ["Adam", (p) => new simdopt.Adam([p]), [SIDE, SIDE]],
+    ["Adafactor", (p) => new simdopt.Adafactor([p]), [SIDE, SIDE]],
+    ["Adafactor", (p) => new simdopt.Adafactor([p]), [SIZE]],
+    ["LAMB", (p) => new simdopt.LAMB([p]), [SIDE, SIDE]],
+  ].map(([name, make, shape]) => [name, `[${shape.join(", ")}]`, stateBytesPerParam(simdopt, make, shape).toFixed(4)]);
+  printTable("Optimizer state (bytes per parameter element)", ["optimizer", "parameter shape", "state bytes / param"], memory);
 }
 
-if (isMain(import.meta.url)) await run();
+// `node bench/optim.mjs [name prefix ...]`: all rows, or only the named ones.
+if (isMain(import.meta.url)) await run(process.argv.slice(2));

@@ -38,6 +38,11 @@ export type { LionOptions } from "./optim/lion.js";
 // FTRL-Proximal
 export { Ftrl } from "./optim/ftrl.js";
 export type { FtrlOptions } from "./optim/ftrl.js";
+// Factored second moments and layer-wise trust ratios
+export { Adafactor } from "./optim/adafactor.js";
+export type { AdafactorOptions } from "./optim/adafactor.js";
+export { LAMB } from "./optim/lamb.js";
+export type { LAMBOptions } from "./optim/lamb.js";
 
 // Learning-rate schedulers
 export { LRScheduler } from "./schedule/scheduler.js";

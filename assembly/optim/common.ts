@@ -296,3 +296,29 @@ function elementwiseGeneric<R>(
 // classes, so a flag given this way costs the other instance nothing (no test in its loop).
 export type FlagOn = u16;
 export type FlagOff = u8;
+
+/**
+ * acc + x² per lane pair, in f64 (x's four f32 lanes widened into acc's two f64 lanes): the
+ * per-tensor norms of Adafactor and LAMB. Squares of widened floats are exact, so the sum's
+ * error is only its f64 additions (see ops/reduce.ts).
+ */
+// @ts-ignore: decorator
+@inline export function addSquaresF64(acc: v128, x: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(x);
+  const hi = f64x2.promote_low_f32x4(v128.shuffle<i32>(x, x, 2, 3, 0, 1));
+  return f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+}
+
+/** acc + x per lane pair, in f64 (x's four f32 lanes widened into acc's two). */
+// @ts-ignore: decorator
+@inline export function addF64(acc: v128, x: v128): v128 {
+  const lo = f64x2.promote_low_f32x4(x);
+  const hi = f64x2.promote_low_f32x4(v128.shuffle<i32>(x, x, 2, 3, 0, 1));
+  return f64x2.add(acc, f64x2.add(lo, hi));
+}
+
+/** The sum of an f64x2 accumulator's lanes. */
+// @ts-ignore: decorator
+@inline export function sumF64(acc: v128): f64 {
+  return f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+}

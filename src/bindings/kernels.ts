@@ -37,6 +37,18 @@ export interface Kernels {
   swapF32(a: number, b: number, length: number): void;
   // assembly/optim/accumulate.ts
   accumulateGrad(sum: number, grad: number, length: number): void;
+  // assembly/optim/adafactor.ts
+  adafactorFactors(grad: number, rowVar: number, colVar: number, matrices: number, rows: number, cols: number, weight: number): void;
+  adafactorFactoredNorm(grad: number, rowVar: number, colVar: number, matrices: number, rows: number, cols: number, eps1: number): number;
+  adafactorFactoredApply(param: number, grad: number, rowVar: number, colVar: number, matrices: number, rows: number, cols: number,
+    eps1: number, paramScale: number, stepScale: number): void;
+  adafactorVariance(grad: number, variance: number, length: number, weight: number, eps1: number): number;
+  adafactorVectorApply(param: number, grad: number, variance: number, length: number, eps1: number, paramScale: number, stepScale: number): void;
+  // assembly/optim/lamb.ts
+  lambMoments(grad: number, firstMoment: number, secondMoment: number, length: number,
+    beta1: number, beta2: number, eps: number, invBiasCorrection1: number, invBiasCorrection2Sqrt: number): number;
+  lambApply(param: number, firstMoment: number, secondMoment: number, length: number,
+    eps: number, invBiasCorrection1: number, invBiasCorrection2Sqrt: number, paramScale: number, stepScale: number): void;
 
   // assembly/ops/mask.ts
   restoreMaskedOut(param: number, saved: number, mask: number, length: number, maskIsBytes: boolean): void;

@@ -26,6 +26,11 @@ export class GradientAccumulator {
 
   /** Makes the sums of parameters that have none (atomically: on failure nothing is kept). */
   allocate(params: readonly Parameter[]): void {
+    // Runs on every step: the list below is made only when a sum is missing (whether an
+    // allocation here is optimised away depends on the engine's inlining budget).
+    let missing = false;
+    for (let i = 0; i < params.length && !missing; i++) missing = !this.#sums.has(params[i]!);
+    if (!missing) return;
     const made: Parameter[] = [];
     try {
       for (let i = 0; i < params.length; i++) {

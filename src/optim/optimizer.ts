@@ -43,7 +43,7 @@ export abstract class Optimizer<Options extends object> {
   readonly defaults: Readonly<Options>;
   /** @internal Per-parameter state, created on a parameter's first step. */
   protected readonly state = new Map<Parameter, ParamState>();
-  readonly #slice: Slice = { param: 0, grad: 0, length: 0, buffers: [], firstUse: false };
+  readonly #slice: Slice = { param: 0, grad: 0, length: 0, shape: [], buffers: [], firstUse: false };
   readonly #bufferBases: number[] = [];
   readonly #rowSeen = new Map<Parameter, Uint8Array>();
   #disposed = false;
@@ -103,8 +103,11 @@ export abstract class Optimizer<Options extends object> {
   /** @internal Throws RangeError/TypeError naming the first bad option (`prefix` + name). */
   protected abstract validateGroup(group: Options, prefix: string): void;
 
-  /** @internal The state buffers a parameter of this group needs now (order = Slice.buffers order). */
-  protected abstract stateBufferNames(group: ParamGroup<Options>): readonly string[];
+  /**
+   * @internal The state buffers a parameter of this group needs now (order = Slice.buffers
+   * order); may depend on the parameter's shape (Adafactor factors matrices but not vectors).
+   */
+  protected abstract stateBufferNames(group: ParamGroup<Options>, param: Parameter): readonly string[];
 
   /**
    * @internal The layout of state buffer `name`. Default: the parameter's shape, sliced with it. An
@@ -119,9 +122,9 @@ export abstract class Optimizer<Options extends object> {
     return ALL_STEPS;
   }
 
-  /** The state buffers a group keeps, with their layouts (for docs, specs and tools). */
-  stateBuffers(group: ParamGroup<Options> = this.paramGroups[0]!): StateBufferSpec[] {
-    return this.stateBufferNames(group).map((name) => ({ name, ...this.stateBufferLayout(name) }));
+  /** The state buffers a parameter of a group keeps (default: the first group's first), with their layouts. */
+  stateBuffers(group: ParamGroup<Options> = this.paramGroups[0]!, param: Parameter = group.params[0]!): StateBufferSpec[] {
+    return this.stateBufferNames(group, param).map((name) => ({ name, ...this.stateBufferLayout(name) }));
   }
 
   /** @internal Names of per-parameter scalar state (see ParamState.scalars). Default none. */
@@ -193,10 +196,10 @@ export abstract class Optimizer<Options extends object> {
     let index = 0;
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g]!;
-      const names = this.stateBufferNames(group);
       const params = group.params;
       for (let i = 0; i < params.length; i++) {
         const param = params[i]!;
+        const names = this.stateBufferNames(group, param);
         const state = this.state.get(param)!;
         this.#freshBuffers = this.#fresh[index++]!;
         // New buffers are untouched everywhere, so per-row first-use rules start over.
@@ -267,7 +270,7 @@ export abstract class Optimizer<Options extends object> {
       groups: this.paramGroups,
       state: this.state,
       optionNames: this.#optionNames,
-      bufferNames: (group) => this.stateBufferNames(group),
+      bufferNames: (group, param) => this.stateBufferNames(group, param),
       bufferLength: (param, name) => layoutLength(this.stateBufferLayout(name), param),
       scalarNames: this.scalarStateNames(),
       scalarBounds: (name) => this.scalarStateBounds(name),
@@ -323,9 +326,8 @@ export abstract class Optimizer<Options extends object> {
       const groups = this.paramGroups;
       for (let g = 0; g < groups.length; g++) {
         const group = groups[g]!;
-        const names = this.stateBufferNames(group);
         const params = group.params;
-        for (let i = 0; i < params.length; i++) this.#fresh[index++] = this.#ensureState(params[i]!, group, names);
+        for (let i = 0; i < params.length; i++) this.#fresh[index++] = this.#ensureState(params[i]!, group, this.stateBufferNames(group, params[i]!));
       }
       // Last: once it has grown, nothing after it can fail.
       reserveMaskScratch(this.#maskScratchBytes);
@@ -371,6 +373,7 @@ export abstract class Optimizer<Options extends object> {
     const accumulator = this.#accumulator;
     slice.grad = (accumulator === null ? param.gradPtr : accumulator.gradPtr(param)) + byteOffset;
     slice.length = length;
+    slice.shape = param.shape;
     slice.buffers.length = names.length;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
@@ -468,7 +471,7 @@ export abstract class Optimizer<Options extends object> {
   /** Row steps slice every buffer with the parameter: refused for a parameter with other state. */
   #checkSliceable(param: Parameter): void {
     const group = this.paramGroups.find((candidate) => candidate.params.includes(param))!;
-    const names = this.stateBufferNames(group);
+    const names = this.stateBufferNames(group, param);
     for (let n = 0; n < names.length; n++) {
       if (!this.stateBufferLayout(names[n]!).sliceable) {
         throw new RangeError(`simdopt: ${this.constructor.name} cannot step "${param.name}" by rows: its state "${names[n]}" is not shaped like the parameter; step it densely`);

@@ -14,7 +14,7 @@ export interface StateAccess<Options extends object> {
   groups: ParamGroup<Options>[];
   state: Map<Parameter, ParamState>;
   optionNames: readonly string[];
-  bufferNames(group: ParamGroup<Options>): readonly string[];
+  bufferNames(group: ParamGroup<Options>, param: Parameter): readonly string[];
   /** Elements of buffer `name` for this parameter (the parameter's size unless laid out otherwise). */
   bufferLength(param: Parameter, name: string): number;
   scalarNames: readonly string[];
@@ -42,7 +42,7 @@ export function makeStateDict<Options extends object>(access: StateAccess<Option
         // switched off (amsgrad, momentum) is not part of the state these options define, and
         // loadStateDict accepts exactly those names.
         const buffers: Record<string, Float32Array> = {};
-        for (const name of access.bufferNames(group)) {
+        for (const name of access.bufferNames(group, param)) {
           const block = entry.buffers.get(name);
           if (block !== undefined) buffers[name] = block.view.slice();
         }
@@ -95,7 +95,7 @@ function checkEntry<Options extends object>(access: StateAccess<Options>, entry:
   checkBounded(`${where}.`, "step", entry.step, { integer: true, min: 0 });
   const buffers = entry.buffers;
   if (!isPlainObject(buffers)) throw new TypeError(`simdopt: ${where}.buffers must be an object of Float32Arrays, got ${describe(buffers)}`);
-  const names = access.bufferNames(group);
+  const names = access.bufferNames(group, param);
   for (const name of Object.keys(buffers)) {
     if (!names.includes(name)) {
       throw new RangeError(`simdopt: ${where}.buffers has "${name}", which ${access.owner} does not keep with these options (expected exactly: ${names.join(", ") || "none"})`);
@@ -163,7 +163,7 @@ export function loadState<Options extends object>(access: StateAccess<Options>, 
       const scalars = new Float64Array(access.scalarNames.length);
       access.scalarNames.forEach((name, s) => { scalars[s] = entry.scalars?.[name] ?? access.initialScalar(name); });
       made.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars });
-      for (const name of access.bufferNames(restored[groupOf[i]!]!)) buffers.set(name, new F32Block(access.bufferLength(params[i]!, name)));
+      for (const name of access.bufferNames(restored[groupOf[i]!]!, params[i]!)) buffers.set(name, new F32Block(access.bufferLength(params[i]!, name)));
     }
   } catch (error) {
     for (const state of made) if (state !== null) for (const block of state.buffers.values()) block.free();

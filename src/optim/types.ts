@@ -74,6 +74,8 @@ export interface Slice {
   param: number;
   grad: number;
   length: number;
+  /** The parameter's shape (for optimizers whose state is per row or column; a row slice is part of it). */
+  shape: readonly number[];
   /** Byte offsets of the state buffers, in the order of `stateBufferNames`; 0 when absent. */
   buffers: number[];
   /** True when this slice's state was just created (PyTorch's "state is empty" first step). */

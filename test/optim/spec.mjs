@@ -3,8 +3,8 @@
 //   name       the class exported by simdopt
 //   source     the published algorithm the float64 reference follows
 //   defaults   the options a group starts from (PyTorch's, unless said otherwise)
-//   buffers    [options, state buffer names a parameter keeps under them] (parameter-shaped
-//              unless the class declares another layout)
+//   buffers    [options, state buffer names a parameter keeps under them, its shape (default
+//              [2, 3])] (parameter-shaped unless the class declares another layout)
 //   bad        [options, error class, message pattern]: rejected before anything changes
 //   reference  the float64 reference (test/reference/) the kernels are compared with
 //   mistakes   the deliberately wrong variants of that reference the kernels must disagree with
@@ -114,6 +114,24 @@ export const OPTIMIZERS = [
     bench: ["Ftrl l1 0.01"],
     variants: [["Ftrl", { lr: 0.05, l1: 0.01, l2: 0.01, l2Shrinkage: 0.01, beta: 0.1 }], ["Ftrl lrPower -0.7", { lr: 0.05, lrPower: -0.7, l1: 0.01 }]],
   },
+  {
+    name: "Adafactor", source: "torch.optim.Adafactor (factored for ≥ 2-D parameters)",
+    defaults: { lr: 1e-2, beta2Decay: -0.8, eps: [null, 1e-3], d: 1, weightDecay: 0, maximize: false },
+    // One statistic per row and per column of a matrix; a full second moment for a vector.
+    buffers: [[{}, ["rowVar", "colVar"]], [{}, ["variance"], [6]]],
+    bad: [[{ beta2Decay: 0.1 }, RangeError, /beta2Decay/], [{ d: 0.5 }, RangeError, /d must be/], [{ eps: [null] }, TypeError, /eps must be a pair/]],
+    reference: "adafactor-lamb.ts",
+    mistakes: ["rmsAfterDecay", "noUpdateClipping", "swappedLerpWeight", "relativeStepIgnoresLr", "sumsInsteadOfMeans", "epsNotSquared"],
+    bench: ["Adafactor 1000×1000", "Adafactor vector"],
+  },
+  {
+    name: "LAMB", source: "Keras 3 keras.optimizers.Lamb",
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-6, weightDecay: 0 },
+    buffers: [[{}, ["firstMoment", "secondMoment"]]],
+    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ maximize: true }, TypeError, /maximize/]],
+    reference: "adafactor-lamb.ts", mistakes: ["epsInsideSqrt", "noBiasCorrection", "normBeforeDecay", "decayInUpdate", "noTrustRatio"],
+    bench: ["LAMB"],
+  },
 ];
 
 /** The defaults by optimizer name. */
@@ -121,7 +139,7 @@ export const DEFAULTS = Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name
 
 /** The docs table (docs/optimizers.md), one row per optimizer. */
 export function optimizerTable() {
-  const format = (value) => (Array.isArray(value) ? `[${value.join(", ")}]` : String(value));
+  const format = (value) => (Array.isArray(value) ? `[${value.map(String).join(", ")}]` : String(value));
   const rows = OPTIMIZERS.map((entry) => {
     const defaults = Object.entries(entry.defaults).map(([key, value]) => `${key} ${format(value)}`).join(", ");
     const buffers = [...new Set(entry.buffers.flatMap(([, names]) => names))].join(", ") || "none";

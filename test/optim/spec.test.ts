@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as simdopt from "../../src/index.js";
 import { MISTAKES } from "../reference/optimizers-extra.js";
 import { PROXIMAL_MISTAKES } from "../reference/proximal.js";
+import { FACTORED_MISTAKES } from "../reference/adafactor-lamb.js";
 import { OPTIMIZERS } from "./spec.mjs";
 
 type Constructor = new (params: simdopt.Parameter[], options?: Record<string, unknown>) => simdopt.Optimizer<object>;
@@ -27,9 +28,9 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (na
     optimizer.dispose(); p.dispose();
   });
 
-  it.each(entry.buffers.map(([options, names]) => [JSON.stringify(options), options, names] as const))(
-    "keeps the spec's state buffers under %s", (_label, options, names) => {
-      const p = simdopt.parameter([2, 3], { init: "ones" });
+  it.each(entry.buffers.map(([options, names, shape = [2, 3]]) => [`${JSON.stringify(options)} on [${shape}]`, options, names, shape] as const))(
+    "keeps the spec's state buffers under %s", (_label, options, names, shape) => {
+      const p = simdopt.parameter(shape, { init: "ones" });
       p.grad.fill(0.5);
       const optimizer = new Class([p], options);
       optimizer.step();
@@ -47,7 +48,7 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (na
     });
 
   it("lists the wrong variants its reference makes", () => {
-    const made = [MISTAKES, PROXIMAL_MISTAKES].flatMap((table) => (table as Record<string, readonly string[]>)[name] ?? []);
+    const made = [MISTAKES, PROXIMAL_MISTAKES, FACTORED_MISTAKES].flatMap((table) => (table as Record<string, readonly string[]>)[name] ?? []);
     expect(entry.mistakes).toEqual(made);
   });
 });

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEFAULTS } from "../optim/spec.mjs";
 import { CASES } from "./conformance.mjs";
+import { adafactor, lamb } from "./expected-factored.mjs";
 
 const OUTPUT = fileURLToPath(new URL("./expected.json", import.meta.url));
 
@@ -39,6 +40,8 @@ const OPTIMIZERS = {
     };
   },
   Adam: (o, n) => adam(o, n, false),
+  Adafactor: adafactor,
+  LAMB: lamb,
   AdamW: (o, n) => adam(o, n, true),
   Adagrad(o, n) {
     const sum = zeros(n).fill(o.initialAccumulatorValue);
@@ -211,7 +214,7 @@ function optimizerReference(entry, inputs) {
   const { ctor, options } = entry.spec;
   const o = { ...DEFAULTS[ctor], ...options };
   const params = inputs.initial.map((values) => Float64Array.from(values));
-  const steps = params.map((p) => OPTIMIZERS[ctor](o, p.length));
+  const steps = params.map((p, i) => OPTIMIZERS[ctor](o, p.length, inputs.shapes[i]));
   inputs.grads.forEach((stepGrads, s) => params.forEach((p, i) => steps[i](p, stepGrads[i], s + 1)));
   return params.flatMap((p) => Array.from(p));
 }
