@@ -11,6 +11,9 @@
 //   bench      the rows of bench/optim.mjs that time it against a plain-JS loop
 //   variants   [label, options] the machinery tests (state dicts, masks, rows, guards; see
 //              factories.ts) and the allocation probe run it under
+//   ownTests   instead of variants, for an optimizer that refuses row steps (statistics per
+//              tensor, which the shared machinery tests mix in everywhere): the test file that
+//              covers its state dicts, masks, guards and bad input
 // Plain JS (not TypeScript) so that the .mjs scripts (conformance data, docs table) import it.
 
 export const OPTIMIZERS = [
@@ -122,7 +125,7 @@ export const OPTIMIZERS = [
     bad: [[{ beta2Decay: 0.1 }, RangeError, /beta2Decay/], [{ d: 0.5 }, RangeError, /d must be/], [{ eps: [null] }, TypeError, /eps must be a pair/]],
     reference: "adafactor-lamb.ts",
     mistakes: ["rmsAfterDecay", "noUpdateClipping", "swappedLerpWeight", "relativeStepIgnoresLr", "sumsInsteadOfMeans", "epsNotSquared"],
-    bench: ["Adafactor 1000×1000", "Adafactor vector"],
+    bench: ["Adafactor 1000×1000", "Adafactor vector"], ownTests: "test/optim/adafactor-lamb-state.test.ts",
   },
   {
     name: "LAMB", source: "Keras 3 keras.optimizers.Lamb",
@@ -130,7 +133,7 @@ export const OPTIMIZERS = [
     buffers: [[{}, ["firstMoment", "secondMoment"]]],
     bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ maximize: true }, TypeError, /maximize/]],
     reference: "adafactor-lamb.ts", mistakes: ["epsInsideSqrt", "noBiasCorrection", "normBeforeDecay", "decayInUpdate", "noTrustRatio"],
-    bench: ["LAMB"],
+    bench: ["LAMB"], ownTests: "test/optim/adafactor-lamb-state.test.ts",
   },
 ];
 
