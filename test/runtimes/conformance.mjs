@@ -58,11 +58,13 @@ function runOptimizer(lib, ctor, options, inputs) {
   const params = inputs.shapes.map((shape, i) => lib.parameter(shape, { init: inputs.initial[i], name: `p${i}` }));
   try {
     const optimizer = new lib[ctor](params, options);
-    for (const stepGrads of inputs.grads) {
+    const k = options.accumulate ?? 1;
+    inputs.grads.forEach((stepGrads, s) => {
       params.forEach((param, i) => param.grad.set(stepGrads[i]));
       const stepped = optimizer.step();
-      if (stepped !== true) throw new Error(`step() returned ${String(stepped)}, expected true`);
-    }
+      // With accumulate: k, only every k-th step updates.
+      if (stepped !== ((s + 1) % k === 0)) throw new Error(`step() ${s + 1} returned ${String(stepped)}`);
+    });
     return params.flatMap((param) => Array.from(param.data));
   } finally {
     for (const param of params) param.dispose();
@@ -78,6 +80,34 @@ const optimizer = (name, ctor, options, { seed, steps = 7, rtol = 1e-5, floor = 
   spec: { ctor, options, seed, steps },
   inputs: () => optimizerInputs(seed, steps),
   run: (lib, inputs) => runOptimizer(lib, ctor, options, inputs),
+});
+
+// EMA of weights: the parameters take `steps` sets of values, update() after each; the output is
+// the averages (copyTo into fresh parameters).
+const ema = (name, decay, seed, steps = 5) => ({
+  name,
+  family: "ema",
+  requires: ["parameter", "EMA"],
+  rtol: 1e-5,
+  floor: 0.1,
+  spec: { decay, seed, steps },
+  inputs: () => optimizerInputs(seed, steps),
+  run: (lib, inputs) => {
+    const params = inputs.shapes.map((shape, i) => lib.parameter(shape, { init: inputs.initial[i], name: `p${i}` }));
+    const copies = inputs.shapes.map((shape) => lib.parameter(shape));
+    const average = new lib.EMA(params, { decay });
+    try {
+      for (const stepValues of inputs.grads) {
+        params.forEach((param, i) => param.data.set(stepValues[i]));
+        average.update();
+      }
+      average.copyTo(copies);
+      return copies.flatMap((param) => Array.from(param.data));
+    } finally {
+      average.dispose();
+      for (const param of [...params, ...copies]) param.dispose();
+    }
+  },
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -285,6 +315,8 @@ export const CASES = [
   optimizer("Adafactor", "Adafactor", { lr: 0.05, weightDecay: 0.1, d: 1.5 }, { seed: 25 }),
   optimizer("Adafactor-maximize", "Adafactor", { eps: [1e-3, 1e-2], beta2Decay: -0.5, maximize: true }, { seed: 26 }),
   optimizer("LAMB", "LAMB", { lr: 0.01, betas: [0.8, 0.99], weightDecay: 0.1 }, { seed: 27 }),
+  optimizer("Adam-accumulate", "Adam", { lr: 0.01, weightDecay: 0.01, accumulate: 3 }, { seed: 28, steps: 9 }),
+  ema("EMA", 0.9, 29),
   scheduler("CosineAnnealingLR", "CosineAnnealingLR", { tMax: 6, etaMin: 0.001 }, 15),
   scheduler("StepLR", "StepLR", { stepSize: 3, gamma: 0.5 }, 10),
   clip("clipGradNorm-2", "clipGradNorm", [1.0], 13),

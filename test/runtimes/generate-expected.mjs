@@ -215,8 +215,26 @@ function optimizerReference(entry, inputs) {
   const o = { ...DEFAULTS[ctor], ...options };
   const params = inputs.initial.map((values) => Float64Array.from(values));
   const steps = params.map((p, i) => OPTIMIZERS[ctor](o, p.length, inputs.shapes[i]));
-  inputs.grads.forEach((stepGrads, s) => params.forEach((p, i) => steps[i](p, stepGrads[i], s + 1)));
+  // accumulate: k (optax MultiSteps): every k-th call steps with the mean of the k gradients.
+  const k = options.accumulate ?? 1;
+  const sums = params.map((p) => new Float64Array(p.length));
+  inputs.grads.forEach((stepGrads, s) => params.forEach((p, i) => {
+    stepGrads[i].forEach((g, j) => { sums[i][j] += g; });
+    if ((s + 1) % k !== 0) return;
+    steps[i](p, Array.from(sums[i], (sum) => sum / k), (s + 1) / k);
+    sums[i].fill(0);
+  }));
   return params.flatMap((p) => Array.from(p));
+}
+
+// AveragedModel with get_ema_multi_avg_fn: the first update copies, later ones lerp by 1 − decay.
+function emaReference(entry, inputs) {
+  const { decay } = entry.spec;
+  const averages = inputs.grads[0].map((values) => Float64Array.from(values));
+  for (const stepValues of inputs.grads.slice(1)) {
+    averages.forEach((average, i) => stepValues[i].forEach((x, j) => { average[j] += (1 - decay) * (x - average[j]); }));
+  }
+  return averages.flatMap((average) => Array.from(average));
 }
 
 // --- schedulers ------------------------------------------------------------------------------
@@ -343,6 +361,7 @@ function batchNormReference(entry, inputs) {
 
 const REFERENCES = {
   optimizer: optimizerReference,
+  ema: emaReference,
   scheduler: schedulerReference,
   clip: clipReference,
   matmul: matmulReference,
