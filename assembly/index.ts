@@ -23,6 +23,9 @@ export { radamStep } from "./optim/radam";
 export { lionStep } from "./optim/lion";
 export { emaUpdate, swapF32 } from "./optim/ema";
 export { accumulateGrad } from "./optim/accumulate";
+export { adoptStep } from "./optim/adopt";
+export { scheduleFreeStep } from "./optim/schedulefree";
+export { muonMomentum, muonApply } from "./optim/muon";
 
 // Batch normalisation forward/backward, NCHW and NHWC
 export { batchNormWorkFloats } from "./ops/batchnorm/common";

@@ -11,6 +11,9 @@
 //   bench      the rows of bench/optim.mjs that time it against a plain-JS loop
 //   variants   [label, options] the machinery tests (state dicts, masks, rows, guards; see
 //              factories.ts) and the allocation probe run it under
+//   general    false for an optimizer outside those machinery tests, which step 1-D parameters
+//              by rows and masks (Muon: 2-D only; ScheduleFreeAdamW: train() first, no masks or
+//              rows; ADOPT: no rows); its own tests (more-behaviour.test.ts) cover the same ground
 // Plain JS (not TypeScript) so that the .mjs scripts (conformance data, docs table) import it.
 
 export const OPTIMIZERS = [
@@ -113,6 +116,39 @@ export const OPTIMIZERS = [
     reference: "proximal.ts FtrlReference", mistakes: ["shrinkageInAccumulator", "noBeta", "sigmaFromNew", "l1Subtracted"],
     bench: ["Ftrl l1 0.01"],
     variants: [["Ftrl", { lr: 0.05, l1: 0.01, l2: 0.01, l2Shrinkage: 0.01, beta: 0.1 }], ["Ftrl lrPower -0.7", { lr: 0.05, lrPower: -0.7, l1: 0.01 }]],
+  },
+  {
+    name: "ADOPT", source: "Taniguchi et al. 2024 (adopt.py)",
+    defaults: { lr: 1e-3, betas: [0.9, 0.9999], eps: 1e-6, weightDecay: 0, decoupled: false },
+    buffers: [[{}, ["firstMoment", "secondMoment"]]],
+    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ decoupled: 1 }, TypeError, /decoupled/]],
+    reference: "optimizers-more.ts ADOPTReference",
+    mistakes: ["clipByIncrementedStep", "currentSecondMoment", "firstStepUpdates", "epsAdded", "swappedWeightDecayForms"],
+    bench: ["ADOPT"],
+    variants: [["ADOPT", { lr: 0.01, weightDecay: 0.1 }], ["ADOPT decoupled", { lr: 0.01, weightDecay: 0.1, decoupled: true }]],
+    general: false,
+  },
+  {
+    name: "ScheduleFreeAdamW", source: "schedulefree.AdamWScheduleFree",
+    defaults: { lr: 2.5e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, warmupSteps: 0, rPower: 0, weightLrPower: 2 },
+    buffers: [[{}, ["z", "secondMoment"]]],
+    bad: [[{ warmupSteps: 1.5 }, RangeError, /warmupSteps/], [{ betas: [0, 0.9] }, RangeError, /betas\[0\]/], [{ rPower: NaN }, TypeError, /rPower/]],
+    reference: "optimizers-more.ts ScheduleFreeReference",
+    mistakes: ["noBiasCorrection2", "warmupCountsFromZero", "decayAtZ", "yStepWithoutBeta1", "uniformAverage"],
+    bench: ["ScheduleFreeAdamW"],
+    variants: [["ScheduleFreeAdamW", { lr: 0.01, weightDecay: 0.01, warmupSteps: 10 }]],
+    general: false,
+  },
+  {
+    name: "Muon", source: "torch.optim.Muon",
+    defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: "original" },
+    buffers: [[{}, ["momentumBuffer"]]],
+    bad: [[{ nsSteps: 0 }, RangeError, /nsSteps/], [{ adjustLrFn: "none" }, RangeError, /adjustLrFn/], [{ nsCoefficients: [1, 2] }, TypeError, /nsCoefficients/]],
+    reference: "optimizers-more.ts MuonReference",
+    mistakes: ["noNesterov", "adjustByColsOverRows", "decayWithAdjustedLr", "oneFewerIteration"],
+    bench: ["Muon 1024×1024", "Muon 256×256"],
+    variants: [["Muon", { lr: 0.02 }]],
+    general: false,
   },
 ];
 

@@ -46,38 +46,41 @@ const product = (shape) => shape.reduce((a, b) => a * b, 1);
 
 const OPTIMIZER_SHAPES = [[37], [3, 5]];
 
-function optimizerInputs(seed, steps) {
+function optimizerInputs(seed, steps, shapes) {
   const random = seeded(seed);
-  const initial = OPTIMIZER_SHAPES.map((shape) => values(random, product(shape)));
+  const initial = shapes.map((shape) => values(random, product(shape)));
   const grads = [];
-  for (let s = 0; s < steps; s++) grads.push(OPTIMIZER_SHAPES.map((shape) => values(random, product(shape), 0.5)));
-  return { shapes: OPTIMIZER_SHAPES, initial, grads };
+  for (let s = 0; s < steps; s++) grads.push(shapes.map((shape) => values(random, product(shape), 0.5)));
+  return { shapes, initial, grads };
 }
 
-function runOptimizer(lib, ctor, options, inputs) {
+function runOptimizer(lib, ctor, options, inputs, train) {
   const params = inputs.shapes.map((shape, i) => lib.parameter(shape, { init: inputs.initial[i], name: `p${i}` }));
   try {
     const optimizer = new lib[ctor](params, options);
+    // ScheduleFreeAdamW: train() before stepping, eval() after, so the output is the average x.
+    if (train) optimizer.train();
     for (const stepGrads of inputs.grads) {
       params.forEach((param, i) => param.grad.set(stepGrads[i]));
       const stepped = optimizer.step();
       if (stepped !== true) throw new Error(`step() returned ${String(stepped)}, expected true`);
     }
+    if (train) optimizer.eval();
     return params.flatMap((param) => Array.from(param.data));
   } finally {
     for (const param of params) param.dispose();
   }
 }
 
-const optimizer = (name, ctor, options, { seed, steps = 7, rtol = 1e-5, floor = 0.1 } = {}) => ({
+const optimizer = (name, ctor, options, { seed, steps = 7, rtol = 1e-5, floor = 0.1, shapes = OPTIMIZER_SHAPES, train = false } = {}) => ({
   name,
   family: "optimizer",
   requires: ["parameter", ctor],
   rtol,
   floor,
-  spec: { ctor, options, seed, steps },
-  inputs: () => optimizerInputs(seed, steps),
-  run: (lib, inputs) => runOptimizer(lib, ctor, options, inputs),
+  spec: { ctor, options, seed, steps, shapes, train },
+  inputs: () => optimizerInputs(seed, steps, shapes),
+  run: (lib, inputs) => runOptimizer(lib, ctor, options, inputs, train),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +285,11 @@ export const CASES = [
   optimizer("Lion", "Lion", { lr: 0.001, betas: [0.9, 0.99], weightDecay: 0.1 }, { seed: 12 }),
   optimizer("Adagrad-l1", "Adagrad", { lr: 0.1, l1: 0.5, initialAccumulatorValue: 0.1 }, { seed: 23 }),
   optimizer("Ftrl", "Ftrl", { lr: 0.1, l1: 0.2, l2: 0.05, l2Shrinkage: 0.1, beta: 0.5 }, { seed: 24 }),
+  optimizer("ADOPT", "ADOPT", { lr: 0.01, weightDecay: 0.01 }, { seed: 27 }),
+  optimizer("ADOPT-decoupled", "ADOPT", { lr: 0.01, weightDecay: 0.1, decoupled: true }, { seed: 28 }),
+  optimizer("ScheduleFreeAdamW", "ScheduleFreeAdamW", { lr: 0.01, weightDecay: 0.01, warmupSteps: 3 }, { seed: 29, train: true }),
+  // 2-D only: a wide and a tall matrix (the iteration then runs on the other Gram side).
+  optimizer("Muon", "Muon", { lr: 0.02 }, { seed: 30, shapes: [[3, 5], [6, 4]] }),
   scheduler("CosineAnnealingLR", "CosineAnnealingLR", { tMax: 6, etaMin: 0.001 }, 15),
   scheduler("StepLR", "StepLR", { stepSize: 3, gamma: 0.5 }, 10),
   clip("clipGradNorm-2", "clipGradNorm", [1.0], 13),

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DEFAULTS } from "../optim/spec.mjs";
 import { CASES } from "./conformance.mjs";
+import { MORE_OPTIMIZERS } from "./expected-more.mjs";
 
 const OUTPUT = fileURLToPath(new URL("./expected.json", import.meta.url));
 
@@ -211,8 +212,9 @@ function optimizerReference(entry, inputs) {
   const { ctor, options } = entry.spec;
   const o = { ...DEFAULTS[ctor], ...options };
   const params = inputs.initial.map((values) => Float64Array.from(values));
-  const steps = params.map((p) => OPTIMIZERS[ctor](o, p.length));
+  const steps = params.map((p, i) => (OPTIMIZERS[ctor] ?? MORE_OPTIMIZERS[ctor])(o, p.length, inputs.shapes[i]));
   inputs.grads.forEach((stepGrads, s) => params.forEach((p, i) => steps[i](p, stepGrads[i], s + 1)));
+  steps.forEach((step, i) => step.finish?.(params[i]));
   return params.flatMap((p) => Array.from(p));
 }
 
