@@ -25,6 +25,9 @@ export { emaUpdate, swapF32 } from "./optim/ema";
 export { accumulateGrad } from "./optim/accumulate";
 export { adafactorFactors, adafactorFactoredNorm, adafactorFactoredApply, adafactorVariance, adafactorVectorApply } from "./optim/adafactor";
 export { lambMoments, lambApply } from "./optim/lamb";
+export { adoptStep } from "./optim/adopt";
+export { scheduleFreeStep } from "./optim/schedulefree";
+export { muonMomentum, muonApply } from "./optim/muon";
 
 // Batch normalisation forward/backward, NCHW and NHWC
 export { batchNormWorkFloats } from "./ops/batchnorm/common";

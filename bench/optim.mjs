@@ -112,6 +112,28 @@ export const plain = {
       p[i] = (Math.min(Math.max(z[i], -l1), l1) - z[i]) / (rootNew * invLr);
     }
   },
+  adopt(p, g, m, v, { lr, beta1, beta2, eps, step }) {
+    const clip = (step - 1) ** 0.25;
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const n = Math.min(Math.max(gi / Math.max(Math.sqrt(v[i]), eps), -clip), clip);
+      const mi = (m[i] += (1 - beta1) * (n - m[i]));
+      p[i] -= lr * mi;
+      v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+    }
+  },
+  scheduleFree(p, g, z, v, { lr, beta1, beta2, eps, step, ckp1 }) {
+    const invBc2 = 1 / Math.sqrt(1 - beta2 ** step);
+    const yStep = lr * (beta1 * (1 - ckp1) - 1);
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i];
+      const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
+      const u = gi / (Math.sqrt(vi) * invBc2 + eps);
+      const y = p[i];
+      p[i] = y + ckp1 * (z[i] - y) + yStep * u;
+      z[i] -= lr * u;
+    }
+  },
   lion(p, g, m, { lr, beta1, beta2 }) {
     for (let i = 0; i < p.length; i++) {
       const gi = g[i];
@@ -260,6 +282,24 @@ export const algorithms = [
     bytesPerParam: 4 * 10, // read g, m, v; write m, v; read p (norm); read p, m, v; write p
     buffers: 2,
     plainStep: (p, g, [m, v], step) => plainFactored.lamb(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-6, step }),
+  },
+  {
+    name: "ADOPT",
+    make: (p) => new simdopt.ADOPT([p]),
+    bytesPerParam: 4 * 7, // read p, g, m, v; write p, m, v
+    buffers: 2,
+    plainStep: (p, g, [m, v], step) => plain.adopt(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.9999, eps: 1e-6, step: step + 1 }),
+  },
+  {
+    name: "ScheduleFreeAdamW",
+    make: (p) => {
+      const optimizer = new simdopt.ScheduleFreeAdamW([p]);
+      optimizer.train();
+      return optimizer;
+    },
+    bytesPerParam: 4 * 7, // read y, g, z, v; write y, z, v
+    buffers: 2,
+    plainStep: (p, g, [z, v], step) => plain.scheduleFree(p, g, z, v, { lr: 2.5e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, step, ckp1: 1 / step }),
   },
 ];
 

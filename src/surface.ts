@@ -81,3 +81,10 @@ export type { EMAOptions, EMAStateDict } from "./optim/ema.js";
 // Feature scaling
 export { fitScaler, applyScaler, invertScaler } from "./data/scaler.js";
 export type { Scaler, FittedScaler, ScalerKind, FitScalerOptions, ApplyScalerOptions } from "./data/scaler.js";
+// ADOPT, Schedule-Free AdamW, Muon
+export { ADOPT } from "./optim/adopt.js";
+export type { ADOPTOptions } from "./optim/adopt.js";
+export { ScheduleFreeAdamW } from "./optim/schedulefree.js";
+export type { ScheduleFreeAdamWOptions, ScheduleFreeStateDict } from "./optim/schedulefree.js";
+export { Muon } from "./optim/muon.js";
+export type { MuonOptions } from "./optim/muon.js";

@@ -49,6 +49,13 @@ export interface Kernels {
     beta1: number, beta2: number, eps: number, invBiasCorrection1: number, invBiasCorrection2Sqrt: number): number;
   lambApply(param: number, firstMoment: number, secondMoment: number, length: number,
     eps: number, invBiasCorrection1: number, invBiasCorrection2Sqrt: number, paramScale: number, stepScale: number): void;
+  // assembly/optim/{adopt,schedulefree,muon}.ts
+  adoptStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
+    lr: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number, clip: number, first: boolean): void;
+  scheduleFreeStep(param: number, grad: number, z: number, secondMoment: number, length: number,
+    beta2: number, eps: number, weightDecay: number, invBiasCorrection2Sqrt: number, ckp1: number, yStep: number, lr: number, first: boolean): void;
+  muonMomentum(grad: number, buf: number, out: number, length: number, momentum: number, nesterov: boolean, eps: number): void;
+  muonApply(param: number, update: number, length: number, paramScale: number, alpha: number): void;
 
   // assembly/ops/mask.ts
   restoreMaskedOut(param: number, saved: number, mask: number, length: number, maskIsBytes: boolean): void;

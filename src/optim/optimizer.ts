@@ -156,10 +156,10 @@ export abstract class Optimizer<Options extends object> {
 
   /**
    * Called once per parameter per step, after the step count advanced: compute the step's
-   * scalars (bias corrections, decayed lr, ...) for `update`.
+   * scalars (bias corrections, decayed lr, ...) for `update` (`param` for shape-dependent ones).
    * @internal
    */
-  protected prepareStep(_group: ParamGroup<Options>, _state: ParamState): StepScalars {
+  protected prepareStep(_group: ParamGroup<Options>, _state: ParamState, _param: Parameter): StepScalars {
     return NO_SCALARS;
   }
 
@@ -205,7 +205,7 @@ export abstract class Optimizer<Options extends object> {
         // New buffers are untouched everywhere, so per-row first-use rules start over.
         if (this.#freshBuffers && state.touchedRows !== null) state.touchedRows.fill(0);
         state.step += 1;
-        this.#scalars = this.prepareStep(group, state);
+        this.#scalars = this.prepareStep(group, state, param);
         const paramRows = rows?.get(param);
         if (paramRows !== undefined) {
           this.#stepRows(param, group, state, names, paramRows);

@@ -248,7 +248,14 @@ describe("tfOptimizer groups, clipping, joining", () => {
       const adapter = tfOptimizer(tf, OptimizerClass as never);
       const p = parameter([3, 4], { init: initial });
       const direct = new (OptimizerClass as unknown as new (params: unknown) => Optimizer<object>)([p]);
+      // ScheduleFreeAdamW starts in eval mode (the adapter's optimizer is made on first use).
+      const train = (o: unknown) => (o as { train?: () => void }).train?.();
+      train(direct);
       for (let t = 0; t < 3; t++) {
+        if (t === 0 && OptimizerClass === simdopt.ScheduleFreeAdamW) {
+          expect(() => adapter.applyGradients({ [v.name]: tf.zeros([3, 4]) })).toThrow(/train\(\)/);
+          train(adapter.simdopt);
+        }
         const g = tf.tensor(grad, [3, 4]);
         adapter.applyGradients({ [v.name]: g });
         g.dispose();

@@ -30,13 +30,16 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s with 
 
   it("applies the mean of k gradients every k-th step, and nothing in between", () => {
     const initial = new Float32Array(SIZE).map((_, i) => (i - 6) / 7);
-    const p = simdopt.parameter([SIZE], { init: initial });
-    const q = simdopt.parameter([SIZE], { init: initial });
+    // 1×13: a 2-D shape, as Muon needs.
+    const p = simdopt.parameter([1, SIZE], { init: initial });
+    const q = simdopt.parameter([1, SIZE], { init: initial });
     const accumulating = new (classOf(name))([p], { ...options, accumulate: K });
     const plain = new (classOf(name))([q], options);
     // The wrong variant: stepping on the k-th gradient alone (no accumulation).
-    const r = simdopt.parameter([SIZE], { init: initial });
+    const r = simdopt.parameter([1, SIZE], { init: initial });
     const lastOnly = new (classOf(name))([r], options);
+    // ScheduleFreeAdamW starts in eval mode.
+    for (const o of [accumulating, plain, lastOnly]) (o as unknown as { train?: () => void }).train?.();
     for (let round = 0; round < 2; round++) {
       const gradients: Float32Array[] = [];
       for (let j = 0; j < K; j++) {
@@ -53,7 +56,8 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s with 
       expect(p.data).toEqual(q.data);
       r.grad.set(gradients[K - 1]!);
       lastOnly.step();
-      expect(p.data).not.toEqual(r.data);
+      // ADOPT's first update only initialises v: both are still the initial values.
+      if (name !== "ADOPT" || round > 0) expect(p.data).not.toEqual(r.data);
     }
     accumulating.dispose(); plain.dispose(); lastOnly.dispose(); p.dispose(); q.dispose(); r.dispose();
   });

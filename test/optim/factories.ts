@@ -14,7 +14,7 @@ export interface Factory {
 
 type Constructor = new (params: Parameter[], options?: Record<string, unknown>) => AnyOptimizer;
 
-export const FACTORIES: Factory[] = OPTIMIZERS.flatMap((entry) => (entry.variants ?? []).map(([name, options]) => {
+export const FACTORIES: Factory[] = OPTIMIZERS.filter((entry) => entry.ownTests === undefined).flatMap((entry) => entry.variants.map(([name, options]) => {
   const Class = (simdopt as unknown as Record<string, Constructor>)[entry.name]!;
   return { name, make: (params: Parameter[]) => new Class(params, options) };
 }));

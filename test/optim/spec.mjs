@@ -13,7 +13,8 @@
 //              factories.ts) and the allocation probe run it under
 //   ownTests   instead of variants, for an optimizer that refuses row steps (statistics per
 //              tensor, which the shared machinery tests mix in everywhere): the test file that
-//              covers its state dicts, masks, guards and bad input
+//              covers its state dicts, masks, guards and bad input (Adafactor, LAMB and ADOPT refuse rows;
+//              Muon takes 2-D parameters only; ScheduleFreeAdamW needs train() first)
 // Plain JS (not TypeScript) so that the .mjs scripts (conformance data, docs table) import it.
 
 export const OPTIMIZERS = [
@@ -134,6 +135,39 @@ export const OPTIMIZERS = [
     bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ maximize: true }, TypeError, /maximize/]],
     reference: "adafactor-lamb.ts", mistakes: ["epsInsideSqrt", "noBiasCorrection", "normBeforeDecay", "decayInUpdate", "noTrustRatio"],
     bench: ["LAMB"], ownTests: "test/optim/adafactor-lamb-state.test.ts",
+  },
+  {
+    name: "ADOPT", source: "Taniguchi et al. 2024 (adopt.py)",
+    defaults: { lr: 1e-3, betas: [0.9, 0.9999], eps: 1e-6, weightDecay: 0, decoupled: false },
+    buffers: [[{}, ["firstMoment", "secondMoment"]]],
+    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ decoupled: 1 }, TypeError, /decoupled/]],
+    reference: "optimizers-more.ts ADOPTReference",
+    mistakes: ["clipByIncrementedStep", "currentSecondMoment", "firstStepUpdates", "epsAdded", "swappedWeightDecayForms"],
+    bench: ["ADOPT"],
+    variants: [["ADOPT", { lr: 0.01, weightDecay: 0.1 }], ["ADOPT decoupled", { lr: 0.01, weightDecay: 0.1, decoupled: true }]],
+    ownTests: "test/optim/more-behaviour.test.ts",
+  },
+  {
+    name: "ScheduleFreeAdamW", source: "schedulefree.AdamWScheduleFree",
+    defaults: { lr: 2.5e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, warmupSteps: 0, rPower: 0, weightLrPower: 2 },
+    buffers: [[{}, ["z", "secondMoment"]]],
+    bad: [[{ warmupSteps: 1.5 }, RangeError, /warmupSteps/], [{ betas: [0, 0.9] }, RangeError, /betas\[0\]/], [{ rPower: NaN }, TypeError, /rPower/]],
+    reference: "optimizers-more.ts ScheduleFreeReference",
+    mistakes: ["noBiasCorrection2", "warmupCountsFromZero", "decayAtZ", "yStepWithoutBeta1", "uniformAverage"],
+    bench: ["ScheduleFreeAdamW"],
+    variants: [["ScheduleFreeAdamW", { lr: 0.01, weightDecay: 0.01, warmupSteps: 10 }]],
+    ownTests: "test/optim/more-behaviour.test.ts",
+  },
+  {
+    name: "Muon", source: "torch.optim.Muon",
+    defaults: { lr: 1e-3, weightDecay: 0.1, momentum: 0.95, nesterov: true, nsCoefficients: [3.4445, -4.775, 2.0315], eps: 1e-7, nsSteps: 5, adjustLrFn: "original" },
+    buffers: [[{}, ["momentumBuffer"]]],
+    bad: [[{ nsSteps: 0 }, RangeError, /nsSteps/], [{ adjustLrFn: "none" }, RangeError, /adjustLrFn/], [{ nsCoefficients: [1, 2] }, TypeError, /nsCoefficients/]],
+    reference: "optimizers-more.ts MuonReference",
+    mistakes: ["noNesterov", "adjustByColsOverRows", "decayWithAdjustedLr", "oneFewerIteration"],
+    bench: ["Muon 1024×1024", "Muon 256×256"],
+    variants: [["Muon", { lr: 0.02 }]],
+    ownTests: "test/optim/more-behaviour.test.ts",
   },
 ];
 

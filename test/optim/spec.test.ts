@@ -10,6 +10,7 @@ import * as simdopt from "../../src/index.js";
 import { MISTAKES } from "../reference/optimizers-extra.js";
 import { PROXIMAL_MISTAKES } from "../reference/proximal.js";
 import { FACTORED_MISTAKES } from "../reference/adafactor-lamb.js";
+import { MISTAKES_MORE } from "../reference/optimizers-more.js";
 import { OPTIMIZERS } from "./spec.mjs";
 
 type Constructor = new (params: simdopt.Parameter[], options?: Record<string, unknown>) => simdopt.Optimizer<object>;
@@ -23,7 +24,7 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (na
 
   it("is exported and starts from the spec's defaults", () => {
     expect(typeof Class).toBe("function");
-    const p = simdopt.parameter([3], { init: "zeros" });
+    const p = simdopt.parameter([1, 3], { init: "zeros" });
     const optimizer = new Class([p]);
     expect(optimizer.defaults).toEqual(entry.defaults);
     optimizer.dispose(); p.dispose();
@@ -34,6 +35,8 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (na
       const p = simdopt.parameter(shape, { init: "ones" });
       p.grad.fill(0.5);
       const optimizer = new Class([p], options);
+      // ScheduleFreeAdamW starts in eval mode.
+      (optimizer as unknown as { train?: () => void }).train?.();
       optimizer.step();
       expect(Object.keys(optimizer.stateDict().state[0]!.buffers)).toEqual(names);
       expect(optimizer.stateBuffers().map((b) => b.name)).toEqual(names);
@@ -49,7 +52,7 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (na
     });
 
   it("lists the wrong variants its reference makes", () => {
-    const made = [MISTAKES, PROXIMAL_MISTAKES, FACTORED_MISTAKES].flatMap((table) => (table as Record<string, readonly string[]>)[name] ?? []);
+    const made = [MISTAKES, PROXIMAL_MISTAKES, FACTORED_MISTAKES, MISTAKES_MORE].flatMap((table) => (table as Record<string, readonly string[]>)[name] ?? []);
     expect(entry.mistakes).toEqual(made);
   });
 });
@@ -58,8 +61,10 @@ describe("generated and dependent files", () => {
   const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 
   it("every optimizer has bench rows, and every bench row's optimizer is in the spec", async () => {
-    const { algorithms } = (await import("../../bench/optim.mjs")) as { algorithms: { name: string }[] };
-    const benchNames = algorithms.map((a) => a.name);
+    type Rows = { algorithms: { name: string }[] };
+    const { algorithms } = (await import("../../bench/optim.mjs")) as Rows;
+    const { algorithms: muon } = (await import("../../bench/muon.mjs")) as Rows;
+    const benchNames = [...algorithms, ...muon].map((a) => a.name);
     const specNames = OPTIMIZERS.flatMap((entry) => entry.bench);
     for (const row of specNames) expect(benchNames, row).toContain(row);
     for (const row of benchNames) expect(specNames, row).toContain(row);

@@ -46,40 +46,43 @@ const product = (shape) => shape.reduce((a, b) => a * b, 1);
 
 const OPTIMIZER_SHAPES = [[37], [3, 5]];
 
-function optimizerInputs(seed, steps) {
+function optimizerInputs(seed, steps, shapes) {
   const random = seeded(seed);
-  const initial = OPTIMIZER_SHAPES.map((shape) => values(random, product(shape)));
+  const initial = shapes.map((shape) => values(random, product(shape)));
   const grads = [];
-  for (let s = 0; s < steps; s++) grads.push(OPTIMIZER_SHAPES.map((shape) => values(random, product(shape), 0.5)));
-  return { shapes: OPTIMIZER_SHAPES, initial, grads };
+  for (let s = 0; s < steps; s++) grads.push(shapes.map((shape) => values(random, product(shape), 0.5)));
+  return { shapes, initial, grads };
 }
 
-function runOptimizer(lib, ctor, options, inputs) {
+function runOptimizer(lib, ctor, options, inputs, train) {
   const params = inputs.shapes.map((shape, i) => lib.parameter(shape, { init: inputs.initial[i], name: `p${i}` }));
   try {
     const optimizer = new lib[ctor](params, options);
     const k = options.accumulate ?? 1;
+    // ScheduleFreeAdamW: train() before stepping, eval() after, so the output is the average x.
+    if (train) optimizer.train();
     inputs.grads.forEach((stepGrads, s) => {
       params.forEach((param, i) => param.grad.set(stepGrads[i]));
       const stepped = optimizer.step();
       // With accumulate: k, only every k-th step updates.
       if (stepped !== ((s + 1) % k === 0)) throw new Error(`step() ${s + 1} returned ${String(stepped)}`);
     });
+    if (train) optimizer.eval();
     return params.flatMap((param) => Array.from(param.data));
   } finally {
     for (const param of params) param.dispose();
   }
 }
 
-const optimizer = (name, ctor, options, { seed, steps = 7, rtol = 1e-5, floor = 0.1 } = {}) => ({
+const optimizer = (name, ctor, options, { seed, steps = 7, rtol = 1e-5, floor = 0.1, shapes = OPTIMIZER_SHAPES, train = false } = {}) => ({
   name,
   family: "optimizer",
   requires: ["parameter", ctor],
   rtol,
   floor,
-  spec: { ctor, options, seed, steps },
-  inputs: () => optimizerInputs(seed, steps),
-  run: (lib, inputs) => runOptimizer(lib, ctor, options, inputs),
+  spec: { ctor, options, seed, steps, shapes, train },
+  inputs: () => optimizerInputs(seed, steps, shapes),
+  run: (lib, inputs) => runOptimizer(lib, ctor, options, inputs, train),
 });
 
 // EMA of weights: the parameters take `steps` sets of values, update() after each; the output is
@@ -91,7 +94,7 @@ const ema = (name, decay, seed, steps = 5) => ({
   rtol: 1e-5,
   floor: 0.1,
   spec: { decay, seed, steps },
-  inputs: () => optimizerInputs(seed, steps),
+  inputs: () => optimizerInputs(seed, steps, OPTIMIZER_SHAPES),
   run: (lib, inputs) => {
     const params = inputs.shapes.map((shape, i) => lib.parameter(shape, { init: inputs.initial[i], name: `p${i}` }));
     const copies = inputs.shapes.map((shape) => lib.parameter(shape));
@@ -317,6 +320,11 @@ export const CASES = [
   optimizer("LAMB", "LAMB", { lr: 0.01, betas: [0.8, 0.99], weightDecay: 0.1 }, { seed: 27 }),
   optimizer("Adam-accumulate", "Adam", { lr: 0.01, weightDecay: 0.01, accumulate: 3 }, { seed: 28, steps: 9 }),
   ema("EMA", 0.9, 29),
+  optimizer("ADOPT", "ADOPT", { lr: 0.01, weightDecay: 0.01 }, { seed: 30 }),
+  optimizer("ADOPT-decoupled", "ADOPT", { lr: 0.01, weightDecay: 0.1, decoupled: true }, { seed: 31 }),
+  optimizer("ScheduleFreeAdamW", "ScheduleFreeAdamW", { lr: 0.01, weightDecay: 0.01, warmupSteps: 3 }, { seed: 32, train: true }),
+  // 2-D only: a wide and a tall matrix (the iteration then runs on the other Gram side).
+  optimizer("Muon", "Muon", { lr: 0.02 }, { seed: 33, shapes: [[3, 5], [6, 4]] }),
   scheduler("CosineAnnealingLR", "CosineAnnealingLR", { tMax: 6, etaMin: 0.001 }, 15),
   scheduler("StepLR", "StepLR", { stepSize: 3, gamma: 0.5 }, 10),
   clip("clipGradNorm-2", "clipGradNorm", [1.0], 13),

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { DEFAULTS } from "../optim/spec.mjs";
 import { CASES } from "./conformance.mjs";
 import { adafactor, lamb } from "./expected-factored.mjs";
+import { MORE_OPTIMIZERS } from "./expected-more.mjs";
 
 const OUTPUT = fileURLToPath(new URL("./expected.json", import.meta.url));
 
@@ -214,7 +215,7 @@ function optimizerReference(entry, inputs) {
   const { ctor, options } = entry.spec;
   const o = { ...DEFAULTS[ctor], ...options };
   const params = inputs.initial.map((values) => Float64Array.from(values));
-  const steps = params.map((p, i) => OPTIMIZERS[ctor](o, p.length, inputs.shapes[i]));
+  const steps = params.map((p, i) => (OPTIMIZERS[ctor] ?? MORE_OPTIMIZERS[ctor])(o, p.length, inputs.shapes[i]));
   // accumulate: k (optax MultiSteps): every k-th call steps with the mean of the k gradients.
   const k = options.accumulate ?? 1;
   const sums = params.map((p) => new Float64Array(p.length));
@@ -224,6 +225,7 @@ function optimizerReference(entry, inputs) {
     steps[i](p, Array.from(sums[i], (sum) => sum / k), (s + 1) / k);
     sums[i].fill(0);
   }));
+  steps.forEach((step, i) => step.finish?.(params[i]));
   return params.flatMap((p) => Array.from(p));
 }
 

@@ -13,7 +13,12 @@ await simdopt.init();
 // entry late in that sequence can meet shared call sites megamorphic enough to lose the inlining
 // that keeps a step free of boxed doubles (seen with whichever optimizer came twelfth, not a
 // property of that optimizer).
-const makers = Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, (p) => new simdopt[entry.name]([p], entry.variants?.[0]?.[1] ?? {})]));
+// (ScheduleFreeAdamW starts in eval mode: train() first.)
+const makers = Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, (p) => {
+  const optimizer = new simdopt[entry.name]([p], entry.variants?.[0]?.[1] ?? {});
+  optimizer.train?.();
+  return optimizer;
+}]));
 const extras = {
   "Adam accumulate 4": (p) => new simdopt.Adam([p], { accumulate: 4 }),
   "EMA update": (p) => {
