@@ -45,6 +45,11 @@ export interface StateBufferLayout {
    * slice gets the whole buffer, and row steps are refused.
    */
   readonly sliceable: boolean;
+  /**
+   * The element type the buffer stores (default float32): "bfloat16" (Uint16Array bit
+   * patterns) or "uint8" (8-bit codes). `length`/`shape` count elements of this type.
+   */
+  readonly dtype?: "bfloat16" | "uint8";
 }
 
 /** A state buffer as described to tools and docs: its name and layout. */
@@ -94,7 +99,8 @@ export interface OptimizerStateDict {
   /** Per parameter, in group order: its step count, copies of its state buffers, row flags and scalar state; null for a parameter not stepped yet. */
   state: Array<{
     step: number;
-    buffers: Record<string, Float32Array>;
+    /** Float32Array, or the buffer's stored form: Uint16Array (bfloat16), Uint8Array (int8 codes). */
+    buffers: Record<string, StateArray>;
     touchedRows: Uint8Array | null;
     /** Per-parameter scalar state (e.g. NAdam's muProduct); always written, optional when loading. */
     scalars?: Record<string, number>;
@@ -104,6 +110,9 @@ export interface OptimizerStateDict {
   /** With `accumulate` > 1: the steps accumulated since the last update and the gradient sums. */
   accumulation?: { count: number; sums: Float32Array[] };
 }
+
+/** A state buffer's contents as a state dict carries them. */
+export type StateArray = Float32Array | Uint16Array | Uint8Array;
 
 /** Which step variants an optimizer supports. */
 export interface StepSupport {
@@ -125,4 +134,26 @@ export function layoutLength(layout: StateBufferLayout, param: Parameter): numbe
     return size;
   }
   return layout.length ?? param.size;
+}
+
+/** Bytes per element of a buffer of this layout. */
+export function elementBytes(layout: StateBufferLayout): number {
+  return layout.dtype === undefined ? 4 : layout.dtype === "bfloat16" ? 2 : 1;
+}
+
+/** The typed array a buffer of this layout is viewed and saved as. */
+export function stateArrayType(layout: StateBufferLayout): typeof Float32Array | typeof Uint16Array | typeof Uint8Array {
+  return layout.dtype === undefined ? Float32Array : layout.dtype === "bfloat16" ? Uint16Array : Uint8Array;
+}
+
+/** A live view of `length` elements of a block holding a buffer of this layout. */
+export function stateView(block: F32Block, layout: StateBufferLayout, length: number): StateArray {
+  const Type = stateArrayType(layout);
+  const buffer = block.view.buffer as ArrayBuffer;
+  return Type === Float32Array ? block.view : new Type(buffer, block.ptr, length);
+}
+
+/** The float32 block a buffer of `length` elements of this layout needs. */
+export function blockFloats(layout: StateBufferLayout, length: number): number {
+  return Math.ceil((length * elementBytes(layout)) / 4);
 }

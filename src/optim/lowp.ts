@@ -1,0 +1,43 @@
+// Reduced-precision moments (option `stateDtype`) for Adam, AdamW and Lion: the buffer names and
+// layouts the option selects, shared by the optimizers. The kernels are in assembly/optim/lowp.ts.
+
+import { checkChoice } from "../checks.js";
+import { PARAM_SHAPED, type StateBufferLayout } from "./types.js";
+
+/** How an optimizer stores its moments: float32, bfloat16 (2 bytes), or int8 codes with a float32 absmax per 256 elements. */
+export type StateDtype = "float32" | "bfloat16" | "int8";
+
+const DTYPES: readonly StateDtype[] = ["float32", "bfloat16", "int8"];
+/** Elements per int8 block (one absmax scale each), as in 8-bit Adam. */
+export const QUANT_BLOCK = 256;
+
+export function checkStateDtype(prefix: string, value: unknown): StateDtype {
+  return checkChoice(prefix, "stateDtype", value, DTYPES);
+}
+
+/** The kernels' format code: 0 float32 (the plain kernel), 1 bfloat16, 2 int8. */
+export function dtypeFormat(dtype: StateDtype): number {
+  return dtype === "float32" ? 0 : dtype === "bfloat16" ? 1 : 2;
+}
+
+/** The buffer names holding `moments` under each dtype (bfloat16: "<m>Bf16"; int8: "<m>Codes", "<m>Absmax"). */
+export function lowpNames(moments: readonly string[]): Record<StateDtype, readonly string[]> {
+  return {
+    float32: moments,
+    bfloat16: Object.freeze(moments.map((m) => `${m}Bf16`)),
+    int8: Object.freeze(moments.flatMap((m) => [`${m}Codes`, `${m}Absmax`])),
+  };
+}
+
+const BF16: StateBufferLayout = Object.freeze({ dtype: "bfloat16", sliceable: true });
+// Blocks run across rows, so neither codes nor scales follow a row: row steps are refused.
+const CODES: StateBufferLayout = Object.freeze({ dtype: "uint8", sliceable: false });
+const ABSMAX: StateBufferLayout = Object.freeze({
+  shape: (shape: readonly number[]) => [Math.ceil(shape.reduce((a, b) => a * b, 1) / QUANT_BLOCK)],
+  sliceable: false,
+});
+
+/** The layout of a buffer named by `lowpNames`. */
+export function lowpLayout(name: string): StateBufferLayout {
+  return name.endsWith("Bf16") ? BF16 : name.endsWith("Codes") ? CODES : name.endsWith("Absmax") ? ABSMAX : PARAM_SHAPED;
+}
