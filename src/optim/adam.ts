@@ -3,7 +3,7 @@ import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars, StateBufferLayout } from "./types.js";
-import { checkStateDtype, dtypeFormat, lowpLayout, lowpNames, type StateDtype } from "./lowp.js";
+import { checkStateDtype, dtypeFormat, lowpLayout, lowpNames } from "./lowp.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -24,7 +24,7 @@ export interface AdamOptions {
    * "int8" (blockwise dynamic quantisation as 8-bit Adam: 256 elements per float32 absmax).
    * Not with amsgrad.
    */
-  stateDtype: StateDtype;
+  stateDtype: "float32" | "bfloat16" | "int8";
 }
 
 /** Options of AdamW: as Adam, but weight decay is decoupled (p ← p·(1 − lr·weightDecay)). */

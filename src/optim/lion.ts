@@ -3,7 +3,7 @@ import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { Slice, StateBufferLayout } from "./types.js";
-import { checkStateDtype, dtypeFormat, lowpLayout, lowpNames, type StateDtype } from "./lowp.js";
+import { checkStateDtype, dtypeFormat, lowpLayout, lowpNames } from "./lowp.js";
 
 /** Options of Lion (Chen et al. 2023, as in lion-pytorch). */
 export interface LionOptions {
@@ -16,7 +16,7 @@ export interface LionOptions {
   /** Maximise the objective instead of minimising it. Default false. */
   maximize: boolean;
   /** How the momentum is stored: "float32" (default), "bfloat16" or "int8" (as Adam's stateDtype). */
-  stateDtype: StateDtype;
+  stateDtype: "float32" | "bfloat16" | "int8";
 }
 
 const LION_DEFAULTS: LionOptions = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false, stateDtype: "float32" };

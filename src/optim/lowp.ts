@@ -2,7 +2,8 @@
 // layouts the option selects, shared by the optimizers. The kernels are in assembly/optim/lowp.ts.
 
 import { checkChoice } from "../checks.js";
-import { PARAM_SHAPED, type StateBufferLayout } from "./types.js";
+import type { F32Block } from "../bindings/memory.js";
+import { PARAM_SHAPED, type StateArray, type StateBufferLayout } from "./types.js";
 
 /** How an optimizer stores its moments: float32, bfloat16 (2 bytes), or int8 codes with a float32 absmax per 256 elements. */
 export type StateDtype = "float32" | "bfloat16" | "int8";
@@ -40,4 +41,26 @@ const ABSMAX: StateBufferLayout = Object.freeze({
 /** The layout of a buffer named by `lowpNames`. */
 export function lowpLayout(name: string): StateBufferLayout {
   return name.endsWith("Bf16") ? BF16 : name.endsWith("Codes") ? CODES : name.endsWith("Absmax") ? ABSMAX : PARAM_SHAPED;
+}
+
+/** Bytes per element of a buffer of this layout. */
+export function elementBytes(layout: StateBufferLayout): number {
+  return layout.dtype === undefined ? 4 : layout.dtype === "bfloat16" ? 2 : 1;
+}
+
+/** The typed array a buffer of this layout is viewed and saved as. */
+export function stateArrayType(layout: StateBufferLayout): typeof Float32Array | typeof Uint16Array | typeof Uint8Array {
+  return layout.dtype === undefined ? Float32Array : layout.dtype === "bfloat16" ? Uint16Array : Uint8Array;
+}
+
+/** A live view of `length` elements of a block holding a buffer of this layout. */
+export function stateView(block: F32Block, layout: StateBufferLayout, length: number): StateArray {
+  const Type = stateArrayType(layout);
+  const buffer = block.view.buffer as ArrayBuffer;
+  return Type === Float32Array ? block.view : new Type(buffer, block.ptr, length);
+}
+
+/** The float32 block a buffer of `length` elements of this layout needs. */
+export function blockFloats(layout: StateBufferLayout, length: number): number {
+  return Math.ceil((length * elementBytes(layout)) / 4);
 }

@@ -10,8 +10,9 @@ import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
 import { GradientAccumulator } from "./accumulate.js";
 import { checkMasks, checkRows, gradientsFinite, reserveMaskScratch, restoreMaskedOut, stageMask } from "./sparse.js";
 
+import { blockFloats, elementBytes } from "./lowp.js";
 import {
-  blockFloats, elementBytes, layoutLength, PARAM_SHAPED,
+  layoutLength, PARAM_SHAPED,
   type OptimizerStateDict, type ParamGroup, type ParamGroupInput, type ParamState, type Slice,
   type StateBufferLayout, type StateBufferSpec, type StepOptions, type StepScalars, type StepSupport,
 } from "./types.js";

@@ -6,7 +6,8 @@
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded, checkNoNearMisses, checkOptionKeys, describe, type NumberCheck } from "../checks.js";
 import type { Parameter } from "../parameter.js";
-import { blockFloats, stateArrayType, stateView, type OptimizerStateDict, type ParamGroup, type ParamState, type StateArray, type StateBufferLayout } from "./types.js";
+import type { OptimizerStateDict, ParamGroup, ParamState, StateArray, StateBufferLayout } from "./types.js";
+import { blockFloats, stateArrayType, stateView } from "./lowp.js";
 
 /** What the state-dict code needs of an optimizer (its protected parts, passed in explicitly). */
 export interface StateAccess<Options extends object> {

@@ -136,24 +136,3 @@ export function layoutLength(layout: StateBufferLayout, param: Parameter): numbe
   return layout.length ?? param.size;
 }
 
-/** Bytes per element of a buffer of this layout. */
-export function elementBytes(layout: StateBufferLayout): number {
-  return layout.dtype === undefined ? 4 : layout.dtype === "bfloat16" ? 2 : 1;
-}
-
-/** The typed array a buffer of this layout is viewed and saved as. */
-export function stateArrayType(layout: StateBufferLayout): typeof Float32Array | typeof Uint16Array | typeof Uint8Array {
-  return layout.dtype === undefined ? Float32Array : layout.dtype === "bfloat16" ? Uint16Array : Uint8Array;
-}
-
-/** A live view of `length` elements of a block holding a buffer of this layout. */
-export function stateView(block: F32Block, layout: StateBufferLayout, length: number): StateArray {
-  const Type = stateArrayType(layout);
-  const buffer = block.view.buffer as ArrayBuffer;
-  return Type === Float32Array ? block.view : new Type(buffer, block.ptr, length);
-}
-
-/** The float32 block a buffer of `length` elements of this layout needs. */
-export function blockFloats(layout: StateBufferLayout, length: number): number {
-  return Math.ceil((length * elementBytes(layout)) / 4);
-}
