@@ -169,7 +169,8 @@ function quantize(source: usize, codes: usize, scales: usize, length: i32, signe
       let y = abs(x) * inverse;
       const negative = signed && x < 0;
       if (negative) y = min(y, top);
-      const key = max(<i32>(reinterpret<u32>(y) >> 16) - KEY_BASE, 0);
+      // Clamped at both ends: a NaN (from a NaN or infinite moment) must not index past the table.
+      const key = min(max(<i32>(reinterpret<u32>(y) >> 16) - KEY_BASE, 0), KEYS - 1);
       let c = <i32>load<u8>(bucket + key);
       c += <i32>(y >= load<f32>(upper + (<usize>c << 2)));
       store<u8>(codes + i, <u8>(negative ? 254 - c : c));

@@ -264,6 +264,25 @@ describe("state dicts", () => {
   });
 });
 
+describe("non-finite moments", () => {
+  it.each(["bfloat16", "int8"] as const)("%s: a NaN gradient makes its own parameter NaN and leaves other blocks alone", (dtype) => {
+    const a = makeParam(600, 12);
+    const b = makeParam(600, 12);
+    const oa = new Adam([a], { lr: 1e-2, stateDtype: dtype });
+    const ob = new Adam([b], { lr: 1e-2, stateDtype: dtype });
+    const random = seededRandom(4);
+    for (let i = 0; i < 600; i++) a.grad[i] = b.grad[i] = random() - 0.5;
+    a.grad[3] = Number.NaN;
+    oa.step();
+    ob.step();
+    expect(a.data[3]).toBeNaN();
+    // Blocks 1 and 2 (elements 256…599) never saw the NaN: bit-identical to the clean run.
+    expect(a.data.slice(256)).toEqual(b.data.slice(256));
+    const codes = (o: Adam) => buffersOf(o.stateDict())[dtype === "int8" ? "secondMomentCodes" : "secondMomentBf16"]!.slice(256);
+    expect(codes(oa)).toEqual(codes(ob));
+  });
+});
+
 describe("options and step variants", () => {
   it("rejects unknown dtypes, stateDtype where there is none, and amsgrad with reduced state", () => {
     const p = makeParam(4, 1);
