@@ -3,7 +3,7 @@ import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars, StateBufferLayout } from "./types.js";
-import { checkStateDtype, dtypeFormat, lowpLayout, lowpNames } from "./lowp.js";
+import { checkStateDtype, dtypeFormat, lowpLayout, ADAM_NAMES } from "./lowp.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -35,7 +35,7 @@ export interface AdamWOptions extends AdamOptions {
 
 const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, stateDtype: "float32" };
 const ADAMW_DEFAULTS: AdamWOptions = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
-const MOMENTS = lowpNames(["firstMoment", "secondMoment"]);
+const MOMENTS = ADAM_NAMES;
 const MOMENTS_AMSGRAD = ["firstMoment", "secondMoment", "maxSecondMoment"] as const;
 
 /** The shared body of Adam and AdamW; `decoupled` says where weight decay enters. */
@@ -89,9 +89,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     const buffers = slice.buffers;
     const format = dtypeFormat(group.stateDtype);
     if (format !== 0) {
-      const int8 = format === 2;
-      kernels().adamStepLowp(slice.param, slice.grad, buffers[0]!, int8 ? buffers[1]! : 0, buffers[int8 ? 2 : 1]!, int8 ? buffers[3]! : 0,
-        slice.length, format, beta1, beta2, group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
+      adamLowp(slice, group, scalars, format, l2WeightDecay, paramScale);
       return;
     }
     kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,
@@ -115,4 +113,12 @@ export class AdamW extends AdamFamily {
   constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions> & AccumulateOption) {
     super(params, options, ADAMW_DEFAULTS);
   }
+}
+
+/** The reduced-precision step, apart so that `update` keeps one kernel call site (inlined by V8). */
+function adamLowp(slice: Slice, group: ParamGroup<AdamOptions>, scalars: StepScalars, format: number, l2WeightDecay: number, paramScale: number): void {
+  const buffers = slice.buffers;
+  const int8 = format === 2;
+  kernels().adamStepLowp(slice.param, slice.grad, buffers[0]!, int8 ? buffers[1]! : 0, buffers[int8 ? 2 : 1]!, int8 ? buffers[3]! : 0,
+    slice.length, format, group.betas[0], group.betas[1], group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
 }

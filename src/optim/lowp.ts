@@ -21,14 +21,21 @@ export function dtypeFormat(dtype: StateDtype): number {
   return dtype === "float32" ? 0 : dtype === "bfloat16" ? 1 : 2;
 }
 
-/** The buffer names holding `moments` under each dtype (bfloat16: "<m>Bf16"; int8: "<m>Codes", "<m>Absmax"). */
-export function lowpNames(moments: readonly string[]): Record<StateDtype, readonly string[]> {
-  return {
-    float32: moments,
-    bfloat16: Object.freeze(moments.map((m) => `${m}Bf16`)),
-    int8: Object.freeze(moments.flatMap((m) => [`${m}Codes`, `${m}Absmax`])),
-  };
-}
+const M = "firstMoment", V = "secondMoment";
+// Written out rather than concatenated: flat literal strings (a concatenated name is a cons
+// string, which string operations on the step path may flatten anew).
+/** Adam's moment buffers under each dtype (bfloat16: "<m>Bf16"; int8: "<m>Codes", "<m>Absmax"). */
+export const ADAM_NAMES: Record<StateDtype, readonly string[]> = {
+  float32: Object.freeze([M, V]),
+  bfloat16: Object.freeze(["firstMomentBf16", "secondMomentBf16"]),
+  int8: Object.freeze(["firstMomentCodes", "firstMomentAbsmax", "secondMomentCodes", "secondMomentAbsmax"]),
+};
+/** Lion's momentum buffer under each dtype. */
+export const LION_NAMES: Record<StateDtype, readonly string[]> = {
+  float32: Object.freeze([M]),
+  bfloat16: Object.freeze(["firstMomentBf16"]),
+  int8: Object.freeze(["firstMomentCodes", "firstMomentAbsmax"]),
+};
 
 const BF16: StateBufferLayout = Object.freeze({ dtype: "bfloat16", sliceable: true });
 // Blocks run across rows, so neither codes nor scales follow a row: row steps are refused.
@@ -38,7 +45,7 @@ const ABSMAX: StateBufferLayout = Object.freeze({
   sliceable: false,
 });
 
-/** The layout of a buffer named by `lowpNames`. */
+/** The layout of a buffer named in ADAM_NAMES / LION_NAMES. */
 export function lowpLayout(name: string): StateBufferLayout {
   return name.endsWith("Bf16") ? BF16 : name.endsWith("Codes") ? CODES : name.endsWith("Absmax") ? ABSMAX : PARAM_SHAPED;
 }
