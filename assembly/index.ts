@@ -1,14 +1,17 @@
+import { workEnd } from "./optim/lowp";
+
 // Every exported kernel of the module, and nothing else. Kernels take byte pointers into linear
 // memory and element counts; the TypeScript side owns allocation, validation and views.
 
-/** First byte after the module's static data; the TypeScript allocator starts here. */
-export function heapBase(): usize { return __heap_base; }
+/** First byte after the static data and the reduced-precision work area; the TypeScript allocator starts here. */
+export function heapBase(): usize { return workEnd(); }
 
 /** 1 in the relaxed-SIMD build, 0 in the plain one: tells the loader which build it was handed. */
 export function relaxedBuild(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 1 : 0; }
 
 export { sgdStep } from "./optim/sgd";
-export { adamStep } from "./optim/adam";
+export { adamStep, adamStepLowp } from "./optim/adam";
+export { int8Map } from "./optim/lowp";
 export { restoreMaskedOut } from "./ops/mask";
 // Reductions and in-place passes of clipping and the non-finite guard
 export { allFinite, sumSquares, sumAbs, maxAbs, scaleInPlace, clampInPlace } from "./ops/reduce";
@@ -20,7 +23,7 @@ export { adadeltaStep } from "./optim/adadelta";
 export { adamaxStep } from "./optim/adamax";
 export { nadamStep } from "./optim/nadam";
 export { radamStep } from "./optim/radam";
-export { lionStep } from "./optim/lion";
+export { lionStep, lionStepLowp } from "./optim/lion";
 export { emaUpdate, swapF32 } from "./optim/ema";
 export { accumulateGrad } from "./optim/accumulate";
 export { adafactorFactors, adafactorFactoredNorm, adafactorFactoredApply, adafactorVariance, adafactorVectorApply } from "./optim/adafactor";

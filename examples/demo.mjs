@@ -8,6 +8,7 @@
 //   node examples/demo.mjs [--optimizer adamw] [--schedule warmup-cosine] [--epochs 12]
 //                          [--batch-size 64] [--lr 0.003] [--weight-decay 0.1] [--shift 2]
 //                          [--seed 1] [--threads 1] [--train 8000] [--test 2000] [--plot out/demo.svg]
+//                          [--state-dtype float32|bfloat16|int8]   (adamw, adam, lion: moments in 4, 2 or 1 bytes)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,11 +21,11 @@ const { init, features, BatchNorm, clipGradNorm } = simdopt;
 
 /** Optimizers the demo offers, with the learning rate each trains this network well at. */
 const OPTIMIZERS = {
-  adamw: { make: (groups, lr) => new simdopt.AdamW(groups, { lr }), lr: 3e-3 },
-  adam: { make: (groups, lr) => new simdopt.Adam(groups, { lr }), lr: 2e-3 },
+  adamw: { make: (groups, lr, stateDtype) => new simdopt.AdamW(groups, { lr, stateDtype }), lr: 3e-3 },
+  adam: { make: (groups, lr, stateDtype) => new simdopt.Adam(groups, { lr, stateDtype }), lr: 2e-3 },
   nadam: { make: (groups, lr) => new simdopt.NAdam(groups, { lr }), lr: 2e-3 },
   radam: { make: (groups, lr) => new simdopt.RAdam(groups, { lr }), lr: 2e-3 },
-  lion: { make: (groups, lr) => new simdopt.Lion(groups, { lr }), lr: 2e-4 },
+  lion: { make: (groups, lr, stateDtype) => new simdopt.Lion(groups, { lr, stateDtype }), lr: 2e-4 },
   sgd: { make: (groups, lr) => new simdopt.SGD(groups, { lr, momentum: 0.9, nesterov: true }), lr: 0.05 },
   rmsprop: { make: (groups, lr) => new simdopt.RMSprop(groups, { lr }), lr: 1e-3 },
   adagrad: { make: (groups, lr) => new simdopt.Adagrad(groups, { lr }), lr: 2e-2 },
@@ -45,6 +46,7 @@ const { values: flags } = parseArgs({
     test: { type: "string", default: "2000" },
     shift: { type: "string", default: "2" },
     plot: { type: "string", default: "out/demo.svg" },
+    "state-dtype": { type: "string", default: "float32" },
   },
 });
 const integer = (name, min) => {
@@ -86,7 +88,7 @@ const notDecayed = [fc1.bias, fc2.bias, fc3.bias, bn1.weight, bn1.bias, bn2.weig
 const params = [...decayed, ...notDecayed];
 const parameterCount = params.reduce((sum, p) => sum + p.size, 0);
 
-const optimizer = optimizerChoice.make([{ params: decayed, weightDecay: WEIGHT_DECAY }, { params: notDecayed, weightDecay: 0 }], LR);
+const optimizer = optimizerChoice.make([{ params: decayed, weightDecay: WEIGHT_DECAY }, { params: notDecayed, weightDecay: 0 }], LR, flags["state-dtype"]);
 const stepsPerEpoch = Math.floor(TRAIN / BATCH), totalSteps = EPOCHS * stepsPerEpoch;
 const warmup = Math.min(stepsPerEpoch, Math.floor(totalSteps / 4));
 const scheduler = flags.schedule === "onecycle"
@@ -100,7 +102,7 @@ const scheduler = flags.schedule === "onecycle"
       ],
       milestones: [warmup],
     });
-console.log(`MLP 784→256→BN→ReLU→128→BN→ReLU→10: ${parameterCount.toLocaleString("en")} parameters; ${optimizer.constructor.name} lr ${LR} (weight decay ${WEIGHT_DECAY} on weights only), ${flags.schedule} schedule, clipGradNorm(1); ${EPOCHS} epochs × ${stepsPerEpoch} batches of ${BATCH}`);
+console.log(`MLP 784→256→BN→ReLU→128→BN→ReLU→10: ${parameterCount.toLocaleString("en")} parameters; ${optimizer.constructor.name}${flags["state-dtype"] === "float32" ? "" : ` (${flags["state-dtype"]} state)`} lr ${LR} (weight decay ${WEIGHT_DECAY} on weights only), ${flags.schedule} schedule, clipGradNorm(1); ${EPOCHS} epochs × ${stepsPerEpoch} batches of ${BATCH}`);
 
 const timing = { matmulAndLayers: 0, batchNorm: 0, optimizer: 0 };
 function forward(x, rows) {

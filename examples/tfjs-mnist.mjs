@@ -5,6 +5,7 @@
 //
 //   node examples/tfjs-mnist.mjs                          # 2 epochs on 2000 training digits
 //   node examples/tfjs-mnist.mjs --epochs 10 --train 8000 --test 2000 --backends wasm
+//   node examples/tfjs-mnist.mjs --state-dtype float32,bfloat16,int8   # AdamW moments in 4, 2 or 1 bytes
 //
 // Data: the `mnist` package (10 000 digits shipped with it), split into disjoint train/test sets.
 import { createRequire } from "node:module";
@@ -25,8 +26,8 @@ export function buildModel(tfjs, seed = 1) {
 }
 
 /** simdopt's AdamW (decay off for biases), clipping at norm 1 and a one-cycle schedule stepped per batch. */
-export function simdoptSetup(tfjs, totalSteps) {
-  const optimizer = tfOptimizer(tfjs, AdamW, { lr: 1e-3, weightDecay: 1e-2 }, { noDecay: /bias/, clipGradNorm: 1 });
+export function simdoptSetup(tfjs, totalSteps, stateDtype = "float32") {
+  const optimizer = tfOptimizer(tfjs, AdamW, { lr: 1e-3, weightDecay: 1e-2, stateDtype }, { noDecay: /bias/, clipGradNorm: 1 });
   const schedule = new OneCycleLR(optimizer.simdopt, { maxLr: 3e-3, totalSteps });
   return { optimizer, callbacks: [tfSchedulerCallback(schedule, { per: "batch" })] };
 }
@@ -84,6 +85,7 @@ async function main() {
       test: { type: "string", default: "1000" },
       batch: { type: "string", default: "64" },
       backends: { type: "string", default: "cpu,wasm" },
+      "state-dtype": { type: "string", default: "float32" },
     },
   });
   const epochs = Number(values.epochs), trainCount = Number(values.train), testCount = Number(values.test), batchSize = Number(values.batch);
@@ -103,8 +105,9 @@ async function main() {
     tf.tidy(() => tf.add(1, 1));
     const data = loadMnist(tf, trainCount, testCount);
     const totalSteps = epochs * Math.ceil(trainCount / batchSize);
+    const dtypes = values["state-dtype"].split(",");
     for (const [name, makeSetup] of [
-      ["simdopt AdamW + OneCycleLR + clip", () => simdoptSetup(tf, totalSteps)],
+      ...dtypes.map((dtype) => [`simdopt AdamW${dtype === "float32" ? "" : ` (${dtype} state)`} + OneCycleLR + clip`, () => simdoptSetup(tf, totalSteps, dtype)]),
       ["tf.train.adam", () => ({ optimizer: tf.train.adam(1e-3) })],
     ]) {
       const random = Math.random;

@@ -1,4 +1,5 @@
 import { adamMoments, decoupled, elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
+import { lowp } from "./lowp";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
 // one fused pass: read p, g, m, v (, vMax) once; write p, m, v (, vMax) once.
@@ -45,10 +46,8 @@ class AdamRule {
   }
 }
 
-export function adamStep(
-  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, maxSecondMoment: usize, length: i32,
-  beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
-  stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
+function adamConstants(
+  beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32, stepSize: f32, invBiasCorrection2Sqrt: f32,
 ): void {
   // β arrives in f64 so that 1 − β is rounded once: 1 − f32(0.999) would be off by 1.3e-5.
   setSignMask(0, true);
@@ -61,6 +60,25 @@ export function adamStep(
   setConstant(7, stepSize);
   setConstant(8, invBiasCorrection2Sqrt);
   setConstant(9, eps);
+}
+
+export function adamStep(
+  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, maxSecondMoment: usize, length: i32,
+  beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
+  stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
+): void {
+  adamConstants(beta1, beta2, eps, l2WeightDecay, paramScale, stepSize, invBiasCorrection2Sqrt);
   elementwise<AdamRule>(length, param, grad, firstMoment, secondMoment, maxSecondMoment,
     l2WeightDecay != 0, paramScale != 1, maxSecondMoment != 0, maximize);
+}
+
+/** adamStep with the moments stored in `format` (1 bfloat16, 2 int8 codes with absmax scales). */
+export function adamStepLowp(
+  param: usize, grad: usize, firstMoment: usize, firstScales: usize, secondMoment: usize, secondScales: usize,
+  length: i32, format: i32, beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
+  stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
+): void {
+  adamConstants(beta1, beta2, eps, l2WeightDecay, paramScale, stepSize, invBiasCorrection2Sqrt);
+  lowp<AdamRule>(format, length, param, grad, firstMoment, firstScales, secondMoment, secondScales,
+    l2WeightDecay != 0, paramScale != 1, false, maximize);
 }

@@ -1,4 +1,5 @@
 import { decoupled, elementwise, movingAverage, setConstant, setSignMask, ld, st } from "./common";
+import { lowp } from "./lowp";
 
 // Lion (Chen et al. 2023, as in lion-pytorch), one fused pass: read p, g, m once; write p, m once.
 //   g ← ±g
@@ -47,6 +48,20 @@ export function lionStep(
   param: usize, grad: usize, firstMoment: usize, length: i32,
   lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
 ): void {
+  lionConstants(lr, beta1, beta2, paramScale);
+  elementwise<LionRule>(length, param, grad, firstMoment, 0, 0, paramScale != 1, maximize, false, false);
+}
+
+/** lionStep with the momentum stored in `format` (1 bfloat16, 2 int8 codes with absmax scales). */
+export function lionStepLowp(
+  param: usize, grad: usize, firstMoment: usize, firstScales: usize, length: i32, format: i32,
+  lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
+): void {
+  lionConstants(lr, beta1, beta2, paramScale);
+  lowp<LionRule>(format, length, param, grad, firstMoment, firstScales, 0, 0, paramScale != 1, maximize, false, false);
+}
+
+function lionConstants(lr: f32, beta1: f64, beta2: f64, paramScale: f32): void {
   setConstant(1, paramScale);
   setConstant(2, lr);
   setConstant(3, <f32>beta1);
@@ -56,5 +71,4 @@ export function lionStep(
   setSignMask(7, true);
   setConstant(8, 1);
   setConstant(9, 0);
-  elementwise<LionRule>(length, param, grad, firstMoment, 0, 0, paramScale != 1, maximize, false, false);
 }

@@ -14,6 +14,11 @@ export interface Kernels {
   adamStep(param: number, grad: number, firstMoment: number, secondMoment: number, maxSecondMoment: number,
     length: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
     stepSize: number, invBiasCorrection2Sqrt: number, maximize: boolean): void;
+  adamStepLowp(param: number, grad: number, firstMoment: number, firstScales: number, secondMoment: number,
+    secondScales: number, length: number, format: number, beta1: number, beta2: number, eps: number,
+    l2WeightDecay: number, paramScale: number, stepSize: number, invBiasCorrection2Sqrt: number, maximize: boolean): void;
+  // assembly/optim/lowp.ts
+  int8Map(signed: boolean): number;
 
   // assembly/optim/{adagrad,rmsprop,adadelta,adamax,nadam,radam,lion}.ts
   adagradStep(param: number, grad: number, stateSum: number, length: number,
@@ -31,6 +36,8 @@ export interface Kernels {
     beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number, stepSize: number,
     rectified: boolean, maximize: boolean): void;
   lionStep(param: number, grad: number, firstMoment: number, length: number,
+    lr: number, beta1: number, beta2: number, paramScale: number, maximize: boolean): void;
+  lionStepLowp(param: number, grad: number, firstMoment: number, firstScales: number, length: number, format: number,
     lr: number, beta1: number, beta2: number, paramScale: number, maximize: boolean): void;
   // assembly/optim/ema.ts
   emaUpdate(average: number, param: number, length: number, decay: number): void;

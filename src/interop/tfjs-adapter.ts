@@ -260,7 +260,7 @@ export class AdapterState {
       const entry = dict.state[this.#flatIndex(slot)];
       saved.push(entry == null
         ? { name: slot.variable.name, step: 0, buffers: {}, scalars: {} }
-        : { name: slot.variable.name, step: entry.step, buffers: entry.buffers, scalars: entry.scalars ?? {}, shape: slot.variable.shape });
+        : { name: slot.variable.name, step: entry.step, buffers: float32Buffers(entry.buffers), scalars: entry.scalars ?? {}, shape: slot.variable.shape });
     }
     return saved;
   }
@@ -309,6 +309,14 @@ export class AdapterState {
     this.#pending.clear();
     this.disposed = true;
   }
+}
+
+/** tfjs weights are float32 tensors: reduced-precision state (stateDtype) has no place there. */
+function float32Buffers(buffers: Record<string, Float32Array | Uint16Array | Uint8Array>): Record<string, Float32Array> {
+  for (const [name, values] of Object.entries(buffers)) {
+    if (!(values instanceof Float32Array)) throw new TypeError(`simdopt: getWeights saves float32 state only; state "${name}" is a ${values.constructor.name} (use stateDtype "float32" with tfjs)`);
+  }
+  return buffers as Record<string, Float32Array>;
 }
 
 function checkSizes(state: SavedState, param: Parameter, position: number): void {

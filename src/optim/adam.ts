@@ -2,7 +2,8 @@ import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
-import type { ParamState, Slice, StepScalars } from "./types.js";
+import type { ParamState, Slice, StepScalars, StateBufferLayout } from "./types.js";
+import { checkStateDtype, dtypeFormat, lowpLayout, ADAM_NAMES } from "./lowp.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -18,6 +19,12 @@ export interface AdamOptions {
   amsgrad: boolean;
   /** Maximise the objective instead of minimising it. Default false. */
   maximize: boolean;
+  /**
+   * How the moments are stored: "float32" (default), "bfloat16" (rounded to nearest even) or
+   * "int8" (blockwise dynamic quantisation as 8-bit Adam: 256 elements per float32 absmax).
+   * Not with amsgrad.
+   */
+  stateDtype: "float32" | "bfloat16" | "int8";
 }
 
 /** Options of AdamW: as Adam, but weight decay is decoupled (p ← p·(1 − lr·weightDecay)). */
@@ -26,9 +33,9 @@ export interface AdamWOptions extends AdamOptions {
   weightDecay: number;
 }
 
-const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const ADAM_DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, stateDtype: "float32" };
 const ADAMW_DEFAULTS: AdamWOptions = { ...ADAM_DEFAULTS, weightDecay: 1e-2 };
-const MOMENTS = ["firstMoment", "secondMoment"] as const;
+const MOMENTS = ADAM_NAMES;
 const MOMENTS_AMSGRAD = ["firstMoment", "secondMoment", "maxSecondMoment"] as const;
 
 /** The shared body of Adam and AdamW; `decoupled` says where weight decay enters. */
@@ -46,11 +53,19 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "amsgrad", group.amsgrad);
     checkBoolean(prefix, "maximize", group.maximize);
+    if (checkStateDtype(prefix, group.stateDtype) !== "float32" && group.amsgrad) {
+      throw new RangeError(`simdopt: ${prefix}amsgrad needs stateDtype "float32" (its running maximum would be quantised), got stateDtype "${group.stateDtype}"`);
+    }
   }
 
   /** @internal */
   protected stateBufferNames(group: ParamGroup<AdamOptions>): readonly string[] {
-    return group.amsgrad ? MOMENTS_AMSGRAD : MOMENTS;
+    return group.amsgrad ? MOMENTS_AMSGRAD : MOMENTS[group.stateDtype];
+  }
+
+  /** @internal */
+  protected override stateBufferLayout(name: string): StateBufferLayout {
+    return lowpLayout(name);
   }
 
   /** @internal */
@@ -72,6 +87,11 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
     const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
     const buffers = slice.buffers;
+    const format = dtypeFormat(group.stateDtype);
+    if (format !== 0) {
+      adamLowp(slice, group, scalars, format, l2WeightDecay, paramScale);
+      return;
+    }
     kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,
       beta1, beta2, group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
   }
@@ -93,4 +113,12 @@ export class AdamW extends AdamFamily {
   constructor(params: Parameter[] | ParamGroupInput<AdamWOptions>[], options?: Partial<AdamWOptions> & AccumulateOption) {
     super(params, options, ADAMW_DEFAULTS);
   }
+}
+
+/** The reduced-precision step, apart so that `update` keeps one kernel call site (inlined by V8). */
+function adamLowp(slice: Slice, group: ParamGroup<AdamOptions>, scalars: StepScalars, format: number, l2WeightDecay: number, paramScale: number): void {
+  const buffers = slice.buffers;
+  const int8 = format === 2;
+  kernels().adamStepLowp(slice.param, slice.grad, buffers[0]!, int8 ? buffers[1]! : 0, buffers[int8 ? 2 : 1]!, int8 ? buffers[3]! : 0,
+    slice.length, format, group.betas[0], group.betas[1], group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
 }

@@ -2,7 +2,8 @@ import { kernels } from "../bindings/instance.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
-import type { Slice } from "./types.js";
+import type { Slice, StateBufferLayout } from "./types.js";
+import { checkStateDtype, dtypeFormat, lowpLayout, LION_NAMES } from "./lowp.js";
 
 /** Options of Lion (Chen et al. 2023, as in lion-pytorch). */
 export interface LionOptions {
@@ -14,10 +15,12 @@ export interface LionOptions {
   weightDecay: number;
   /** Maximise the objective instead of minimising it. Default false. */
   maximize: boolean;
+  /** How the momentum is stored: "float32" (default), "bfloat16" or "int8" (as Adam's stateDtype). */
+  stateDtype: "float32" | "bfloat16" | "int8";
 }
 
-const LION_DEFAULTS: LionOptions = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false };
-const MOMENTUM = ["firstMoment"] as const;
+const LION_DEFAULTS: LionOptions = { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false, stateDtype: "float32" };
+const MOMENTUM = LION_NAMES;
 
 /** Lion (EvoLved Sign Momentum): steps of size lr along the sign of interpolated momentum. */
 export class Lion extends Optimizer<LionOptions> {
@@ -32,18 +35,36 @@ export class Lion extends Optimizer<LionOptions> {
     checkBetas(prefix, "betas", group.betas);
     checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "maximize", group.maximize);
+    checkStateDtype(prefix, group.stateDtype);
   }
 
   /** @internal */
-  protected stateBufferNames(): readonly string[] {
-    return MOMENTUM;
+  protected stateBufferNames(group: ParamGroup<LionOptions>): readonly string[] {
+    return MOMENTUM[group.stateDtype];
+  }
+
+  /** @internal */
+  protected override stateBufferLayout(name: string): StateBufferLayout {
+    return lowpLayout(name);
   }
 
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<LionOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
+    const format = dtypeFormat(group.stateDtype);
+    if (format !== 0) {
+      lionLowp(slice, group, format);
+      return;
+    }
+    const paramScale = 1 - group.lr * group.weightDecay;
     kernels().lionStep(slice.param, slice.grad, slice.buffers[0]!, slice.length,
-      group.lr, beta1, beta2, 1 - group.lr * group.weightDecay, group.maximize);
+      group.lr, beta1, beta2, paramScale, group.maximize);
   }
+}
+
+/** The reduced-precision step, apart so that `update` keeps one kernel call site (inlined by V8). */
+function lionLowp(slice: Slice, group: ParamGroup<LionOptions>, format: number): void {
+  kernels().lionStepLowp(slice.param, slice.grad, slice.buffers[0]!, format === 2 ? slice.buffers[1]! : 0, slice.length, format,
+    group.lr, group.betas[0], group.betas[1], 1 - group.lr * group.weightDecay, group.maximize);
 }

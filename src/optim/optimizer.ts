@@ -11,6 +11,7 @@ import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
 import { GradientAccumulator } from "./accumulate.js";
 import { checkMasks, checkRows, gradientsFinite, reserveMaskScratch, restoreMaskedOut, stageMask } from "./sparse.js";
 
+import { blockFloats, elementBytes } from "./lowp.js";
 import {
   layoutLength, PARAM_SHAPED,
   type OptimizerStateDict, type ParamGroup, type ParamGroupInput, type ParamState, type Slice,
@@ -45,6 +46,7 @@ export abstract class Optimizer<Options extends object> {
   protected readonly state = new Map<Parameter, ParamState>();
   readonly #slice: Slice = { param: 0, grad: 0, length: 0, shape: [], buffers: [], firstUse: false };
   readonly #bufferBases: number[] = [];
+  readonly #bufferRowBytes: number[] = [];
   readonly #rowSeen = new Map<Parameter, Uint8Array>();
   #disposed = false;
   /** The parameters the groups held when last validated, in step order, and as a set. */
@@ -60,7 +62,10 @@ export abstract class Optimizer<Options extends object> {
   /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
   readonly #optionNames: readonly string[];
   readonly #groupKeys: readonly string[];
-  readonly #validate = (group: ParamGroup<Options>, prefix: string): void => this.validateGroup(group, prefix);
+  readonly #validate = (group: ParamGroup<Options>, prefix: string): void => {
+    this.#checkStateDtypeKey(group, prefix.slice(0, -1));
+    this.validateGroup(group, prefix);
+  };
   /** Steps whose gradients are averaged before one update (optax MultiSteps); 1: every step updates. */
   readonly accumulate: number;
   readonly #accumulator: GradientAccumulator | null;
@@ -74,6 +79,7 @@ export abstract class Optimizer<Options extends object> {
     checkObject(`${this.constructor.name} options`, optionsIn);
     this.#optionNames = Object.freeze(Object.keys(defaults));
     this.#groupKeys = Object.freeze([...this.#optionNames, "params"]);
+    this.#checkStateDtypeKey(optionsIn, `${this.constructor.name} options`);
     if (optionsIn !== undefined) checkOptionKeys(optionsIn, [...this.#optionNames, "accumulate"], `${this.constructor.name} options`);
     // `accumulate` belongs to the optimizer, not to its groups.
     const { accumulate, ...rest } = optionsIn ?? {};
@@ -272,6 +278,7 @@ export abstract class Optimizer<Options extends object> {
       optionNames: this.#optionNames,
       bufferNames: (group, param) => this.stateBufferNames(group, param),
       bufferLength: (param, name) => layoutLength(this.stateBufferLayout(name), param),
+      bufferLayout: (name) => this.stateBufferLayout(name),
       scalarNames: this.scalarStateNames(),
       scalarBounds: (name) => this.scalarStateBounds(name),
       initialScalar: (name) => this.initialScalarValue(name),
@@ -356,7 +363,8 @@ export abstract class Optimizer<Options extends object> {
     for (let n = 0; n < names.length; n++) {
       const name = names[n]!;
       if (!state.buffers.has(name)) {
-        const block = new F32Block(layoutLength(this.stateBufferLayout(name), param));
+        const layout = this.stateBufferLayout(name);
+        const block = new F32Block(blockFloats(layout, layoutLength(layout, param)));
         state.buffers.set(name, block);
         this.#madeBlocks.push({ state, name, block });
         const initial = this.initialStateValue(name, group);
@@ -378,7 +386,8 @@ export abstract class Optimizer<Options extends object> {
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
       // A buffer not shaped like the parameter is passed whole to every slice.
-      slice.buffers[i] = state.buffers.get(name)!.ptr + (this.stateBufferLayout(name).sliceable ? byteOffset : 0);
+      const layout = this.stateBufferLayout(name);
+      slice.buffers[i] = state.buffers.get(name)!.ptr + (layout.sliceable ? firstElement * elementBytes(layout) : 0);
     }
   }
 
@@ -398,13 +407,17 @@ export abstract class Optimizer<Options extends object> {
     bufferBases.length = slice.buffers.length;
     for (let b = 0; b < bufferBases.length; b++) bufferBases[b] = slice.buffers[b]!;
     const rowBytes = columns * 4;
+    // Per buffer: its row's bytes (a bfloat16 buffer's rows are half as long).
+    const bufferRowBytes = this.#bufferRowBytes;
+    bufferRowBytes.length = names.length;
+    for (let b = 0; b < names.length; b++) bufferRowBytes[b] = columns * elementBytes(this.stateBufferLayout(names[b]!));
     const touched = state.touchedRows;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       const offset = row * rowBytes;
       slice.param = paramBase + offset;
       slice.grad = gradBase + offset;
-      for (let b = 0; b < bufferBases.length; b++) slice.buffers[b] = bufferBases[b]! + offset;
+      for (let b = 0; b < bufferBases.length; b++) slice.buffers[b] = bufferBases[b]! + row * bufferRowBytes[b]!;
       slice.firstUse = touched[row] === 0;
       touched[row] = 1;
       this.update(slice, group, state, this.#scalars);
@@ -415,7 +428,10 @@ export abstract class Optimizer<Options extends object> {
   #stepDense(param: Parameter, group: ParamGroup<Options>, state: ParamState, names: readonly string[]): void {
     const slice = this.#slice;
     const touched = state.touchedRows;
-    if (touched === null) {
+    // Runs of rows only matter to per-element state; state laid out otherwise (blockwise
+    // scales) is stepped whole, its rows counting as touched.
+    if (touched === null || !this.#allSliceable(names)) {
+      state.touchedRows = null;
       this.#fillSlice(slice, param, state, names, 0, param.size);
       slice.firstUse = this.#freshBuffers;
       this.update(slice, group, state, this.#scalars);
@@ -466,6 +482,18 @@ export abstract class Optimizer<Options extends object> {
       checkRows(rows, mask, this.#memberSet, this.#rowSeen);
       for (const param of rows.keys()) this.#checkSliceable(param);
     }
+  }
+
+  /** A stateDtype given to an optimizer without one would be kept as an extra key and ignored. */
+  #checkStateDtypeKey(options: object | undefined, where: string): void {
+    if (options !== undefined && Object.prototype.hasOwnProperty.call(options, "stateDtype") && !this.#optionNames.includes("stateDtype")) {
+      throw new TypeError(`simdopt: ${where}: ${this.constructor.name} keeps float32 state only; option stateDtype is for Adam, AdamW and Lion`);
+    }
+  }
+
+  #allSliceable(names: readonly string[]): boolean {
+    for (let n = 0; n < names.length; n++) if (!this.stateBufferLayout(names[n]!).sliceable) return false;
+    return true;
   }
 
   /** Row steps slice every buffer with the parameter: refused for a parameter with other state. */

@@ -6,7 +6,8 @@
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded, checkNoNearMisses, checkOptionKeys, describe, type NumberCheck } from "../checks.js";
 import type { Parameter } from "../parameter.js";
-import type { OptimizerStateDict, ParamGroup, ParamState } from "./types.js";
+import type { OptimizerStateDict, ParamGroup, ParamState, StateArray, StateBufferLayout } from "./types.js";
+import { blockFloats, stateArrayType, stateView } from "./lowp.js";
 
 /** What the state-dict code needs of an optimizer (its protected parts, passed in explicitly). */
 export interface StateAccess<Options extends object> {
@@ -17,6 +18,7 @@ export interface StateAccess<Options extends object> {
   bufferNames(group: ParamGroup<Options>, param: Parameter): readonly string[];
   /** Elements of buffer `name` for this parameter (the parameter's size unless laid out otherwise). */
   bufferLength(param: Parameter, name: string): number;
+  bufferLayout(name: string): StateBufferLayout;
   scalarNames: readonly string[];
   scalarBounds(name: string): NumberCheck;
   initialScalar(name: string): number;
@@ -41,10 +43,10 @@ export function makeStateDict<Options extends object>(access: StateAccess<Option
         // Only the buffers the group's current options use: one left over from an option since
         // switched off (amsgrad, momentum) is not part of the state these options define, and
         // loadStateDict accepts exactly those names.
-        const buffers: Record<string, Float32Array> = {};
+        const buffers: Record<string, StateArray> = {};
         for (const name of access.bufferNames(group, param)) {
           const block = entry.buffers.get(name);
-          if (block !== undefined) buffers[name] = block.view.slice();
+          if (block !== undefined) buffers[name] = stateView(block, access.bufferLayout(name), access.bufferLength(param, name)).slice();
         }
         const scalars: Record<string, number> = {};
         access.scalarNames.forEach((name, i) => { scalars[name] = entry.scalars[i]!; });
@@ -94,7 +96,7 @@ function checkEntry<Options extends object>(access: StateAccess<Options>, entry:
   // A state exists only after a step, but PyTorch's increments before use, so 0 is a valid resume point.
   checkBounded(`${where}.`, "step", entry.step, { integer: true, min: 0 });
   const buffers = entry.buffers;
-  if (!isPlainObject(buffers)) throw new TypeError(`simdopt: ${where}.buffers must be an object of Float32Arrays, got ${describe(buffers)}`);
+  if (!isPlainObject(buffers)) throw new TypeError(`simdopt: ${where}.buffers must be an object of typed arrays, got ${describe(buffers)}`);
   const names = access.bufferNames(group, param);
   for (const name of Object.keys(buffers)) {
     if (!names.includes(name)) {
@@ -106,7 +108,8 @@ function checkEntry<Options extends object>(access: StateAccess<Options>, entry:
     if (values === undefined) {
       throw new RangeError(`simdopt: ${where}.buffers lacks "${name}" (${access.owner} with these options keeps exactly: ${names.join(", ")})`);
     }
-    if (!(values instanceof Float32Array)) throw new TypeError(`simdopt: ${where}.buffers.${name} must be a Float32Array, got ${describe(values)}`);
+    const Type = stateArrayType(access.bufferLayout(name));
+    if (!(values instanceof Type)) throw new TypeError(`simdopt: ${where}.buffers.${name} must be a ${Type.name}, got ${describe(values)}`);
     const length = access.bufferLength(param, name);
     if (values.length !== length) {
       const needs = length === param.size ? `has ${length}` : `(shape [${param.shape.join(", ")}]) needs ${length} for it`;
@@ -157,13 +160,15 @@ export function loadState<Options extends object>(access: StateAccess<Options>, 
   const made: Array<ParamState | null> = [];
   try {
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as { step: number; buffers: Record<string, Float32Array>; touchedRows?: Uint8Array | null; scalars?: Record<string, number> } | null;
+      const entry = entries[i] as { step: number; buffers: Record<string, StateArray>; touchedRows?: Uint8Array | null; scalars?: Record<string, number> } | null;
       if (entry === null) { made.push(null); continue; }
       const buffers = new Map<string, F32Block>();
       const scalars = new Float64Array(access.scalarNames.length);
       access.scalarNames.forEach((name, s) => { scalars[s] = entry.scalars?.[name] ?? access.initialScalar(name); });
       made.push({ step: entry.step, buffers, touchedRows: entry.touchedRows?.slice() ?? null, scalars });
-      for (const name of access.bufferNames(restored[groupOf[i]!]!, params[i]!)) buffers.set(name, new F32Block(access.bufferLength(params[i]!, name)));
+      for (const name of access.bufferNames(restored[groupOf[i]!]!, params[i]!)) {
+        buffers.set(name, new F32Block(blockFloats(access.bufferLayout(name), access.bufferLength(params[i]!, name))));
+      }
     }
   } catch (error) {
     for (const state of made) if (state !== null) for (const block of state.buffers.values()) block.free();
@@ -172,8 +177,11 @@ export function loadState<Options extends object>(access: StateAccess<Options>, 
   // Copy after all allocation: growing the memory could have detached a view read earlier.
   made.forEach((state, i) => {
     if (state === null) return;
-    const saved = (entries[i] as { buffers: Record<string, Float32Array> }).buffers;
-    for (const [name, block] of state.buffers) block.view.set(saved[name]!);
+    const saved = (entries[i] as { buffers: Record<string, StateArray> }).buffers;
+    for (const [name, block] of state.buffers) {
+      const values = saved[name]!;
+      (stateView(block, access.bufferLayout(name), values.length) as Uint8Array).set(values as Uint8Array);
+    }
   });
   restored.forEach((group, g) => Object.assign(groups[g]!, group));
   params.forEach((param, i) => {

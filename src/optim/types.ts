@@ -45,6 +45,11 @@ export interface StateBufferLayout {
    * slice gets the whole buffer, and row steps are refused.
    */
   readonly sliceable: boolean;
+  /**
+   * The element type the buffer stores (default float32): "bfloat16" (Uint16Array bit
+   * patterns) or "uint8" (8-bit codes). `length`/`shape` count elements of this type.
+   */
+  readonly dtype?: "bfloat16" | "uint8";
 }
 
 /** A state buffer as described to tools and docs: its name and layout. */
@@ -96,7 +101,8 @@ export interface OptimizerStateDict {
   /** Per parameter, in group order: its step count, copies of its state buffers, row flags and scalar state; null for a parameter not stepped yet. */
   state: Array<{
     step: number;
-    buffers: Record<string, Float32Array>;
+    /** Float32Array, or the buffer's stored form: Uint16Array (bfloat16), Uint8Array (int8 codes). */
+    buffers: Record<string, StateArray>;
     touchedRows: Uint8Array | null;
     /** Per-parameter scalar state (e.g. NAdam's muProduct); always written, optional when loading. */
     scalars?: Record<string, number>;
@@ -106,6 +112,9 @@ export interface OptimizerStateDict {
   /** With `accumulate` > 1: the steps accumulated since the last update and the gradient sums. */
   accumulation?: { count: number; sums: Float32Array[] };
 }
+
+/** A state buffer's contents as a state dict carries them. */
+export type StateArray = Float32Array | Uint16Array | Uint8Array;
 
 /** Which step variants an optimizer supports. */
 export interface StepSupport {
@@ -128,3 +137,4 @@ export function layoutLength(layout: StateBufferLayout, param: Parameter): numbe
   }
   return layout.length ?? param.size;
 }
+

@@ -28,7 +28,7 @@ export const DEFAULTS: { [A in Algorithm]: OptionsByAlgorithm[A] } = {
   Adamax: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, maximize: false },
   NAdam: { lr: 2e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, momentumDecay: 4e-3, decoupledWeightDecay: false, maximize: false },
   RAdam: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupledWeightDecay: false, maximize: false },
-  Lion: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false },
+  Lion: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false, stateDtype: "float32" },
 };
 
 export function withDefaults<A extends Algorithm>(algorithm: A, overrides: Partial<OptionsByAlgorithm[A]>): OptionsByAlgorithm[A] {

@@ -140,8 +140,9 @@ describe("Adam and AdamW match the float64 reference", () => {
 
 describe("defaults are the contract's (PyTorch's)", () => {
   // PyTorch's table (torch.optim.SGD / Adam / AdamW), written out independently of the sources; SGD adds
-  // the proximal l1 option (TensorFlow's ProximalGradientDescent), off by default.
-  const adam: AdamReferenceOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+  // the proximal l1 option (TensorFlow's ProximalGradientDescent), off by default; Adam and AdamW
+  // add stateDtype (moments in float32 unless asked otherwise).
+  const adam: AdamReferenceOptions & { stateDtype: string } = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, stateDtype: "float32" };
   const table = [
     ["SGD", (p: Parameter) => new SGD([p]), { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, l1: 0 }],
     ["Adam", (p: Parameter) => new Adam([p]), adam],

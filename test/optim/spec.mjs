@@ -17,6 +17,14 @@
 //              Muon takes 2-D parameters only; ScheduleFreeAdamW needs train() first)
 // Plain JS (not TypeScript) so that the .mjs scripts (conformance data, docs table) import it.
 
+// Reduced-precision moments (stateDtype): bfloat16 bit patterns, or int8 codes with a float32
+// absmax per 256 elements (test/optim/state-dtype.test.ts has their reference and wrong variants).
+const ADAM_LOWP = [
+  [{ stateDtype: "bfloat16" }, ["firstMomentBf16", "secondMomentBf16"]],
+  [{ stateDtype: "int8" }, ["firstMomentCodes", "firstMomentAbsmax", "secondMomentCodes", "secondMomentAbsmax"]],
+];
+const LOWP_BAD = [[{ stateDtype: "float16" }, RangeError, /stateDtype/], [{ amsgrad: true, stateDtype: "int8" }, RangeError, /amsgrad/]];
+
 export const OPTIMIZERS = [
   {
     name: "SGD", source: "torch.optim.SGD",
@@ -29,17 +37,17 @@ export const OPTIMIZERS = [
   },
   {
     name: "Adam", source: "torch.optim.Adam",
-    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false },
-    buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]]],
-    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ eps: -1 }, RangeError, /eps/]],
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, stateDtype: "float32" },
+    buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]], ...ADAM_LOWP],
+    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ eps: -1 }, RangeError, /eps/], ...LOWP_BAD],
     reference: "sgd-adam.ts AdamReference", mistakes: [], bench: ["Adam"],
     variants: [["Adam", { lr: 0.01, weightDecay: 0.1 }], ["Adam amsgrad maximize", { lr: 0.01, amsgrad: true, maximize: true }]],
   },
   {
     name: "AdamW", source: "torch.optim.AdamW",
-    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false },
-    buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]]],
-    bad: [[{ weightDecay: -1 }, RangeError, /weightDecay/]],
+    defaults: { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, stateDtype: "float32" },
+    buffers: [[{}, ["firstMoment", "secondMoment"]], [{ amsgrad: true }, ["firstMoment", "secondMoment", "maxSecondMoment"]], ...ADAM_LOWP],
+    bad: [[{ weightDecay: -1 }, RangeError, /weightDecay/], ...LOWP_BAD],
     reference: "sgd-adam.ts AdamReference", mistakes: [], bench: ["AdamW"],
     variants: [["AdamW", { lr: 0.01, weightDecay: 0.1 }], ["AdamW amsgrad", { lr: 0.01, amsgrad: true }]],
   },
@@ -102,9 +110,9 @@ export const OPTIMIZERS = [
   },
   {
     name: "Lion", source: "Chen et al. 2023 (lion-pytorch)",
-    defaults: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false },
-    buffers: [[{}, ["firstMoment"]]],
-    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/]],
+    defaults: { lr: 1e-4, betas: [0.9, 0.99], weightDecay: 0, maximize: false, stateDtype: "float32" },
+    buffers: [[{}, ["firstMoment"]], [{ stateDtype: "bfloat16" }, ["firstMomentBf16"]], [{ stateDtype: "int8" }, ["firstMomentCodes", "firstMomentAbsmax"]]],
+    bad: [[{ betas: [0.9, 1] }, RangeError, /betas/], [{ stateDtype: "float16" }, RangeError, /stateDtype/]],
     reference: "optimizers-extra.ts", mistakes: ["swappedBetas", "signOfUpdatedMomentum", "l2InsteadOfDecoupled"],
     bench: ["Lion"],
     variants: [["Lion", { lr: 1e-3, weightDecay: 0.1 }]],
@@ -194,6 +202,11 @@ export function optimizerTable() {
     "Every optimizer also takes `accumulate: k` (average the gradients of k `step()` calls before one",
     "update, as optax MultiSteps). `EMA` keeps an exponential moving average of any parameters",
     "(`update`, `swap`, `copyTo`, state dicts), as PyTorch's `AveragedModel` with `get_ema_multi_avg_fn`.",
+    "",
+    "`Adam`, `AdamW` and `Lion` take `stateDtype`: `\"bfloat16\"` keeps each moment as bfloat16 bit patterns",
+    "(`<moment>Bf16`, Uint16Array, rounded to nearest even), `\"int8\"` as 8-bit Adam's blockwise dynamic",
+    "codes (`<moment>Codes`, Uint8Array) with one float32 absmax per 256 elements (`<moment>Absmax`).",
+    "Reference and wrong variants (truncation, block size, code map): `test/reference/lowp.ts`.",
     "",
   ].join("\n");
 }
