@@ -76,3 +76,6 @@ export type { EMAOptions, EMAStateDict } from "./optim/ema.js";
 // Feature scaling
 export { fitScaler, applyScaler, invertScaler } from "./data/scaler.js";
 export type { Scaler, FittedScaler, ScalerKind, FitScalerOptions, ApplyScalerOptions } from "./data/scaler.js";
+
+// Threads: the same calls split across worker threads
+export { initThreads, terminateThreads, threadsInternal } from "./threads/api.js";

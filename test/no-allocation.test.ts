@@ -13,4 +13,14 @@ describe("optimizer steps allocate nothing", () => {
     expect(Object.keys(scavenges)).toEqual(["SGD", "Adam", "Adam accumulate 4", "EMA update", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Lion", "Ftrl"]);
     for (const [optimizer, count] of Object.entries(scavenges)) expect(count, optimizer).toBe(0);
   });
+
+  it("multi-tensor steps (8 tensors, one kernel call per step) trigger no scavenge either", () => {
+    const probe = fileURLToPath(new URL("./support/allocation-probe.mjs", import.meta.url));
+    const output = execFileSync(process.execPath, ["--max-semi-space-size=1", probe], {
+      encoding: "utf8", env: { ...process.env, TENSORS: "8", STEPS: "100000" },
+    });
+    const scavenges = JSON.parse(output) as Record<string, number>;
+    expect(Object.keys(scavenges)).toHaveLength(11);
+    for (const [optimizer, count] of Object.entries(scavenges)) expect(count, optimizer).toBe(0);
+  });
 });

@@ -5,6 +5,7 @@
 
 import { kernels } from "../bindings/instance.js";
 import { heapF32, liveF32View, Scratch, viewsOverlap, wasmOffset } from "../bindings/memory.js";
+import { threadHooks } from "../threads/hooks.js";
 import { checkNumber, checkOptionKeys, describe, optionalBoolean, reject } from "../checks.js";
 
 /** Options of {@link matmul}. `m`, `k` and `n` are required. */
@@ -109,6 +110,10 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
 
   const packedAFloats = transA ? slots(wasm.matmulPackedASize(m, k)) : 0;
   const packedBFloats = slots(wasm.matmulPackedBSize(k, n));
+  // With threads, each share of the product packs into its own copy of the packing scratch.
+  const threads = threadHooks();
+  const shares = threads === null ? 1 : threads.matmulShares(m, n, k);
+  const packedStride = (packedAFloats + packedBFloats) * 4;
   const aFloats = aDirect ? 0 : slots(m * k);
   const bFloats = bDirect ? 0 : slots(k * n);
   const cFloats = outDirect ? 0 : slots(m * n);
@@ -117,10 +122,11 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   const bOffset = wasmOffset(b);
   const cView = outDirect ? out!.byteOffset : 0;
   // One reused block for everything; it only grows, and never on a call that fits.
-  const packedA = scratch.floats(packedAFloats + packedBFloats + aFloats + bFloats + cFloats);
+  const packedA = scratch.floats(shares * (packedAFloats + packedBFloats) + aFloats + bFloats + cFloats);
   const packedB = packedA + packedAFloats * 4;
-  const aPtr = aDirect ? aOffset : packedB + packedBFloats * 4;
-  const aEnd = packedB + (packedBFloats + aFloats) * 4;
+  const packedEnd = packedA + shares * packedStride;
+  const aPtr = aDirect ? aOffset : packedEnd;
+  const aEnd = packedEnd + aFloats * 4;
   const bPtr = bDirect ? bOffset : aEnd;
   const cPtr = outDirect ? cView : aEnd + bFloats * 4;
 
@@ -129,8 +135,13 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   stageIn(heap, b, k * n, bOffset, bDirect, bPtr);
   if (out !== undefined && !outDirect && beta !== 0) heap.set(out, cPtr >>> 2);
 
-  wasm.matmulF32(aPtr, bPtr, cPtr, m, k, n, transA ? m : k, transB ? k : n, n, transA, transB,
-    alpha, beta, packedA, packedB);
+  if (shares > 1) {
+    threads!.matmulSplit(wasm, aPtr, bPtr, cPtr, m, k, n, transA, transB, alpha, beta, packedA, packedB, packedStride,
+      shares, wasm.relaxedBuild() === 1 ? 6 : 5);
+  } else {
+    wasm.matmulF32(aPtr, bPtr, cPtr, m, k, n, transA ? m : k, transB ? k : n, n, transA, transB,
+      alpha, beta, packedA, packedB);
+  }
 
   // The scratch may have grown a plain memory and detached `out`: return a live view of it.
   if (outDirect) return liveF32View(out!, cView, m * n);

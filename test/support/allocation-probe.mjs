@@ -6,26 +6,34 @@ import { PerformanceObserver, constants } from "node:perf_hooks";
 import * as simdopt from "../../dist/index.js";
 
 await simdopt.init();
+// THREADS=n: the same with n threads on a parameter large enough that every step is split
+// across them (the recorded step list, its dispatch and the spin-wait must allocate nothing too).
+const THREADS = Number(process.env.THREADS ?? 1);
+// TENSORS=n: each optimizer holds n parameters, so that its dense steps are multi-tensor calls
+// over the group's table (and, with threads, that table is split across them).
+const TENSORS = Number(process.env.TENSORS ?? 1);
+const SHAPE = THREADS > 1 ? [Math.ceil(256 / TENSORS), 160] : [7, 3];
+if (THREADS > 1 && (await simdopt.initThreads(THREADS)) !== THREADS) throw new Error("threads did not start");
 const makers = {
-  SGD: (p) => new simdopt.SGD([p], { lr: 1e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }),
-  Adam: (p) => new simdopt.Adam([p], { amsgrad: true, weightDecay: 1e-4 }),
+  SGD: (p) => new simdopt.SGD(p, { lr: 1e-3, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }),
+  Adam: (p) => new simdopt.Adam(p, { amsgrad: true, weightDecay: 1e-4 }),
   // Early in the list: one process steps every class in turn, and an entry late in that sequence
   // can meet shared call sites megamorphic enough to lose the inlining that keeps a step free of
   // boxed doubles (seen with whichever optimizer came twelfth, not a property of that optimizer).
-  "Adam accumulate 4": (p) => new simdopt.Adam([p], { accumulate: 4 }),
+  "Adam accumulate 4": (p) => new simdopt.Adam(p, { accumulate: 4 }),
   "EMA update": (p) => {
-    const ema = new simdopt.EMA([p], { decay: 0.999 });
+    const ema = new simdopt.EMA(p, { decay: 0.999 });
     return { step: () => ema.update() };
   },
-  AdamW: (p) => new simdopt.AdamW([p]),
-  Adagrad: (p) => simdopt.Adagrad && new simdopt.Adagrad([p], { lrDecay: 1e-3 }),
-  RMSprop: (p) => simdopt.RMSprop && new simdopt.RMSprop([p], { centered: true, momentum: 0.9 }),
-  Adadelta: (p) => simdopt.Adadelta && new simdopt.Adadelta([p]),
-  Adamax: (p) => simdopt.Adamax && new simdopt.Adamax([p]),
-  NAdam: (p) => simdopt.NAdam && new simdopt.NAdam([p]),
-  RAdam: (p) => simdopt.RAdam && new simdopt.RAdam([p]),
-  Lion: (p) => simdopt.Lion && new simdopt.Lion([p]),
-  Ftrl: (p) => simdopt.Ftrl && new simdopt.Ftrl([p], { l1: 1e-3, l2Shrinkage: 1e-3 }),
+  AdamW: (p) => new simdopt.AdamW(p),
+  Adagrad: (p) => simdopt.Adagrad && new simdopt.Adagrad(p, { lrDecay: 1e-3 }),
+  RMSprop: (p) => simdopt.RMSprop && new simdopt.RMSprop(p, { centered: true, momentum: 0.9 }),
+  Adadelta: (p) => simdopt.Adadelta && new simdopt.Adadelta(p),
+  Adamax: (p) => simdopt.Adamax && new simdopt.Adamax(p),
+  NAdam: (p) => simdopt.NAdam && new simdopt.NAdam(p),
+  RAdam: (p) => simdopt.RAdam && new simdopt.RAdam(p),
+  Lion: (p) => simdopt.Lion && new simdopt.Lion(p),
+  Ftrl: (p) => simdopt.Ftrl && new simdopt.Ftrl(p, { l1: 1e-3, l2Shrinkage: 1e-3 }),
 };
 
 let scavenges = 0;
@@ -45,8 +53,8 @@ function steps(optimizer, count) {
 
 const result = {};
 for (const [name, make] of Object.entries(makers)) {
-  const p = simdopt.parameter([7, 3], { init: "xavierUniform", seed: 1 });
-  p.grad.fill(1e-3);
+  const p = Array.from({ length: TENSORS }, (_, i) => simdopt.parameter(SHAPE, { init: "xavierUniform", seed: 1 + i }));
+  for (const each of p) each.grad.fill(1e-3);
   const optimizer = make(p);
   if (!optimizer) continue;
   steps(optimizer, 20_000); // warm up: optimised code, state created
@@ -63,4 +71,5 @@ for (const [name, make] of Object.entries(makers)) {
   result[name] = fewest;
 }
 observer.disconnect();
+simdopt.terminateThreads();
 console.log(JSON.stringify(result));
