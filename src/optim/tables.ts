@@ -16,6 +16,8 @@ import type { ParamState, Slice } from "./types.js";
 export const LENGTH_ARG: Readonly<Record<string, number>> = {
   sgdStep: 3, adamStep: 5, adagradStep: 3, rmspropStep: 5, adadeltaStep: 4,
   adamaxStep: 4, nadamStep: 4, radamStep: 4, lionStep: 3, ftrlStep: 4,
+  // Not step kernels, but elementwise alike: EMA updates and gradient sums are split the same way.
+  emaUpdate: 2, accumulateGrad: 2,
 };
 
 /** A group's table and what it was built for. */

@@ -68,6 +68,8 @@ export const THREAD_KERNELS = [
   "batchNormBackwardDxNchw",
   "ftrlStep",
   "allFinite",
+  "emaUpdate",
+  "accumulateGrad",
 ] as const;
 export type ThreadKernel = (typeof THREAD_KERNELS)[number];
 
@@ -101,6 +103,8 @@ export function runPiece(kernels: Kernels, p: Float64Array, at: number): number 
     case 18: k.batchNormBackwardDxNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
     case 19: k.ftrlStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
     case 20: return k.allFinite(p[a]!, p[a + 1]!);
+    case 21: k.emaUpdate(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!); return 0;
+    case 22: k.accumulateGrad(p[a]!, p[a + 1]!, p[a + 2]!); return 0;
     default: throw new Error(`simdopt: internal error: no thread kernel ${p[at]!}`);
   }
 }

@@ -4,9 +4,10 @@
 // that adds a state buffer.
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  init, parameter, SGD, Adam, AdamW, Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion, Ftrl, type Parameter,
+  init, Optimizer, parameter, SGD, Adam, AdamW, Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam, Lion, Ftrl, type Parameter,
 } from "../../src/index.js";
 import { randomArray, seededRandom } from "../reference/random.js";
+import type { Slice, StateBufferLayout } from "../../src/optim/types.js";
 
 beforeAll(async () => {
   await init();
@@ -112,5 +113,46 @@ describe("kernel calls per step", () => {
     } finally {
       setKernelOverride(null);
     }
+  });
+});
+
+describe("accumulate and per-buffer layouts", () => {
+  it.each([["Adam", 3], ["NAdam", 2]] as const)("%s with accumulate %i: one call per group reads the averaged sums, bit for bit as tensor by tensor", (name, k) => {
+    const make = (p: Parameter[]) => (name === "Adam" ? new Adam(p, { lr: 0.01, accumulate: k }) : new NAdam(p, { lr: 0.01, accumulate: k }));
+    const together = makeParams(5);
+    const alone = makeParams(5);
+    const group = make(together);
+    const singles = alone.map((p) => make([p]));
+    const random = seededRandom(9);
+    for (let step = 0; step < 4 * k; step++) {
+      together.forEach((p, i) => {
+        const grad = randomArray(random, p.size, 1);
+        p.grad.set(grad);
+        alone[i]!.grad.set(grad);
+      });
+      const applied = group.step();
+      expect(applied).toBe((step + 1) % k === 0);
+      singles.forEach((opt) => opt.step());
+      for (let i = 0; i < together.length; i++) expect(Array.from(together[i]!.data), `tensor ${i} after step ${step}`).toEqual(Array.from(alone[i]!.data));
+    }
+    expect(Array.from(together[0]!.data)).not.toEqual(Array.from(makeParams(5)[0]!.data));
+  });
+
+  it("a group with a buffer not shaped like its parameters steps tensor by tensor, with whole buffers", () => {
+    class PerTensor extends Optimizer<{ lr: number }> {
+      readonly lengths: number[] = [];
+      constructor(params: Parameter[]) { super(params, undefined, { lr: 1 }); }
+      protected validateGroup(): void {}
+      protected stateBufferNames(): readonly string[] { return ["full", "norm"]; }
+      protected override stateBufferLayout(name: string): StateBufferLayout {
+        return name === "norm" ? { length: 1, sliceable: false } : { sliceable: true };
+      }
+      protected update(slice: Slice): void { this.lengths.push(slice.length); }
+    }
+    const params = makeParams(11);
+    const optimizer = new PerTensor(params);
+    for (let step = 0; step < 3; step++) optimizer.step();
+    const sizes = params.map((p) => p.size);
+    expect(optimizer.lengths).toEqual([...sizes, ...sizes, ...sizes]);
   });
 });

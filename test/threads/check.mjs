@@ -69,6 +69,38 @@ for (const [name, make] of Object.entries(OPTIMIZERS)) {
     };
   }
 }
+// Gradient accumulation (dense and guarded steps only) and EMA of the weights after each step.
+for (const [name, make] of Object.entries({
+  AdamAccumulate: (p) => new s.Adam(p, { lr: 0.01, accumulate: 3 }),
+  NAdamAccumulate: (p) => new s.NAdam(p, { lr: 0.01, accumulate: 2 }),
+  SGDAccumulateEMA: (p) => new s.SGD(p, { lr: 0.05, momentum: 0.9, accumulate: 2 }),
+  RAdamEMA: (p) => new s.RAdam(p, { lr: 0.01 }),
+})) {
+  for (const guard of [false, true]) {
+    CASES[`step ${name} ${guard ? "guard" : "dense"}`] = () => {
+      const shapes = [[300, 77], [5], [40001], ...Array.from({ length: 20 }, (_, i) => [i + 60])];
+      const params = shapes.map((shape, i) => s.parameter(shape, { init: random(shape[0] * (shape[1] ?? 1), 30 + i) }));
+      const optimizer = make(params);
+      const ema = name.endsWith("EMA") ? new s.EMA(params, { decay: 0.9 }) : null;
+      const results = [];
+      for (let step = 0; step < 7; step++) {
+        params.forEach((p, i) => p.grad.set(random(p.size, 300 * step + i)));
+        if (guard && step === 3) params[2].grad[40000] = NaN;
+        results.push(optimizer.step(guard ? { skipIfNonfinite: true } : undefined) ? 1 : 0);
+        ema?.update();
+      }
+      const out = [new Float64Array(results), ...params.map((p) => p.data.slice())];
+      if (ema !== null) {
+        ema.swap();
+        out.push(...params.map((p) => p.data.slice()));
+        ema.dispose();
+      }
+      optimizer.dispose();
+      params.forEach((p) => p.dispose());
+      return out;
+    };
+  }
+}
 for (const [m, k, n] of [[257, 129, 131], [96, 300, 500], [513, 65, 17], [7, 1000, 1000], [128, 128, 128]]) {
   for (const transA of [false, true]) {
     for (const transB of [false, true]) {
