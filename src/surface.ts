@@ -78,4 +78,6 @@ export { fitScaler, applyScaler, invertScaler } from "./data/scaler.js";
 export type { Scaler, FittedScaler, ScalerKind, FitScalerOptions, ApplyScalerOptions } from "./data/scaler.js";
 
 // Threads: the same calls split across worker threads
-export { initThreads, terminateThreads, threadsInternal } from "./threads/api.js";
+export { initThreads, terminateThreads } from "./threads/api.js";
+/** @internal For tests and benchmarks: the loaded pool module. */
+export { threadsInternal } from "./threads/api.js";

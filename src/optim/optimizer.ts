@@ -242,12 +242,14 @@ export abstract class Optimizer<Options extends object> {
     if (skipIfNonfinite && !gradientsFinite(this.paramGroups, rows)) return false;
     // Everything the step needs is allocated before anything is written: running out of memory
     // leaves every parameter, buffer and step count as it was.
+    // Groups whose tables are current have every state and buffer already (multi-tensor steps
+    // then skip the per-tensor look-ups).
     const accumulator = this.#accumulator;
     if (accumulator === null) {
-      this.#allocateForStep();
+      if (!this.#tablesCurrent(mask, rows)) this.#allocateForStep();
     } else {
       accumulator.allocate(this.#memberList);
-      if (accumulator.count + 1 === accumulator.k) this.#allocateForStep();
+      if (accumulator.count + 1 === accumulator.k && !this.#tablesCurrent(mask, rows)) this.#allocateForStep();
       // Not the k-th step: the gradients are only added to the sums.
       if (!accumulator.add(this.#memberList)) return false;
       accumulator.applying = true;
@@ -336,6 +338,17 @@ export abstract class Optimizer<Options extends object> {
       for (let i = 1; i < states.length; i++) scalars = this.prepareStep(group, states[i]!);
     }
     this.update(table!.slice, group, states[0]!, scalars);
+    return true;
+  }
+
+  /** True when the step is dense and every group has a current table (see #stepTable). */
+  #tablesCurrent(mask: StepOptions["mask"], rows: StepOptions["rows"]): boolean {
+    if (mask !== undefined || rows !== undefined) return false;
+    const groups = this.paramGroups;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
+      if (!this.multiTensor(group) || !tableValid(this.#tables[g], group.params, this.stateBufferNames(group), this.#version)) return false;
+    }
     return true;
   }
 

@@ -10,7 +10,7 @@
 import { setKernelOverride } from "../bindings/instance.js";
 import type { Kernels } from "../bindings/kernels.js";
 import { MAX_ARGS, PIECE_STRIDE, batchArrays, kernelId, ownKernels, runBatch, threadCount } from "./pool.js";
-import { runPiece, type ThreadKernel } from "./shared.js";
+import { THREAD_KERNELS, runPiece, type ThreadKernel } from "./shared.js";
 import { MAX_PIECES, MAX_TASKS } from "./limits.js";
 import { LENGTH_ARG } from "../optim/tables.js";
 import { heapU8 } from "../bindings/memory.js";
@@ -62,7 +62,7 @@ function record(name: ThreadKernel, argc: number, a: number[]): void {
 const slots = new Int32Array(8);
 
 function recordOne(name: ThreadKernel, argc: number, a: number[]): void {
-  if (entryCount === MAX_ENTRIES) flush();
+  if (entryCount === MAX_ENTRIES) dispatch();
   const at = entryCount * PIECE_STRIDE;
   entries[at] = kernelId(name);
   entries[at + 1] = argc;
@@ -76,26 +76,61 @@ function recordOne(name: ThreadKernel, argc: number, a: number[]): void {
 // One reused argument array: recording allocates nothing per call.
 const args: number[] = new Array<number>(MAX_ARGS).fill(0);
 
+type N = number;
+/** Calls noted by the recorders, as they came: [kernel index, argc, 14 arguments] each. */
+const RAW_MAX = 256;
+const raw = new Float64Array(RAW_MAX * 16);
+let rawCount = 0;
+
+/**
+ * Notes one call: a few stores and nothing else, so that V8 inlines it (and the recorder that
+ * calls it) into the optimizer's update(); a call it does not inline boxes every float argument,
+ * an allocation per call. The calls are laid out for the threads later (drain).
+ */
+function put(id: N, argc: N, a0: N, a1: N, a2: N, a3: N, a4: N, a5: N, a6: N, a7: N, a8: N, a9: N, a10: N, a11: N, a12: N, a13: N): void {
+  if (rawCount === RAW_MAX) drain();
+  const at = rawCount++ * 16;
+  raw[at] = id; raw[at + 1] = argc;
+  raw[at + 2] = a0; raw[at + 3] = a1; raw[at + 4] = a2; raw[at + 5] = a3; raw[at + 6] = a4; raw[at + 7] = a5; raw[at + 8] = a6;
+  raw[at + 9] = a7; raw[at + 10] = a8; raw[at + 11] = a9; raw[at + 12] = a10; raw[at + 13] = a11; raw[at + 14] = a12; raw[at + 15] = a13;
+}
+
+/** Records the noted calls (see record). */
+function drain(): void {
+  for (let r = 0; r < rawCount; r++) {
+    const at = r * 16;
+    for (let i = 0; i < 14; i++) args[i] = raw[at + 2 + i]!;
+    record(THREAD_KERNELS[raw[at]!]!, raw[at + 1]!, args);
+  }
+  rawCount = 0;
+}
+
+// One function literal per kernel, with its kernel's arity: functions made in a loop share one
+// literal, which V8 then does not inline. Indices as in THREAD_KERNELS.
+const RECORDERS = {
+  sgdStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N) => put(0, 12, a, b, c, d, e, f, g, h, i, j, k, l, 0, 0),
+  adamStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N) => put(1, 14, a, b, c, d, e, f, g, h, i, j, k, l, m, n),
+  adagradStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N) => put(2, 9, a, b, c, d, e, f, g, h, i, 0, 0, 0, 0, 0),
+  rmspropStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N) => put(3, 12, a, b, c, d, e, f, g, h, i, j, k, l, 0, 0),
+  adadeltaStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N) => put(4, 10, a, b, c, d, e, f, g, h, i, j, 0, 0, 0, 0),
+  adamaxStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N) => put(5, 11, a, b, c, d, e, f, g, h, i, j, k, 0, 0, 0),
+  nadamStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N) => put(6, 14, a, b, c, d, e, f, g, h, i, j, k, l, m, n),
+  radamStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N) => put(7, 13, a, b, c, d, e, f, g, h, i, j, k, l, m, 0),
+  lionStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N) => put(8, 9, a, b, c, d, e, f, g, h, i, 0, 0, 0, 0, 0),
+  ftrlStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N) => put(19, 11, a, b, c, d, e, f, g, h, i, j, k, 0, 0, 0),
+  emaUpdate: (a: N, b: N, c: N, d: N) => put(21, 4, a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+  accumulateGrad: (a: N, b: N, c: N) => put(22, 3, a, b, c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+};
+
 function makeRecorder(real: Kernels): Kernels {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = { ...RECORDERS };
   for (const name of Object.keys(real) as (keyof Kernels)[]) {
     const f = real[name] as unknown as (...a: number[]) => unknown;
-    if (typeof f !== "function") continue;
-    const argc = f.length;
-    if (LENGTH_ARG[name] !== undefined) {
-      const kernel = name as ThreadKernel;
-      out[name] = function (a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number,
-        a8: number, a9: number, a10: number, a11: number, a12: number, a13: number, a14: number, a15: number): void {
-        args[0] = +a0; args[1] = +a1; args[2] = +a2; args[3] = +a3; args[4] = +a4; args[5] = +a5; args[6] = +a6; args[7] = +a7;
-        args[8] = +a8; args[9] = +a9; args[10] = +a10; args[11] = +a11; args[12] = +a12; args[13] = +a13; args[14] = +a14; args[15] = +a15;
-        record(kernel, argc, args);
-      };
-    } else {
-      out[name] = (...a: number[]) => {
-        flush();
-        return f(...a);
-      };
-    }
+    if (typeof f !== "function" || name in RECORDERS) continue;
+    out[name] = (...a: number[]) => {
+      flush();
+      return f(...a);
+    };
   }
   return out as unknown as Kernels;
 }
@@ -134,8 +169,14 @@ function runHere(): void {
   for (let e = 0; e < entryCount; e++) runPiece(kernels, entries, e * PIECE_STRIDE);
 }
 
-/** Cuts the recorded calls into balanced chunks and runs them across the threads. */
+/** Runs every call noted so far. */
 function flush(): void {
+  drain();
+  dispatch();
+}
+
+/** Cuts the recorded calls into balanced chunks and runs them across the threads. */
+function dispatch(): void {
   if (entryCount === 0) return;
   const threads = threadCount();
   if (threads <= 1 || totalElements < STEP_MIN_ELEMENTS) {
