@@ -20,7 +20,7 @@ describe("optimizer steps allocate nothing", () => {
       encoding: "utf8", env: { ...process.env, TENSORS: "8", STEPS: "100000" },
     });
     const scavenges = JSON.parse(output) as Record<string, number>;
-    expect(Object.keys(scavenges)).toHaveLength(11);
+    expect(Object.keys(scavenges)).toHaveLength(13);
     for (const [optimizer, count] of Object.entries(scavenges)) expect(count, optimizer).toBe(0);
   });
 });

@@ -14,7 +14,7 @@ describe("init errors before the module is loaded", () => {
   it("a module that is not simdopt's is named as such, and nothing is loaded", () => {
     expect(WebAssembly.validate(FOREIGN_MODULE)).toBe(true);
     expect(features().threads).toBe(true); // this file's module imports a shared memory
-    expect(() => initSync(FOREIGN_MODULE)).toThrow(/not simdopt's \(it has no "heapBase" export\).*\.wasm files that ship/);
+    expect(() => initSync(FOREIGN_MODULE)).toThrow(/not simdopt's \(it has no "heapBase" export\).*\.wasm file that ships/);
     expect(() => parameter([2])).toThrow(/not loaded/);
   });
 
