@@ -175,7 +175,8 @@ function runTool(bin: string, args: string[]): Promise<{ code: number; output: s
 function staticGraph(entry: string, dynamic = false): string[] {
   const seen = [entry];
   // With `dynamic`, also import("./x.js") and new URL("./x.js", import.meta.url) (the thread pool and its worker script).
-  const pattern = dynamic ? /(?:\bfrom|\bimport|\bimport\(|new URL\()\s*["'](\.{1,2}\/[^"']+)["']/g : /(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g;
+  // Only .js targets: an error message names new URL("./simdopt.wasm", import.meta.url) as an example.
+  const pattern = dynamic ? /(?:\bfrom|\bimport|\bimport\(|new URL\()\s*["'](\.{1,2}\/[^"']+\.js)["']/g : /(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g;
   for (let i = 0; i < seen.length; i++) {
     const code = readFileSync(seen[i]!, "utf8");
     for (const match of code.matchAll(pattern)) {
