@@ -30,7 +30,8 @@ const MAX_ENTRIES = 1024;
 const entries = new Float64Array(MAX_ENTRIES * PIECE_STRIDE);
 const lengthArgs = new Int32Array(MAX_ENTRIES);
 let entryCount = 0;
-let totalElements = 0;
+// Elements recorded, in a typed array: a module-level number holding a float is re-boxed on every store.
+const total = new Float64Array(1);
 let recorder: Kernels | null = null;
 let recorderFor: Kernels | null = null;
 let recording = false;
@@ -69,7 +70,7 @@ function recordOne(name: ThreadKernel, argc: number, a: number[]): void {
   for (let i = 0; i < argc; i++) entries[at + 2 + i] = a[i]!;
   const lengthArg = LENGTH_ARG[name]!;
   lengthArgs[entryCount] = lengthArg;
-  totalElements += a[lengthArg]!;
+  total[0] += a[lengthArg]!;
   entryCount++;
 }
 
@@ -148,7 +149,7 @@ export function beginStep(): boolean {
   }
   recording = true;
   entryCount = 0;
-  totalElements = 0;
+  total[0] = 0;
   setKernelOverride(recorder);
   return true;
 }
@@ -179,16 +180,16 @@ function flush(): void {
 function dispatch(): void {
   if (entryCount === 0) return;
   const threads = threadCount();
-  if (threads <= 1 || totalElements < STEP_MIN_ELEMENTS) {
+  if (threads <= 1 || total[0]! < STEP_MIN_ELEMENTS) {
     runHere();
     entryCount = 0;
-    totalElements = 0;
+    total[0] = 0;
     return;
   }
   const { bounds, pieces } = batchArrays();
   // A few tasks per thread, so that a thread that wakes late still finds work to share.
-  const taskCount = Math.min(MAX_TASKS, threads * 4, Math.max(1, Math.floor(totalElements / MIN_CHUNK)));
-  const perTask = Math.ceil(totalElements / taskCount / ALIGN) * ALIGN;
+  const taskCount = Math.min(MAX_TASKS, threads * 4, Math.max(1, Math.floor(total[0]! / MIN_CHUNK)));
+  const perTask = Math.ceil(total[0]! / taskCount / ALIGN) * ALIGN;
   let pieceCount = 0;
   let tasks = 0;
   let room = perTask;
@@ -228,6 +229,6 @@ function dispatch(): void {
   }
   if (bounds[tasks] !== pieceCount) bounds[++tasks] = pieceCount;
   entryCount = 0;
-  totalElements = 0;
+  total[0] = 0;
   runBatch(tasks);
 }

@@ -14,5 +14,5 @@ describe("threaded optimizer steps allocate nothing", () => {
     expect(Object.keys(scavenges)).toEqual(["SGD", "Adam", "Adam accumulate 4", "EMA update", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Lion", "Ftrl"]);
     // 16 bytes per step would be ~0.3 MiB per window: a scavenge within three windows at most.
     for (const [optimizer, count] of Object.entries(scavenges)) expect(count, optimizer).toBe(0);
-  });
+  }, 320_000);
 });
