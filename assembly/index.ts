@@ -9,6 +9,9 @@ export function heapBase(): usize { return workEnd(); }
 /** 1 in the relaxed-SIMD build, 0 in the plain one: tells the loader which build it was handed. */
 export function relaxedBuild(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 1 : 0; }
 
+// Threads: each instance's own scratch (see scratch.ts)
+export { setThreadScratch, threadScratchBytes } from "./scratch";
+
 export { sgdStep } from "./optim/sgd";
 export { adamStep, adamStepLowp } from "./optim/adam";
 export { int8Map } from "./optim/lowp";

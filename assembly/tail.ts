@@ -7,14 +7,15 @@
 // (row-sparse steps point kernels into the middle of a table, so over-reading would be wrong).
 // Inactive lanes compute on zeros; their results are discarded.
 
-const STREAMS = 8;
-const SLOTS: usize = memory.data(16 * STREAMS, 16);
+import { scratchBase, TAIL_SLOTS_AT } from "./scratch";
+
+// The slots are per instance (see scratch.ts): each thread stages its own tails.
 
 /** Copies `bytes` (< 16) from `source` into slot `stream`; returns the slot, or 0 for a null stream. */
 // @ts-ignore: decorator
 @inline export function tailIn(stream: i32, source: usize, bytes: usize): usize {
   if (source == 0) return 0;
-  const slot = SLOTS + (<usize>stream << 4);
+  const slot = scratchBase + TAIL_SLOTS_AT + (<usize>stream << 4);
   v128.store(slot, i32x4.splat(0));
   memory.copy(slot, source, bytes);
   return slot;
@@ -24,5 +25,5 @@ const SLOTS: usize = memory.data(16 * STREAMS, 16);
 // @ts-ignore: decorator
 @inline export function tailOut(stream: i32, destination: usize, bytes: usize): void {
   if (destination == 0) return;
-  memory.copy(destination, SLOTS + (<usize>stream << 4), bytes);
+  memory.copy(destination, scratchBase + TAIL_SLOTS_AT + (<usize>stream << 4), bytes);
 }

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { beginFamily, printedTables } from "./harness.mjs";
 import { ratioChart } from "./chart.mjs";
 
-const FAMILIES = ["optim", "ema", "muon", "sparse", "ftrl", "matmul", "batchnorm", "tfjs", "state-dtype"];
+const FAMILIES = ["optim", "ema", "muon", "sparse", "ftrl", "matmul", "batchnorm", "tfjs", "state-dtype", "threads"];
 const wanted = process.argv.slice(2).length > 0 ? process.argv.slice(2) : FAMILIES;
 const unknown = wanted.filter((name) => !existsSync(new URL(`./${name}.mjs`, import.meta.url)));
 if (unknown.length > 0) throw new RangeError(`unknown bench families: ${unknown.join(", ")}; there are ${FAMILIES.join(", ")}`);

@@ -64,16 +64,14 @@ const WEIGHT_DECAY = Number(flags["weight-decay"]);
 
 await init();
 let threadsInUse = 1;
-if (THREADS > 1) {
-  if (typeof simdopt.initThreads !== "function") throw new Error("--threads needs a simdopt build with initThreads()");
-  threadsInUse = await simdopt.initThreads(THREADS);
-}
+if (THREADS > 1) threadsInUse = await simdopt.initThreads(THREADS);
+const threadLabel = `${threadsInUse} thread${threadsInUse > 1 ? "s" : ""}`;
 const { relaxedSimd, version } = features();
 
 const loadStart = performance.now();
 const data = loadMnist({ train: integer("train", BATCH), test: integer("test", 1), seed: SEED });
 const TRAIN = data.trainY.length, TEST = data.testY.length, PIXELS = data.pixels, CLASSES = 10;
-console.log(`simdopt ${version} (${relaxedSimd ? "relaxed-SIMD" : "SIMD"} build, ${threadsInUse} thread${threadsInUse > 1 ? "s" : ""}) — MNIST from the mnist package: ${TRAIN} train / ${TEST} test images, split with seed ${SEED} (${((performance.now() - loadStart) / 1000).toFixed(1)} s to load)`);
+console.log(`simdopt ${version} (${relaxedSimd ? "relaxed-SIMD" : "SIMD"} build, ${threadLabel}) — MNIST from the mnist package: ${TRAIN} train / ${TEST} test images, split with seed ${SEED} (${((performance.now() - loadStart) / 1000).toFixed(1)} s to load)`);
 
 // ---- the model ----
 const fc1 = new Linear(PIXELS, 256, { seed: SEED * 3 + 1, name: "fc1" });
@@ -199,7 +197,7 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
     samplesSeen += BATCH;
     if (live && (step % 10 === 0 || step === stepsPerEpoch - 1)) {
       const rate = samplesSeen / ((performance.now() - started) / 1000);
-      process.stdout.write(`\repoch ${epoch}/${EPOCHS}  batch ${step + 1}/${stepsPerEpoch}  loss ${(loss / (step + 1)).toFixed(4)}  acc ${((100 * correct) / ((step + 1) * BATCH)).toFixed(1)}%  ${Math.round(rate).toLocaleString("en")} samples/s   `);
+      process.stdout.write(`\repoch ${epoch}/${EPOCHS}  batch ${step + 1}/${stepsPerEpoch}  loss ${(loss / (step + 1)).toFixed(4)}  acc ${((100 * correct) / ((step + 1) * BATCH)).toFixed(1)}%  ${Math.round(rate).toLocaleString("en")} samples/s on ${threadLabel}   `);
     }
   }
   const test = evaluate(data.testX, data.testY, TEST);
@@ -208,12 +206,12 @@ for (let epoch = 1; epoch <= EPOCHS; epoch++) {
   history.testLoss.push(test.loss);
   history.testAccuracy.push(test.accuracy);
   const rate = samplesSeen / ((performance.now() - started) / 1000);
-  console.log(`${live ? "\r" : ""}epoch ${String(epoch).padStart(2)}/${EPOCHS}  lr ${optimizer.paramGroups[0].lr.toExponential(2)}  train loss ${history.trainLoss.at(-1).toFixed(4)}  train acc ${history.trainAccuracy.at(-1).toFixed(1)}%  test loss ${test.loss.toFixed(4)}  test acc ${test.accuracy.toFixed(2)}%  ${Math.round(rate).toLocaleString("en")} samples/s`);
+  console.log(`${live ? "\r" : ""}epoch ${String(epoch).padStart(2)}/${EPOCHS}  lr ${optimizer.paramGroups[0].lr.toExponential(2)}  train loss ${history.trainLoss.at(-1).toFixed(4)}  train acc ${history.trainAccuracy.at(-1).toFixed(1)}%  test loss ${test.loss.toFixed(4)}  test acc ${test.accuracy.toFixed(2)}%  ${Math.round(rate).toLocaleString("en")} samples/s on ${threadLabel}`);
 }
 const seconds = (performance.now() - started) / 1000;
 const final = history.testAccuracy.at(-1);
 console.log(`\nfinal test accuracy (eval mode, running batch-norm statistics): ${final.toFixed(2)}% on ${TEST} images`);
-console.log(`trained ${EPOCHS} epochs (${totalSteps} steps) in ${seconds.toFixed(2)} s: ${Math.round(samplesSeen / seconds).toLocaleString("en")} samples/s; batch norm ${(timing.batchNorm / 1000).toFixed(2)} s, clip + ${optimizer.constructor.name} + schedule ${(timing.optimizer / 1000).toFixed(2)} s (${(timing.optimizer / totalSteps).toFixed(3)} ms per step for ${parameterCount.toLocaleString("en")} parameters), the rest matmul and JS glue`);
+console.log(`trained ${EPOCHS} epochs (${totalSteps} steps) in ${seconds.toFixed(2)} s on ${threadLabel}: ${Math.round(samplesSeen / seconds).toLocaleString("en")} samples/s; batch norm ${(timing.batchNorm / 1000).toFixed(2)} s, clip + ${optimizer.constructor.name} + schedule ${(timing.optimizer / 1000).toFixed(2)} s (${(timing.optimizer / totalSteps).toFixed(3)} ms per step for ${parameterCount.toLocaleString("en")} parameters), the rest matmul and JS glue`);
 
 mkdirSync(dirname(flags.plot), { recursive: true });
 writeFileSync(flags.plot, trainingPlot({ title: `MNIST MLP, ${optimizer.constructor.name} + ${flags.schedule}, ${EPOCHS} epochs: test accuracy ${final.toFixed(2)}%`, ...history }));

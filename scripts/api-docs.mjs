@@ -86,7 +86,8 @@ export function generate() {
     for (const exported of checker.getExportsOfModule(moduleSymbol)) {
       const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
       const declaration = symbol.declarations?.[0];
-      if (declaration === undefined) continue;
+      // @internal exports (test and benchmark hooks) are stripped from the published types too.
+      if (declaration === undefined || isInternal(checker, symbol)) continue;
       const name = exported.getName();
       const kind = KIND(declaration);
       const doc = docOf(checker, symbol);

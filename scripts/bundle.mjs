@@ -17,7 +17,9 @@ import { minify } from "terser";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 /** Output path without .js → module in build/js/; the same paths as the "exports" targets. */
-const ENTRIES = { index: "build/js/index.js", slim: "build/js/slim.js", "interop/tfjs": "build/js/interop/tfjs.js" };
+// The thread pool's worker script is an entry too: the pool (a chunk in dist/, loaded by a dynamic
+// import) starts it as new URL("./worker.js", import.meta.url).
+const ENTRIES = { index: "build/js/index.js", slim: "build/js/slim.js", "interop/tfjs": "build/js/interop/tfjs.js", worker: "build/js/threads/worker.js" };
 
 rmSync(`${root}dist`, { recursive: true, force: true });
 const result = await build({

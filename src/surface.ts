@@ -88,3 +88,8 @@ export { ScheduleFreeAdamW } from "./optim/schedulefree.js";
 export type { ScheduleFreeAdamWOptions, ScheduleFreeStateDict } from "./optim/schedulefree.js";
 export { Muon } from "./optim/muon.js";
 export type { MuonOptions } from "./optim/muon.js";
+
+// Threads: the same calls split across worker threads
+export { initThreads, terminateThreads } from "./threads/api.js";
+/** @internal For tests and benchmarks: the loaded pool module. */
+export { threadsInternal } from "./threads/api.js";

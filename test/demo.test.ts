@@ -38,6 +38,16 @@ describe("npm run demo (MLP on MNIST)", () => {
     expect(final).toBeGreaterThan(85);
   });
 
+  it("--threads 2 trains on two threads and says so in the epoch and summary lines", () => {
+    const { epochs, final, output } = run(["--threads", "2", "--epochs", "1", "--batch-size", "100",
+      "--train", "2000", "--test", "500", "--plot", join(scratch, "threads.svg")]);
+    expect(output).toMatch(/build, 2 threads\)/);
+    expect(output).toMatch(/test acc [\d.]+%  [\d,]+ samples\/s on 2 threads/);
+    expect(output).toMatch(/trained 1 epochs \(20 steps\) in [\d.]+ s on 2 threads:/);
+    expect(epochs).toHaveLength(1);
+    expect(final).toBeGreaterThan(80);
+  });
+
   it("rejects a bad flag with a message naming it", () => {
     expect(() => execFileSync(process.execPath, [demo, "--optimizer", "adamm"], { encoding: "utf8", stdio: "pipe" })).toThrow(/--optimizer must be one of/);
   });

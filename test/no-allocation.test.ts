@@ -15,4 +15,14 @@ describe("optimizer steps allocate nothing", () => {
     expect(Object.keys(scavenges)).toEqual([...names.slice(0, 2), "Adam accumulate 4", "EMA update", ...names.slice(2)]);
     for (const [optimizer, count] of Object.entries(scavenges)) expect(count, optimizer).toBe(0);
   });
+
+  it("multi-tensor steps (8 tensors, one kernel call per step) trigger no scavenge either", () => {
+    const probe = fileURLToPath(new URL("./support/allocation-probe.mjs", import.meta.url));
+    const output = execFileSync(process.execPath, ["--max-semi-space-size=1", probe], {
+      encoding: "utf8", env: { ...process.env, TENSORS: "8", STEPS: "100000" },
+    });
+    const scavenges = JSON.parse(output) as Record<string, number>;
+    expect(Object.keys(scavenges)).toHaveLength(OPTIMIZERS.length + 2);
+    for (const [optimizer, count] of Object.entries(scavenges)) expect(count, optimizer).toBe(0);
+  });
 });

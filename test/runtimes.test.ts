@@ -35,6 +35,7 @@ describe("conformance in every runtime, from the packed package", () => {
     expect(output.runs.map((r) => r.mode)).toEqual(["init", "initSync", "url", "bytes", "slim-url", "slim-bytes"]);
     const [plain, relaxedSync, url, bytes, slimUrl, slimBytes] = output.runs as [Report, Report, Report, Report, Report, Report];
     expectReport(plain, "node init", { relaxedSupported: false, threads: true, loadsRelaxed: true });
+    expect((plain as { threadsProbe?: unknown }).threadsProbe).toEqual({ threads: 2, workers: 2, identical: true });
     expectReport(relaxedSync, "node --experimental-wasm-relaxed-simd initSync", { relaxedSupported: true, threads: true, loadsRelaxed: true });
     expectReport(url, "node init(URL)", { relaxedSupported: false, threads: true, loadsRelaxed: false });
     expectReport(bytes, "node --experimental-wasm-relaxed-simd initSync(bytes)", { relaxedSupported: true, threads: true, loadsRelaxed: false });
@@ -61,6 +62,8 @@ describe("conformance in every runtime, from the packed package", () => {
         expect(report.runtime.name).toBe(runtime);
         expectReport(report, `${runtime} ${report.mode}`, { relaxedSupported: true, threads: true, loadsRelaxed: report.mode === "init" || report.mode === "initSync" });
       }
+      // Two threads from the installed package, bit-identical to one.
+      expect((output.runs[0] as { threadsProbe?: unknown }).threadsProbe).toEqual({ threads: 2, workers: 2, identical: true });
       record(output, "init, initSync, init(URL), initSync(bytes); relaxed SIMD, shared memory");
     });
   }
@@ -169,11 +172,14 @@ function runTool(bin: string, args: string[]): Promise<{ code: number; output: s
  * The modules `entry` reaches through static imports (`import … from "./x.js"`, `export … from`,
  * `import "./x.js"`), itself first: what a bundler includes before tree shaking.
  */
-function staticGraph(entry: string): string[] {
+function staticGraph(entry: string, dynamic = false): string[] {
   const seen = [entry];
+  // With `dynamic`, also import("./x.js") and new URL("./x.js", import.meta.url) (the thread pool and its worker script).
+  // Only .js targets: an error message names new URL("./simdopt.wasm", import.meta.url) as an example.
+  const pattern = dynamic ? /(?:\bfrom|\bimport|\bimport\(|new URL\()\s*["'](\.{1,2}\/[^"']+\.js)["']/g : /(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g;
   for (let i = 0; i < seen.length; i++) {
     const code = readFileSync(seen[i]!, "utf8");
-    for (const match of code.matchAll(/(?:\bfrom|\bimport)\s*["'](\.{1,2}\/[^"']+)["']/g)) {
+    for (const match of code.matchAll(pattern)) {
       const file = join(dirname(seen[i]!), match[1]!);
       if (!seen.includes(file)) seen.push(file);
     }
@@ -206,7 +212,7 @@ describe("package hygiene", () => {
       expect(pack.files).toContain(js.replace(/^\.\//, ""));
     }
     const dist = join(pack.dir, "node_modules", "simdopt", "dist");
-    const reached = new Set(entries.flatMap(({ default: js }) => staticGraph(join(pack.dir, "node_modules", "simdopt", js))));
+    const reached = new Set(entries.flatMap(({ default: js }) => staticGraph(join(pack.dir, "node_modules", "simdopt", js), true)));
     const stray = pack.files.filter((file) => file.endsWith(".js") && !reached.has(join(dist, file.slice("dist/".length))));
     expect(stray).toEqual([]);
   });

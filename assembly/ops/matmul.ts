@@ -1,4 +1,5 @@
 import { madd } from "../simd";
+import { scratchBase, TILE_AT } from "../scratch";
 
 // Single-precision GEMM, C ← alpha·op(A)·op(B) + beta·C, row-major, built the Goto/BLIS way:
 //
@@ -46,8 +47,9 @@ const KC: i32 = 256;
 @inline const MC: i32 = ASC_FEATURE_RELAXED_SIMD ? 48 : 50; // a multiple of MR
 const NC: i32 = 1024;
 
-/** MR×NR floats: edge tiles are stored here first, then clipped into C. */
-const TILE: usize = memory.data(6 * 8 * 4, 16);
+/** MR×NR floats: edge tiles are stored here first, then clipped into C (per instance, see scratch.ts). */
+// @ts-ignore: decorator
+@inline function tileBase(): usize { return scratchBase + TILE_AT; }
 
 // @ts-ignore: decorator
 @inline function roundUp(value: i32, multiple: i32): i32 {
@@ -223,7 +225,7 @@ function packB(b: usize, ldb: i32, transB: bool, p0: i32, kc: i32, j0: i32, cols
 /** Clipped store of an edge tile held in TILE (row stride NR): rows < rows, columns < cols. */
 function storeEdge(c: usize, ldcBytes: usize, rows: i32, cols: i32, alpha: f32, beta: f32, readC: bool): void {
   for (let r = 0; r < rows; r++) {
-    const tileRow = TILE + (<usize>(r * NR) << 2);
+    const tileRow = tileBase() + (<usize>(r * NR) << 2);
     for (let j = 0; j < cols; j++) {
       const at = c + (<usize>j << 2);
       let value = alpha * load<f32>(tileRow + (<usize>j << 2));
@@ -321,12 +323,13 @@ function storeEdge(c: usize, ldcBytes: usize, rows: i32, cols: i32, alpha: f32, 
       if (wide) storeVector(c + 16, c51, alphaV, betaV, scaled, readC, unitBeta);
     }
   } else {
-    v128.store(TILE, c00); v128.store(TILE, c01, 16);
-    v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
-    v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
-    v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
-    if (MR >= 5) { v128.store(TILE, c40, 128); v128.store(TILE, c41, 144); }
-    if (MR == 6) { v128.store(TILE, c50, 160); v128.store(TILE, c51, 176); }
+    const tile = tileBase();
+    v128.store(tile, c00); v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96); v128.store(tile, c31, 112);
+    if (MR >= 5) { v128.store(tile, c40, 128); v128.store(tile, c41, 144); }
+    if (MR == 6) { v128.store(tile, c50, 160); v128.store(tile, c51, 176); }
     storeEdge(c, ldcBytes, rows, cols, alpha, beta, readC);
   }
 }

@@ -1,4 +1,5 @@
 import { tailIn, tailOut } from "../tail";
+import { scratchBase, CONSTANTS_AT } from "../scratch";
 
 // The elementwise driver and the lane math shared by the optimizer kernels.
 //
@@ -37,24 +38,25 @@ import { tailIn, tailOut } from "../tail";
 // reference of that type: they never touch `this`, the class has no base (a virtual call would
 // read the object header), and every call is inlined.
 
-const CONSTANT_SLOTS = 12;
-const CONSTANTS: usize = memory.data(16 * CONSTANT_SLOTS, 16);
+// Per instance (see scratch.ts): each thread broadcasts its own constants.
+// @ts-ignore: decorator
+@inline function constantsBase(): usize { return scratchBase + CONSTANTS_AT; }
 
 /** Broadcasts `value` into constant slot `slot` (0–11) for the next `elementwise` call. */
 // @ts-ignore: decorator
 @inline export function setConstant(slot: i32, value: f32): void {
-  v128.store(CONSTANTS + (<usize>slot << 4), f32x4.splat(value));
+  v128.store(constantsBase() + (<usize>slot << 4), f32x4.splat(value));
 }
 
 /** Slot `slot` becomes an all-lanes sign-bit mask (−0) when `set`, else +0. */
 // @ts-ignore: decorator
 @inline export function setSignMask(slot: i32, set: bool): void {
-  v128.store(CONSTANTS + (<usize>slot << 4), i32x4.splat(set ? 0x80000000 : 0));
+  v128.store(constantsBase() + (<usize>slot << 4), i32x4.splat(set ? 0x80000000 : 0));
 }
 
 // @ts-ignore: decorator
 @inline function constantAt(slot: i32): v128 {
-  return v128.load(CONSTANTS + (<usize>slot << 4));
+  return v128.load(constantsBase() + (<usize>slot << 4));
 }
 
 // Flag values as types, for `pairs`.
@@ -168,54 +170,89 @@ function elementwiseGeneric<R>(
  * with the constants set by setConstant/setSignMask. f0–f3 are the rule's flags: f0 and f1 the
  * common options (each combination its own loop), f2 and f3 the rare ones (amsgrad, maximize…:
  * a call with either set runs the generic loop).
+ *
+ * A negative `length` makes it a multi-tensor call: `param` then points at a table of −length
+ * entries of six i32 (param, grad, state buffers 0–2, length), all run with the same constants
+ * and flags. The other arguments are the first entry's streams as the optimizer passes them for
+ * one tensor: they give the flags, and which buffer slot feeds each state stream (an optimizer
+ * may pass its buffers in another order, or leave some out). The loops stay out of line, so
+ * the table loop adds a few instructions per kernel, not a body.
+ * `form` picks the loops: 0 one pairs loop per f0 × f1, 1 one pairs loop with run-time flags
+ * (rare variants, where module size matters more than the last few percent), 2 only the
+ * generic loop (a rare variant whose time goes to a division or square root anyway).
  */
+// @ts-ignore: decorator
+@inline function run<R>(
+  form: i32, length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
+  f0: bool, f1: bool, f2: bool, f3: bool,
+): void {
+  const table = param;
+  const count = length < 0 ? -length : 1;
+  // Which slot of an entry feeds each state stream: the one holding the first entry's pointer.
+  let m0: usize = 0, m1: usize = 0, m2: usize = 0;
+  if (length < 0) {
+    m0 = slotOf(table, s0);
+    m1 = slotOf(table, s1);
+    m2 = slotOf(table, s2);
+  }
+  for (let i = 0; i < count; i++) {
+    let n = length;
+    if (length < 0) {
+      const entry = table + <usize>i * 24;
+      param = load<u32>(entry);
+      grad = load<u32>(entry, 4);
+      s0 = m0 ? load<u32>(entry + m0) : 0;
+      s1 = m1 ? load<u32>(entry + m1) : 0;
+      s2 = m2 ? load<u32>(entry + m2) : 0;
+      n = load<i32>(entry, 20);
+    }
+    if (form == 2 || f2 || f3) {
+      elementwiseGeneric<R>(0, n, param, grad, s0, s1, s2, f0, f1, f2, f3);
+    } else {
+      if (form == 1) pairsAnyFlags<R>(n, param, grad, s0, s1, s2, f0, f1);
+      else if (f1) {
+        if (f0) pairs<R, On, On>(n, param, grad, s0, s1, s2);
+        else pairs<R, Off, On>(n, param, grad, s0, s1, s2);
+      } else {
+        if (f0) pairs<R, On, Off>(n, param, grad, s0, s1, s2);
+        else pairs<R, Off, Off>(n, param, grad, s0, s1, s2);
+      }
+      if (n & 7) elementwiseGeneric<R>(<usize>(n & ~7) << 2, n, param, grad, s0, s1, s2, f0, f1, false, false);
+    }
+  }
+}
+
+/** The byte offset (8, 12 or 16) of the buffer slot of the table's first entry that holds `ptr`; 0 for a null stream. */
+function slotOf(table: usize, ptr: usize): usize {
+  if (ptr == 0) return 0;
+  return ptr == <usize>load<u32>(table, 8) ? 8 : ptr == <usize>load<u32>(table, 12) ? 12 : 16;
+}
+
+/** See `run`: the common form, one pairs loop per f0 × f1. */
 // @ts-ignore: decorator
 @inline export function elementwise<R>(
   length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
   f0: bool, f1: bool, f2: bool, f3: bool,
 ): void {
-  if (f2 || f3) {
-    elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
-    return;
-  }
-  if (f1) {
-    if (f0) pairs<R, On, On>(length, param, grad, s0, s1, s2);
-    else pairs<R, Off, On>(length, param, grad, s0, s1, s2);
-  } else {
-    if (f0) pairs<R, On, Off>(length, param, grad, s0, s1, s2);
-    else pairs<R, Off, Off>(length, param, grad, s0, s1, s2);
-  }
-  if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
+  run<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
 }
 
-/**
- * `elementwise` with one pairs loop for all four f0 × f1 combinations (see pairsAnyFlags): for
- * rare variants of a rule, where module size matters more than the last few percent.
- */
+/** See `run`: one pairs loop for all four f0 × f1 combinations. */
 // @ts-ignore: decorator
 @inline export function elementwiseCompact<R>(
   length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
   f0: bool, f1: bool, f2: bool, f3: bool,
 ): void {
-  if (f2 || f3) {
-    elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
-    return;
-  }
-  pairsAnyFlags<R>(length, param, grad, s0, s1, s2, f0, f1);
-  if (length & 7) elementwiseGeneric<R>(<usize>(length & ~7) << 2, length, param, grad, s0, s1, s2, f0, f1, false, false);
+  run<R>(1, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
 }
 
-/**
- * Only the generic loop (one vector per iteration, run-time flags): the smallest form, for a
- * rare variant whose time goes to a division or square root anyway, so that the pairs loop buys
- * it nothing (Adagrad with l1 measured the same either way).
- */
+/** See `run`: only the generic loop (one vector per iteration, run-time flags). */
 // @ts-ignore: decorator
 @inline export function elementwiseSingle<R>(
   length: i32, param: usize, grad: usize, s0: usize, s1: usize, s2: usize,
   f0: bool, f1: bool, f2: bool, f3: bool,
 ): void {
-  elementwiseGeneric<R>(0, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
+  run<R>(2, length, param, grad, s0, s1, s2, f0, f1, f2, f3);
 }
 
 // ---- Lane math shared by the rules -------------------------------------------------------------

@@ -41,6 +41,8 @@ export interface Features {
   threads: boolean;
   /** The simdopt package version. */
   version: string;
+  /** Threads currently sharing work: 1 until `initThreads` starts workers (and after `terminateThreads`). */
+  workers: number;
 }
 
 /** Exports checked before use, so that a foreign module is named as such. */
@@ -56,13 +58,32 @@ interface Loaded {
   kernels: Kernels;
   relaxed: boolean;
   shared: boolean;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
 }
 
 let loaded: Loaded | null = null;
-let pending: Promise<void> | null = null;
-let probed: Omit<Features, "version"> | null = null;
+let threadCount = 1;
+// While a step records its kernel calls for the worker threads (src/threads/step-batch.ts),
+// kernels() hands out the recorder instead of the instance's exports.
+let kernelOverride: Kernels | null = null;
 
-function probe(): Omit<Features, "version"> {
+/** @internal Set by the thread pool: threads now sharing work. */
+export function setThreadCount(n: number): void {
+  threadCount = n;
+}
+
+/** @internal The kernels every caller gets from kernels() (null: the module's own). */
+export function setKernelOverride(override: Kernels | null): Kernels | null {
+  const previous = kernelOverride;
+  kernelOverride = override;
+  return previous;
+}
+
+let pending: Promise<void> | null = null;
+let probed: Omit<Features, "version" | "workers"> | null = null;
+
+function probe(): Omit<Features, "version" | "workers"> {
   if (probed === null) {
     const validate = (bytes: BufferSource) => {
       try {
@@ -89,14 +110,24 @@ function sharedMemoryWorks(): boolean {
 /** What the runtime supports; after init, `relaxedSimd`/`threads` say what the loaded module uses. */
 export function features(): Features {
   const supported = probe();
-  if (loaded === null) return { ...supported, version };
-  return { simd: true, relaxedSimd: loaded.relaxed, threads: loaded.shared, version };
+  if (loaded === null) return { ...supported, version, workers: 1 };
+  return { simd: true, relaxedSimd: loaded.relaxed, threads: loaded.shared, version, workers: threadCount };
 }
 
 /** @internal The kernels of the loaded module; throws the "call init() first" error before init. */
 export function kernels(): Kernels {
+  if (kernelOverride !== null) return kernelOverride;
   if (loaded === null) throw notInitialized();
   return loaded.kernels;
+}
+
+/**
+ * @internal The compiled module and its memory, for worker threads to instantiate over the same
+ * memory; null before init or when the memory is not shared (threads need it shared).
+ */
+export function moduleForThreads(): { module: WebAssembly.Module; memory: WebAssembly.Memory } | null {
+  if (loaded === null || !loaded.shared) return null;
+  return { module: loaded.module, memory: loaded.memory };
 }
 
 /** True once init/initSync has completed. */
@@ -242,7 +273,7 @@ function instantiateSync(module: WebAssembly.Module, options: InitOptions | unde
     }
   }
   attachMemory(memory, shared, exports.heapBase());
-  loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared };
+  loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared, module, memory };
 }
 
 function prepareBytes(bytes: Uint8Array, shared: boolean): Uint8Array {

@@ -5,6 +5,9 @@
 export interface Kernels {
   heapBase(): number;
   relaxedBuild(): number;
+  // assembly/scratch.ts: each instance's own scratch (threads)
+  setThreadScratch(ptr: number): void;
+  threadScratchBytes(): number;
 
   // assembly/optim/sgd.ts
   sgdStep(param: number, grad: number, momentumBuffer: number, length: number,
@@ -83,7 +86,7 @@ export interface Kernels {
   // assembly/ops/batchnorm/. f64 channel arrays are marked; every other array is f32.
   batchNormWorkFloats(channels: number): number;
   batchNormStatsNchw(x: number, batch: number, channels: number, spatial: number,
-    channelMean64: number, channelM2_64: number): void;
+    channelMean64: number, channelM2_64: number, batchStride: number): void;
   batchNormStatsNhwc(x: number, rows: number, channels: number, channelMean64: number, channelM2_64: number,
     work: number): void;
   batchNormFinishTraining(channelMean64: number, channelM2_64: number, channels: number, count: number, eps: number,
@@ -92,18 +95,18 @@ export interface Kernels {
   batchNormFinishEval(runningMean: number, runningVar: number, channels: number, eps: number,
     gamma: number, beta: number, mean: number, invStd: number, scale: number, offset: number): void;
   batchNormNormalizeNchw(x: number, y: number, batch: number, channels: number, spatial: number,
-    centre: number, scale: number, offset: number): void;
+    centre: number, scale: number, offset: number, batchStride: number): void;
   batchNormNormalizeNhwc(x: number, y: number, rows: number, channels: number,
     centre: number, scale: number, offset: number, work: number): void;
   batchNormBackwardReduceNchw(dy: number, x: number, batch: number, channels: number, spatial: number, mean: number,
-    sumDy64: number, sumDyCentred64: number, invStd: number, gamma: number, dx: number): void;
+    sumDy64: number, sumDyCentred64: number, invStd: number, gamma: number, dx: number, batchStride: number): void;
   batchNormBackwardReduceNhwc(dy: number, x: number, rows: number, channels: number, mean: number,
     sumDy64: number, sumDyCentred64: number, invStd: number, gamma: number, dx: number, work: number): void;
   batchNormBackwardCoefficients(sumDy64: number, sumDyCentred64: number, channels: number, count: number,
     invStd: number, gamma: number, training: boolean, dgamma: number, dbeta: number, accumulate: boolean,
     coefDy: number, coefCentred: number, coefConst: number): void;
   batchNormBackwardDxNchw(dy: number, x: number, dx: number, batch: number, channels: number, spatial: number,
-    mean: number, coefDy: number, coefCentred: number, coefConst: number): void;
+    mean: number, coefDy: number, coefCentred: number, coefConst: number, batchStride: number): void;
   batchNormBackwardDxNhwc(dy: number, x: number, dx: number, rows: number, channels: number,
     mean: number, coefDy: number, coefCentred: number, coefConst: number, work: number): void;
 

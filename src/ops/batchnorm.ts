@@ -7,9 +7,18 @@
 // the caller did not supply. Everything is validated before anything is written.
 
 import { kernels } from "../bindings/instance.js";
+import type { Kernels } from "../bindings/kernels.js";
 import { Staging } from "./staging.js";
 import { shapeSize } from "../parameter.js";
 import { checkBounded, checkChoice, checkObject, checkOptionKeys, describe, optionalBoolean } from "../checks.js";
+import { threadHooks, type NchwKernel } from "../threads/hooks.js";
+
+/** An NCHW kernel over ranges of channels on the threads, or whole here (the stride argument 0: the whole image). */
+function nchwSplit(k: Kernels, kernel: NchwKernel, args: number[], batch: number, channels: number, spatial: number): void {
+  const threads = threadHooks();
+  if (threads !== null) threads.nchwSplit(k, kernel, args, batch, channels, spatial);
+  else (k[kernel] as (...a: number[]) => void)(...args);
+}
 
 const LAYOUTS = ["NCHW", "NHWC"] as const;
 
@@ -214,7 +223,7 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
     const channelMean = stage.ptr(momentsSlot);
     const channelM2 = channelMean + C * 8;
     if (geo.channelsLast) k.batchNormStatsNhwc(xPtr, rows, C, channelMean, channelM2, workPtr);
-    else k.batchNormStatsNchw(xPtr, geo.batch, C, geo.spatial, channelMean, channelM2);
+    else nchwSplit(k, "batchNormStatsNchw", [xPtr, geo.batch, C, geo.spatial, channelMean, channelM2, 0], geo.batch, C, geo.spatial);
     k.batchNormFinishTraining(channelMean, channelM2, C, geo.count, eps, stage.ptr(gammaSlot), stage.ptr(betaSlot),
       meanPtr, invStdPtr, scalePtr, offsetPtr, stage.ptr(runningMeanSlot), stage.ptr(runningVarSlot), momentum);
   } else {
@@ -222,7 +231,7 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
       meanPtr, invStdPtr, scalePtr, offsetPtr);
   }
   if (geo.channelsLast) k.batchNormNormalizeNhwc(xPtr, yPtr, rows, C, meanPtr, scalePtr, offsetPtr, workPtr);
-  else k.batchNormNormalizeNchw(xPtr, yPtr, geo.batch, C, geo.spatial, meanPtr, scalePtr, offsetPtr);
+  else nchwSplit(k, "batchNormNormalizeNchw", [xPtr, yPtr, geo.batch, C, geo.spatial, meanPtr, scalePtr, offsetPtr, 0], geo.batch, C, geo.spatial);
 
   if (training) {
     stage.writeBack(runningMeanSlot);
@@ -296,13 +305,13 @@ export function batchNormBackwardImpl(
   // Eval mode writes dx during the reduction (dx does not depend on the sums).
   const fusedDx = training ? 0 : dxPtr;
   if (geo.channelsLast) k.batchNormBackwardReduceNhwc(dyPtr, xPtr, rows, C, meanPtr, sumDy, sumDyCentred, invStdPtr, gammaPtr, fusedDx, workPtr);
-  else k.batchNormBackwardReduceNchw(dyPtr, xPtr, geo.batch, C, geo.spatial, meanPtr, sumDy, sumDyCentred, invStdPtr, gammaPtr, fusedDx);
+  else nchwSplit(k, "batchNormBackwardReduceNchw", [dyPtr, xPtr, geo.batch, C, geo.spatial, meanPtr, sumDy, sumDyCentred, invStdPtr, gammaPtr, fusedDx, 0], geo.batch, C, geo.spatial);
   k.batchNormBackwardCoefficients(sumDy, sumDyCentred, C, geo.count, invStdPtr, gammaPtr, training,
     paramGrads ? stage.ptr(dgammaSlot) : 0, paramGrads ? stage.ptr(dbetaSlot) : 0, accumulate,
     training ? coefDy : 0, coefCentred, coefConst);
   if (training) {
     if (geo.channelsLast) k.batchNormBackwardDxNhwc(dyPtr, xPtr, dxPtr, rows, C, meanPtr, coefDy, coefCentred, coefConst, workPtr);
-    else k.batchNormBackwardDxNchw(dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst);
+    else nchwSplit(k, "batchNormBackwardDxNchw", [dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst, 0], geo.batch, C, geo.spatial);
   }
   const result = {
     dx: stage.result(dxSlot, x.length),

@@ -1,11 +1,12 @@
 // matmul: C = alpha·op(A)·op(B) + beta·C (row-major float32 GEMM), on top of the wasm kernel in
 // assembly/ops/matmul.ts. This file checks arguments and moves data: library views (typed
 // arrays over the wasm memory, e.g. Parameter.data) are passed to the kernel by pointer, any
-// other Float32Array is copied into reused scratch and the result copied back out (staging.ts).
+// other Float32Array is copied into reused scratch and the result copied back out.
 
 import { kernels } from "../bindings/instance.js";
+import { heapF32, liveF32View, Scratch, viewsOverlap, wasmOffset } from "../bindings/memory.js";
+import { threadHooks } from "../threads/hooks.js";
 import { checkNumber, checkOptionKeys, describe, optionalBoolean, reject } from "../checks.js";
-import { Staging } from "./staging.js";
 
 /** Options of {@link matmul}. `m`, `k` and `n` are required. */
 export interface MatmulOptions {
@@ -35,7 +36,11 @@ export interface MatmulOptions {
   out?: Float32Array;
 }
 
-const staging = new Staging();
+const scratch = new Scratch();
+/** A library view (zero-copy), including one made before a memory growth; see wasmOffset. */
+function isWasmView(array: Float32Array): boolean {
+  return wasmOffset(array) >= 0;
+}
 
 const WHERE = "matmul: ";
 const OPTION_KEYS = ["m", "k", "n", "transA", "transB", "alpha", "beta", "out"] as const;
@@ -63,6 +68,11 @@ function checkArray(value: unknown, name: string, rows: number, cols: number, sh
     throw new RangeError(`simdopt: matmul: ${name} has ${value.length} elements but ${shape} = ${rows}×${cols} needs ${rows * cols}`);
   }
   return value;
+}
+
+/** Floats rounded up to whole v128s, so every scratch region starts 16-byte aligned. */
+function slots(floats: number): number {
+  return (floats + 3) & ~3;
 }
 
 /**
@@ -93,22 +103,65 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   const beta = out === undefined ? 0 : checkScalar(options.beta, "beta", 0);
   if (k === 0) return emptyProduct(out, m * n, beta);
 
-  // Library views are used in place; other arrays, and a view input overlapping a view `out`
-  // (it would be overwritten while still being read), go through the shared staging scratch.
-  const stage = staging.reset();
-  const aSlot = stage.bind(a, "a", true, false);
-  const bSlot = stage.bind(b, "b", true, false);
-  const cSlot = out === undefined ? stage.scratch(m * n) : stage.bind(out, "out", beta !== 0, true);
-  const packedASlot = stage.scratch(transA ? wasm.matmulPackedASize(m, k) : 0);
-  const packedBSlot = stage.scratch(wasm.matmulPackedBSize(k, n));
-  if (out !== undefined) stage.separate("matmul", cSlot, -1);
-  stage.commit();
-  wasm.matmulF32(stage.ptr(aSlot), stage.ptr(bSlot), stage.ptr(cSlot), m, k, n, transA ? m : k, transB ? k : n, n, transA, transB,
-    alpha, beta, stage.ptr(packedASlot), stage.ptr(packedBSlot));
-  const result = stage.result(cSlot, m * n);
-  // Keep no reference to the caller's arrays (a parameter's view would delay its reclamation).
-  stage.reset();
-  return result;
+  const outDirect = out !== undefined && isWasmView(out);
+  // A view input that overlaps a view `out` would be overwritten while it is still being read.
+  const aDirect = isWasmView(a) && !(outDirect && viewsOverlap(a, out!));
+  const bDirect = isWasmView(b) && !(outDirect && viewsOverlap(b, out!));
+
+  const packedAFloats = transA ? slots(wasm.matmulPackedASize(m, k)) : 0;
+  const packedBFloats = slots(wasm.matmulPackedBSize(k, n));
+  // With threads, each share of the product packs into its own copy of the packing scratch.
+  const threads = threadHooks();
+  const shares = threads === null ? 1 : threads.matmulShares(m, n, k);
+  const packedStride = (packedAFloats + packedBFloats) * 4;
+  const aFloats = aDirect ? 0 : slots(m * k);
+  const bFloats = bDirect ? 0 : slots(k * n);
+  const cFloats = outDirect ? 0 : slots(m * n);
+  // Read the views' offsets first: growing a non-shared memory below detaches them.
+  const aOffset = wasmOffset(a);
+  const bOffset = wasmOffset(b);
+  const cView = outDirect ? out!.byteOffset : 0;
+  // One reused block for everything; it only grows, and never on a call that fits.
+  const packedA = scratch.floats(shares * (packedAFloats + packedBFloats) + aFloats + bFloats + cFloats);
+  const packedB = packedA + packedAFloats * 4;
+  const packedEnd = packedA + shares * packedStride;
+  const aPtr = aDirect ? aOffset : packedEnd;
+  const aEnd = packedEnd + aFloats * 4;
+  const bPtr = bDirect ? bOffset : aEnd;
+  const cPtr = outDirect ? cView : aEnd + bFloats * 4;
+
+  const heap = heapF32();
+  stageIn(heap, a, m * k, aOffset, aDirect, aPtr);
+  stageIn(heap, b, k * n, bOffset, bDirect, bPtr);
+  if (out !== undefined && !outDirect && beta !== 0) heap.set(out, cPtr >>> 2);
+
+  if (shares > 1) {
+    threads!.matmulSplit(wasm, aPtr, bPtr, cPtr, m, k, n, transA, transB, alpha, beta, packedA, packedB, packedStride,
+      shares, wasm.relaxedBuild() === 1 ? 6 : 5);
+  } else {
+    wasm.matmulF32(aPtr, bPtr, cPtr, m, k, n, transA ? m : k, transB ? k : n, n, transA, transB,
+      alpha, beta, packedA, packedB);
+  }
+
+  // The scratch may have grown a plain memory and detached `out`: return a live view of it.
+  if (outDirect) return liveF32View(out!, cView, m * n);
+  const result = heap.subarray(cPtr >>> 2, (cPtr >>> 2) + m * n);
+  if (out !== undefined) {
+    out.set(result);
+    return out;
+  }
+  return result.slice();
+}
+
+/**
+ * Copies an input the kernel must not read in place into scratch at `ptr`: a library view (one
+ * overlapping `out`) from its offset in wasm memory — the view itself may have been detached by
+ * the scratch's growth, so its `length` is passed — and any other array from itself.
+ */
+function stageIn(heap: Float32Array, array: Float32Array, length: number, offset: number, direct: boolean, ptr: number): void {
+  if (direct) return;
+  if (offset >= 0) heap.copyWithin(ptr >>> 2, offset >>> 2, (offset >>> 2) + length);
+  else heap.set(array, ptr >>> 2);
 }
 
 /** k = 0: op(A)·op(B) is an m×n matrix of zeros, so C = beta·C (zeros when beta is 0, as in BLAS). */

@@ -6,6 +6,7 @@ import { kernels } from "../bindings/instance.js";
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded, describe } from "../checks.js";
 import type { Parameter } from "../parameter.js";
+import { threadHooks } from "../threads/hooks.js";
 
 /** The accumulation part of a state dict: steps accumulated so far and the sums, per parameter in order. */
 export interface AccumulationState {
@@ -47,11 +48,19 @@ export class GradientAccumulator {
 
   /** Adds every parameter's gradient; true when this was the k-th (the sums now hold the mean). */
   add(params: readonly Parameter[]): boolean {
-    const { accumulateGrad, scaleInPlace } = kernels();
-    for (let i = 0; i < params.length; i++) {
-      const param = params[i]!;
-      accumulateGrad(this.#sums.get(param)!.ptr, param.gradPtr, param.size);
+    // With threads on, the sums are collected and split across them in one dispatch.
+    const threads = threadHooks();
+    const threaded = threads !== null && threads.beginStep();
+    try {
+      const { accumulateGrad } = kernels();
+      for (let i = 0; i < params.length; i++) {
+        const param = params[i]!;
+        accumulateGrad(this.#sums.get(param)!.ptr, param.gradPtr, param.size);
+      }
+    } finally {
+      if (threaded) threads.endStep();
     }
+    const { scaleInPlace } = kernels();
     this.count += 1;
     if (this.count < this.k) return false;
     for (let i = 0; i < params.length; i++) {

@@ -42,6 +42,11 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
   }
 
   /** @internal */
+  /** @internal One kernel call over the group's table. */
+  protected override multiTensor(): boolean {
+    return true;
+  }
+
   protected update(slice: Slice, group: ParamGroup<AdadeltaOptions>): void {
     kernels().adadeltaStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       group.lr, group.rho, group.eps, group.weightDecay, group.maximize);

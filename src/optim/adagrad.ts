@@ -66,6 +66,11 @@ export class Adagrad extends Optimizer<AdagradOptions> {
   }
 
   /** @internal */
+  /** @internal One kernel call over the group's table. */
+  protected override multiTensor(): boolean {
+    return true;
+  }
+
   protected update(slice: Slice, group: ParamGroup<AdagradOptions>, _state: ParamState, scalars: StepScalars): void {
     kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, scalars[0]!, group.eps, group.weightDecay, group.maximize, group.l1);
   }

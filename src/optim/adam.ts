@@ -80,6 +80,11 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     return scalars;
   }
 
+  /** @internal One kernel call over the group's table (float32 state only). */
+  protected override multiTensor(group: ParamGroup<AdamOptions>): boolean {
+    return group.stateDtype === "float32";
+  }
+
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdamOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
@@ -87,9 +92,8 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
     const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
     const buffers = slice.buffers;
-    const format = dtypeFormat(group.stateDtype);
-    if (format !== 0) {
-      adamLowp(slice, group, scalars, format, l2WeightDecay, paramScale);
+    if (group.stateDtype !== "float32") {
+      adamLowp(slice, group, scalars, dtypeFormat(group.stateDtype), l2WeightDecay, paramScale);
       return;
     }
     kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,

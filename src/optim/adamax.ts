@@ -51,6 +51,11 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   }
 
   /** @internal */
+  /** @internal One kernel call over the group's table. */
+  protected override multiTensor(): boolean {
+    return true;
+  }
+
   protected update(slice: Slice, group: ParamGroup<AdamaxOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

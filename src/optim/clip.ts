@@ -4,6 +4,7 @@
 
 import { kernels } from "../bindings/instance.js";
 import { Parameter } from "../parameter.js";
+import { threadHooks } from "../threads/hooks.js";
 import { describe, optionalBoolean, readOptions, reject } from "../checks.js";
 
 const CLIP_NORM_KEYS = ["errorIfNonfinite"] as const;
@@ -94,18 +95,30 @@ export function clipGradNorm(
   if (list.length === 0) return 0;
 
   const k = kernels();
+  // Per-parameter values (computed across the threads when they are on), combined in order.
+  const threads = threadHooks();
+  const ptrs = list.map((param) => param.gradPtr);
+  const lengths = list.map((param) => param.size);
+  const values: number[] = new Array<number>(list.length).fill(0);
+  const reduceEach = (kernel: "sumSquares" | "sumAbs" | "maxAbs") => {
+    if (threads !== null) threads.reduceEach(k, kernel, ptrs, lengths, values);
+    else for (let i = 0; i < list.length; i++) values[i] = k[kernel](ptrs[i]!, lengths[i]!);
+  };
   let total: number;
   if (normType === 2) {
+    reduceEach("sumSquares");
     let sum = 0;
-    for (const param of list) sum += k.sumSquares(param.gradPtr, param.size);
+    for (const value of values) sum += value;
     total = Math.sqrt(sum);
   } else if (normType === 1) {
+    reduceEach("sumAbs");
     total = 0;
-    for (const param of list) total += k.sumAbs(param.gradPtr, param.size);
+    for (const value of values) total += value;
   } else if (normType === Infinity) {
+    reduceEach("maxAbs");
     total = 0;
     // Math.max propagates NaN, as torch.max does.
-    for (const param of list) total = Math.max(total, k.maxAbs(param.gradPtr, param.size));
+    for (const value of values) total = Math.max(total, value);
   } else {
     total = pNormOfNumbers(list.map((param) => pNormOf(param, normType)), normType);
   }
@@ -123,7 +136,8 @@ export function clipGradNorm(
   // coefficient would turn the gradients into NaN) leaves them as they are.
   const coefficient = Math.fround(maxNorm / (total + 1e-6));
   if (maxNorm !== Infinity && !(coefficient >= 1)) {
-    for (const param of list) k.scaleInPlace(param.gradPtr, param.size, coefficient);
+    if (threads !== null) threads.elementwiseEach(k, "scaleInPlace", ptrs, lengths, coefficient);
+    else for (let i = 0; i < list.length; i++) k.scaleInPlace(ptrs[i]!, lengths[i]!, coefficient);
   }
   return total;
 }

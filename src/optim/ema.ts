@@ -6,6 +6,7 @@ import { kernels } from "../bindings/instance.js";
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded, checkObject, checkOptionKeys, describe } from "../checks.js";
 import { Parameter } from "../parameter.js";
+import { threadHooks } from "../threads/hooks.js";
 
 /** Options of EMA. */
 export interface EMAOptions {
@@ -68,11 +69,18 @@ export class EMA {
   update(): void {
     this.#check("update");
     if (this.#swapped) throw new Error("simdopt: EMA.update() while swapped: call swap() again to put the trained weights back first");
-    const { emaUpdate } = kernels();
-    for (let i = 0; i < this.params.length; i++) {
-      const param = this.params[i]!;
-      // decay 0 copies: the same as PyTorch's first call (n_averaged == 0).
-      emaUpdate(this.#averages[i]!.ptr, param.dataPtr, param.size, this.#nAveraged === 0 ? 0 : this.decay);
+    // With threads on, the calls are collected and split across them in one dispatch.
+    const threads = threadHooks();
+    const threaded = threads !== null && threads.beginStep();
+    try {
+      const { emaUpdate } = kernels();
+      for (let i = 0; i < this.params.length; i++) {
+        const param = this.params[i]!;
+        // decay 0 copies: the same as PyTorch's first call (n_averaged == 0).
+        emaUpdate(this.#averages[i]!.ptr, param.dataPtr, param.size, this.#nAveraged === 0 ? 0 : this.decay);
+      }
+    } finally {
+      if (threaded) threads.endStep();
     }
     this.#nAveraged += 1;
   }

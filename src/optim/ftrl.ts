@@ -58,6 +58,12 @@ export class Ftrl extends Optimizer<FtrlOptions> {
     return buffer === "accumulator" ? group.initialAccumulatorValue : 0;
   }
 
+  /** @internal The scalar slow path (other powers) reads its slice in TypeScript: no table. */
+  protected override multiTensor(group: ParamGroup<FtrlOptions>): boolean {
+    const p = group.lrPower;
+    return p === -0.5 || p === 0 || p === -1;
+  }
+
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<FtrlOptions>): void {
     // The kernel takes the three common powers; any other runs the scalar slow path.

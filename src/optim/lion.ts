@@ -49,6 +49,11 @@ export class Lion extends Optimizer<LionOptions> {
   }
 
   /** @internal */
+  /** @internal One kernel call over the group's table (float32 state only). */
+  protected override multiTensor(group: ParamGroup<LionOptions>): boolean {
+    return group.stateDtype === "float32";
+  }
+
   protected update(slice: Slice, group: ParamGroup<LionOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

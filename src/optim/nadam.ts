@@ -89,6 +89,11 @@ export class NAdam extends Optimizer<NAdamOptions> {
   }
 
   /** @internal */
+  /** @internal One kernel call over the group's table. */
+  protected override multiTensor(): boolean {
+    return true;
+  }
+
   protected update(slice: Slice, group: ParamGroup<NAdamOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

@@ -4,12 +4,14 @@
 // and the one kernel call that updates a slice of a parameter.
 
 import { F32Block } from "../bindings/memory.js";
+import { threadHooks } from "../threads/hooks.js";
 import { Parameter } from "../parameter.js";
 import { checkInteger, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
 import { checkMembers, checkStepOptions, groupPrefix, makeGroup, makeGroups, stripUndefined } from "./groups.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
 import { GradientAccumulator } from "./accumulate.js";
 import { checkMasks, checkRows, gradientsFinite, reserveMaskScratch, restoreMaskedOut, stageMask } from "./sparse.js";
+import { buildTable, tableValid, type GroupTable } from "./tables.js";
 
 import { blockFloats, elementBytes } from "./lowp.js";
 import {
@@ -59,6 +61,12 @@ export abstract class Optimizer<Options extends object> {
   readonly #madeBlocks: { state: ParamState; name: string; block: F32Block }[] = [];
   readonly #madeStates: Parameter[] = [];
   #maskScratchBytes = 0;
+  /** Per group, its multi-tensor table (see tables.ts); valid while `#version` is what it was built at. */
+  readonly #tables: (GroupTable | undefined)[] = [];
+  /** Bumped whenever state is created, freed, loaded or stepped by rows. */
+  #version = 0;
+  /** Per group, the `#version` at which it was found ineligible for a table (see #buildTable). */
+  readonly #noTable: number[] = [];
   /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
   readonly #optionNames: readonly string[];
   readonly #groupKeys: readonly string[];
@@ -169,6 +177,16 @@ export abstract class Optimizer<Options extends object> {
     return NO_SCALARS;
   }
 
+  /**
+   * @internal Whether this group's dense steps may run as one multi-tensor kernel call (see
+   * tables.ts): `update` must make exactly one step-kernel call, on the slice's streams, whose
+   * kernel walks a table when given a negative length, and the group's buffer names must not
+   * depend on the parameter. Default false: an optimizer opts in.
+   */
+  protected multiTensor(_group: ParamGroup<Options>): boolean {
+    return false;
+  }
+
   /** @internal Runs the kernel on one slice (a whole parameter, or one row of it). */
   protected abstract update(slice: Slice, group: ParamGroup<Options>, state: ParamState, scalars: StepScalars): void;
 
@@ -186,23 +204,55 @@ export abstract class Optimizer<Options extends object> {
     if (skipIfNonfinite && !gradientsFinite(this.paramGroups, rows)) return false;
     // Everything the step needs is allocated before anything is written: running out of memory
     // leaves every parameter, buffer and step count as it was.
+    // Groups whose tables are current have every state and buffer already (multi-tensor steps
+    // then skip the per-tensor look-ups).
     const accumulator = this.#accumulator;
     if (accumulator === null) {
-      this.#allocateForStep();
+      if (!this.#tablesCurrent(mask, rows)) this.#allocateForStep();
     } else {
       accumulator.allocate(this.#memberList);
-      if (accumulator.count + 1 === accumulator.k) this.#allocateForStep();
+      if (accumulator.count + 1 === accumulator.k && !this.#tablesCurrent(mask, rows)) this.#allocateForStep();
       // Not the k-th step: the gradients are only added to the sums.
       if (!accumulator.add(this.#memberList)) return false;
       accumulator.applying = true;
     }
     // Indexed loops on the hot path: a for-of iterator is only free where the engine inlines the
     // loop's whole body, and a step must allocate nothing whatever the engine decides.
+    // With threads on, the step's kernel calls are collected and split across the threads in one
+    // dispatch at the end (src/threads/step-batch.ts); a masked step's restore runs what was
+    // collected first, so effects keep their single-thread order.
+    // Only while every buffer is sliced with its parameter: the recorder cuts each call into
+    // element ranges of all its streams.
+    const threads = threadHooks();
+    const threaded = threads !== null && this.#everyBufferSliceable() && threads.beginStep();
+    try {
+      this.#stepAll(mask, rows);
+    } finally {
+      if (threaded) threads.endStep();
+    }
+    if (accumulator !== null) accumulator.reset(this.#memberList);
+    return true;
+  }
+
+  #everyBufferSliceable(): boolean {
+    const groups = this.paramGroups;
+    for (let g = 0; g < groups.length; g++) {
+      const params = groups[g]!.params;
+      for (let i = 0; i < params.length; i++) if (!this.#allSliceable(this.stateBufferNames(groups[g]!, params[i]!))) return false;
+    }
+    return true;
+  }
+
+  #stepAll(mask: StepOptions["mask"], rows: StepOptions["rows"]): void {
     const groups = this.paramGroups;
     let index = 0;
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g]!;
       const params = group.params;
+      if (params.length > 1 && mask === undefined && rows === undefined && this.#stepTable(g, group, index)) {
+        index += params.length;
+        continue;
+      }
       for (let i = 0; i < params.length; i++) {
         const param = params[i]!;
         const names = this.stateBufferNames(group, param);
@@ -225,8 +275,76 @@ export abstract class Optimizer<Options extends object> {
         }
       }
     }
-    if (accumulator !== null) accumulator.reset(this.#memberList);
+  }
+
+  /**
+   * The group's dense step as one kernel call over its table, built or rebuilt here when the
+   * group is eligible (two or more tensors, none with fresh buffers or a rows history, all at
+   * the same step with the same scalar state); false (nothing done) when it is not. Step
+   * scalars (bias corrections…) are computed once for the group.
+   */
+  #stepTable(g: number, group: ParamGroup<Options>, index: number): boolean {
+    const params = group.params;
+    if (!this.multiTensor(group) || this.#noTable[g] === this.#version) return false;
+    // Optimizers that opt in keep the same buffer names for every parameter of a group.
+    const names = this.stateBufferNames(group, params[0]!);
+    let table = this.#tables[g];
+    if (!tableValid(table, params, names, this.#version)) {
+      table?.block.free();
+      this.#tables[g] = table = this.#buildTable(g, group, names, index);
+      if (table === undefined) return false;
+    }
+    const states = table!.states;
+    for (let i = 0; i < states.length; i++) states[i]!.step += 1;
+    // Per-parameter scalar state advances for every tensor (all alike, so the last's scalars serve
+    // all). One call site: each inlined copy of prepareStep eats into the budget that keeps the
+    // kernel call below it inlined (not inlined, its float arguments are boxed: an allocation).
+    const prepared = this.scalarStateNames().length > 0 ? states.length : 1;
+    let scalars = NO_SCALARS;
+    for (let i = 0; i < prepared; i++) scalars = this.prepareStep(group, states[i]!, params[i]!);
+    this.update(table!.slice, group, states[0]!, scalars);
     return true;
+  }
+
+  /** True when the step is dense and every group has a current table (see #stepTable). */
+  #tablesCurrent(mask: StepOptions["mask"], rows: StepOptions["rows"]): boolean {
+    if (mask !== undefined || rows !== undefined) return false;
+    const groups = this.paramGroups;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
+      if (!this.multiTensor(group) || !tableValid(this.#tables[g], group.params, this.stateBufferNames(group, group.params[0]!), this.#version)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The group's table, or undefined when it is not eligible now. Only groups whose buffers are
+   * all parameter-shaped (sliceable) and at most three: the kernels' table entries hold three.
+   * Ineligibility that lasts until the state changes is remembered (no retry, no allocation, per step).
+   */
+  #buildTable(g: number, group: ParamGroup<Options>, names: readonly string[], index: number): GroupTable | undefined {
+    const params = group.params;
+    const states: ParamState[] = [];
+    const first = this.state.get(params[0]!)!;
+    let eligible = names.length <= 3 && names.every((name) => this.stateBufferLayout(name).sliceable);
+    for (let i = 0; i < params.length && eligible; i++) {
+      const state = this.state.get(params[i]!)!;
+      // Fresh buffers: first-use rules this step, eligible on the next one.
+      if (this.#fresh[index + i]) return undefined;
+      eligible = state.touchedRows === null && state.step === first.step && state.scalars.every((value, j) => Object.is(value, first.scalars[j]));
+      states.push(state);
+    }
+    if (!eligible) {
+      this.#noTable[g] = this.#version;
+      return undefined;
+    }
+    const accumulator = this.#accumulator;
+    try {
+      // With accumulate, tables serve only applying steps, which read the sums.
+      return buildTable(params, states, names, this.#version, (param) => accumulator === null ? param.gradPtr : accumulator.gradPtr(param));
+    } catch {
+      return undefined; // out of memory for the table: step tensor by tensor
+    }
   }
 
   /** Zeroes every gradient (PyTorch's zero_grad; gradients here always exist, so they are zero-filled). */
@@ -262,7 +380,11 @@ export abstract class Optimizer<Options extends object> {
     const params = this.paramGroups.flatMap((group) => group.params);
     // Checked (and the sums allocated) before anything else changes.
     const accumulation = accumulator === null || saved === undefined ? null : accumulator.check(saved, params);
-    loadState(this.#access(), stateDict);
+    try {
+      loadState(this.#access(), stateDict);
+    } finally {
+      this.#version++;
+    }
     if (accumulator !== null) {
       accumulator.allocate(params);
       if (accumulation === null) accumulator.reset(params);
@@ -301,6 +423,8 @@ export abstract class Optimizer<Options extends object> {
     this.#disposed = true;
     for (const param of [...this.state.keys()]) this.#freeState(param);
     this.#accumulator?.free();
+    for (const table of this.#tables) table?.block.free();
+    this.#tables.length = 0;
   }
 
   // ---- internals ----
@@ -311,6 +435,7 @@ export abstract class Optimizer<Options extends object> {
   #freeState(param: Parameter): void {
     const entry = this.state.get(param);
     if (entry === undefined) return;
+    this.#version++;
     for (const block of entry.buffers.values()) block.free();
     this.state.delete(param);
   }
@@ -355,6 +480,7 @@ export abstract class Optimizer<Options extends object> {
   #ensureState(param: Parameter, group: ParamGroup<Options>, names: readonly string[]): boolean {
     let state = this.state.get(param);
     if (state === undefined) {
+      this.#version++;
       state = { step: 0, buffers: new Map(), touchedRows: null, scalars: this.#newScalars() };
       this.state.set(param, state);
       this.#madeStates.push(param);
@@ -363,6 +489,7 @@ export abstract class Optimizer<Options extends object> {
     for (let n = 0; n < names.length; n++) {
       const name = names[n]!;
       if (!state.buffers.has(name)) {
+        this.#version++;
         const layout = this.stateBufferLayout(name);
         const block = new F32Block(blockFloats(layout, layoutLength(layout, param)));
         state.buffers.set(name, block);
@@ -392,6 +519,7 @@ export abstract class Optimizer<Options extends object> {
   }
 
   #stepRows(param: Parameter, group: ParamGroup<Options>, state: ParamState, names: readonly string[], rows: Int32Array): void {
+    this.#version++;
     const columns = param.size / param.shape[0]!;
     if (state.touchedRows === null) {
       // State that exists from dense steps counts as touched everywhere.

@@ -57,6 +57,11 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
   }
 
   /** @internal */
+  /** @internal One kernel call over the group's table. */
+  protected override multiTensor(): boolean {
+    return true;
+  }
+
   protected update(slice: Slice, group: ParamGroup<RMSpropOptions>): void {
     const buffers = slice.buffers;
     const gradAvg = group.centered ? buffers[1]! : 0;

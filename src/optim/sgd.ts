@@ -55,6 +55,11 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   /** @internal */
+  /** @internal One kernel call over the group's table. */
+  protected override multiTensor(): boolean {
+    return true;
+  }
+
   protected update(slice: Slice, group: ParamGroup<SGDOptions>): void {
     kernels().sgdStep(slice.param, slice.grad, group.momentum !== 0 ? slice.buffers[0]! : 0, slice.length,
       group.lr, group.momentum, group.dampening, group.weightDecay, group.maximize, group.nesterov, slice.firstUse, group.l1);

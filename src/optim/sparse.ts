@@ -6,10 +6,14 @@
 import { kernels } from "../bindings/instance.js";
 import { heapF32, heapU8, Scratch } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
+import { threadHooks } from "../threads/hooks.js";
 import type { ParamGroup, StepOptions } from "./types.js";
 
 /** Masked steps: the parameter's values set aside, then the mask, in one block (one allocation). */
 const scratch = new Scratch();
+const finitePtrs: number[] = [];
+const finiteLengths: number[] = [];
+const finiteValues: number[] = [];
 
 /** Bytes of the masked-step scratch for a parameter of `size` floats and a mask of `maskBytes`. */
 export function maskedScratchBytes(size: number, maskBytes: number): number {
@@ -45,7 +49,21 @@ function maskPtrOf(saved: number, param: Parameter): number {
 
 /** Whether the gradients to be read are finite: only the given rows of a row-stepped parameter. */
 export function gradientsFinite(groups: readonly ParamGroup<object>[], rows: StepOptions["rows"]): boolean {
-  const { allFinite } = kernels();
+  const k = kernels();
+  const { allFinite } = k;
+  const threads = threadHooks();
+  if (threads !== null && rows === undefined) {
+    // Whole gradients across the threads: one value per parameter (reused arrays).
+    let count = 0;
+    for (let g = 0; g < groups.length; g++) {
+      const params = groups[g]!.params;
+      for (let i = 0; i < params.length; i++, count++) { finitePtrs[count] = params[i]!.gradPtr; finiteLengths[count] = params[i]!.size; }
+    }
+    finitePtrs.length = finiteLengths.length = finiteValues.length = count;
+    threads.reduceEach(k, "allFinite", finitePtrs, finiteLengths, finiteValues);
+    for (let i = 0; i < count; i++) if (finiteValues[i] === 0) return false;
+    return true;
+  }
   for (let g = 0; g < groups.length; g++) {
     const params = groups[g]!.params;
     for (let i = 0; i < params.length; i++) {

@@ -32,6 +32,7 @@ function declaredKernels(): Map<string, Declared> {
 
 const declared = declaredKernels();
 
+// Both builds are read from build/: the package ships only the plain one (the relaxed travels as a patch).
 describe.each(["simd", "relaxed"])("the %s module's exports match src/bindings/kernels.ts", (variant) => {
   const bytes = new Uint8Array(readFileSync(new URL(`../../build/simdopt-${variant}.wasm`, import.meta.url)));
   const exported = exportedFunctionSignatures(bytes);

@@ -34,4 +34,22 @@ const loaders = {
 if (!(mode in loaders)) throw new Error(`unknown mode ${mode}; expected one of ${Object.keys(loaders).join(", ")}`);
 
 const report = await runConformance(simdopt, expected, { initialize: loaders[mode], mode });
+if (mode === "init") {
+  // Threads from the packed package: the worker script must load from the installed files.
+  const steps = () => {
+    const p = simdopt.parameter([300, 401], { init: "xavierUniform", seed: 3 });
+    p.grad.fill(1e-2);
+    const optimizer = new simdopt.Adam([p], { lr: 1e-3 });
+    for (let i = 0; i < 3; i++) optimizer.step();
+    const out = p.data.slice();
+    optimizer.dispose();
+    p.dispose();
+    return out;
+  };
+  const one = steps();
+  const threads = await simdopt.initThreads(2);
+  const two = steps();
+  report.threadsProbe = { threads, workers: simdopt.features().workers, identical: one.every((v, i) => Object.is(v, two[i])) };
+  simdopt.terminateThreads();
+}
 console.log(JSON.stringify(report));

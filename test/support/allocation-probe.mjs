@@ -7,22 +7,30 @@ import * as simdopt from "../../dist/index.js";
 import { OPTIMIZERS } from "../optim/spec.mjs";
 
 await simdopt.init();
+// THREADS=n: the same with n threads on a parameter large enough that every step is split
+// across them (the recorded step list, its dispatch and the spin-wait must allocate nothing too).
+const THREADS = Number(process.env.THREADS ?? 1);
+// TENSORS=n: each optimizer holds n parameters, so that its dense steps are multi-tensor calls
+// over the group's table (and, with threads, that table is split across them).
+const TENSORS = Number(process.env.TENSORS ?? 1);
+const SHAPE = THREADS > 1 ? [Math.ceil(256 / TENSORS), 160] : [7, 3];
+if (THREADS > 1 && (await simdopt.initThreads(THREADS)) !== THREADS) throw new Error("threads did not start");
 // Every optimizer of the spec table under its first variant's options (defaults for those the
-// machinery tests leave out: Adafactor and LAMB have their own), with gradient
-// accumulation and EMA.update early in the list: one process steps every class in turn, and an
-// entry late in that sequence can meet shared call sites megamorphic enough to lose the inlining
-// that keeps a step free of boxed doubles (seen with whichever optimizer came twelfth, not a
-// property of that optimizer).
-// (ScheduleFreeAdamW starts in eval mode: train() first.)
-const makers = Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, (p) => {
-  const optimizer = new simdopt[entry.name]([p], entry.variants?.[0]?.[1] ?? {});
+// machinery tests leave out), with gradient accumulation and EMA.update early in the list: one
+// process steps every class in turn, and an entry late in that sequence can meet shared call
+// sites megamorphic enough to lose the inlining that keeps a step free of boxed doubles (seen
+// with whichever optimizer came twelfth, not a property of that optimizer). ScheduleFreeAdamW
+// starts in eval mode: train() first.
+const make = (entry) => (p) => {
+  const optimizer = new simdopt[entry.name](p, entry.variants?.[0]?.[1] ?? {});
   optimizer.train?.();
   return optimizer;
-}]));
+};
+const makers = Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, make(entry)]));
 const extras = {
-  "Adam accumulate 4": (p) => new simdopt.Adam([p], { accumulate: 4 }),
+  "Adam accumulate 4": (p) => new simdopt.Adam(p, { accumulate: 4 }),
   "EMA update": (p) => {
-    const ema = new simdopt.EMA([p], { decay: 0.999 });
+    const ema = new simdopt.EMA(p, { decay: 0.999 });
     return { step: () => ema.update() };
   },
 };
@@ -46,9 +54,10 @@ function steps(optimizer, count) {
 
 const result = {};
 for (const [name, make] of ordered) {
-  const p = simdopt.parameter([7, 3], { init: "xavierUniform", seed: 1 });
-  p.grad.fill(1e-3);
+  const p = Array.from({ length: TENSORS }, (_, i) => simdopt.parameter(SHAPE, { init: "xavierUniform", seed: 1 + i }));
+  for (const each of p) each.grad.fill(1e-3);
   const optimizer = make(p);
+  if (!optimizer) continue;
   steps(optimizer, 20_000); // warm up: optimised code, state created
   // The fewest scavenges over three windows: a step that allocates does so in every window, while
   // a one-off (a deoptimisation running a while in the interpreter, which boxes doubles) does not.
@@ -63,4 +72,5 @@ for (const [name, make] of ordered) {
   result[name] = fewest;
 }
 observer.disconnect();
+simdopt.terminateThreads();
 console.log(JSON.stringify(result));

@@ -6,6 +6,15 @@ import { mergeMoments } from "./moments";
 // Batch norm over NCHW: each (n, c) is one contiguous run of `spatial` floats (see common.ts).
 
 // Results of pieceMoments (AssemblyScript has no tuples).
+/**
+ * Bytes from one image to the next: `batchStride` floats when given (a call over a range of the
+ * channels, as threads make), else the whole image, channels × spatial.
+ */
+// @ts-ignore: decorator
+@inline function imageStride(batchStride: i32, channels: i32, spatial: i32): usize {
+  return <usize>(batchStride != 0 ? batchStride : channels * spatial) << 2;
+}
+
 let pieceMean: f64 = 0;
 let pieceM2: f64 = 0;
 
@@ -102,11 +111,12 @@ function pieceMomentsWide(data: usize, length: i32): void {
  * Reads x once, in memory order.
  */
 export function batchNormStatsNchw(
-  x: usize, batch: i32, channels: i32, spatial: i32, channelMean: usize, channelM2: usize,
+  x: usize, batch: i32, channels: i32, spatial: i32, channelMean: usize, channelM2: usize, batchStride: i32,
 ): void {
   const runBytes = <usize>spatial << 2;
-  let run = x;
+  const imageBytes = imageStride(batchStride, channels, spatial);
   for (let n = 0; n < batch; n++) {
+    let run = x + <usize>n * imageBytes;
     for (let c = 0; c < channels; c++) {
       const meanPtr = channelMean + (<usize>c << 3);
       const m2Ptr = channelM2 + (<usize>c << 3);
@@ -125,14 +135,16 @@ export function batchNormStatsNchw(
 /** NCHW: y = (x − centre[c])·scale[c] + offset[c]. y may be x. */
 export function batchNormNormalizeNchw(
   x: usize, y: usize, batch: i32, channels: i32, spatial: i32, centre: usize, scale: usize, offset: usize,
+  batchStride: i32,
 ): void {
+  const imageBytes = imageStride(batchStride, channels, spatial);
   const runBytes = <usize>spatial << 2;
   const unrolledEnd = <usize>(spatial & ~7) << 2;
   const body = <usize>(spatial & ~3) << 2;
   const tailBytes = <usize>(spatial & 3) << 2;
-  let xRun = x;
-  let yRun = y;
   for (let n = 0; n < batch; n++) {
+    let xRun = x + <usize>n * imageBytes;
+    let yRun = y + <usize>n * imageBytes;
     for (let c = 0; c < channels; c++) {
       const at = <usize>c << 2;
       const cv = v128.load32_splat(centre + at);
@@ -161,13 +173,14 @@ export function batchNormNormalizeNchw(
  */
 export function batchNormBackwardReduceNchw(
   dy: usize, x: usize, batch: i32, channels: i32, spatial: i32, mean: usize,
-  sumDy: usize, sumDyCentred: usize, invStd: usize, gamma: usize, dx: usize,
+  sumDy: usize, sumDyCentred: usize, invStd: usize, gamma: usize, dx: usize, batchStride: i32,
 ): void {
   memory.fill(sumDy, 0, <usize>channels << 3);
   memory.fill(sumDyCentred, 0, <usize>channels << 3);
   const runBytes = <usize>spatial << 2;
-  let run: usize = 0;
+  const imageBytes = imageStride(batchStride, channels, spatial);
   for (let n = 0; n < batch; n++) {
+    let run: usize = <usize>n * imageBytes;
     for (let c = 0; c < channels; c++) {
       const at = <usize>c << 2;
       const m = load<f32>(mean + at);
@@ -228,14 +241,15 @@ export function batchNormBackwardReduceNchw(
 /** NCHW: dx = dy·p[c] + (x − mean[c])·q[c] + r[c]. dx may be dy. */
 export function batchNormBackwardDxNchw(
   dy: usize, x: usize, dx: usize, batch: i32, channels: i32, spatial: i32,
-  mean: usize, coefDy: usize, coefCentred: usize, coefConst: usize,
+  mean: usize, coefDy: usize, coefCentred: usize, coefConst: usize, batchStride: i32,
 ): void {
   const runBytes = <usize>spatial << 2;
+  const imageBytes = imageStride(batchStride, channels, spatial);
   const unrolledEnd = <usize>(spatial & ~7) << 2;
   const body = <usize>(spatial & ~3) << 2;
   const tailBytes = <usize>(spatial & 3) << 2;
-  let run: usize = 0;
   for (let n = 0; n < batch; n++) {
+    let run: usize = <usize>n * imageBytes;
     for (let c = 0; c < channels; c++) {
       const at = <usize>c << 2;
       const mv = v128.load32_splat(mean + at);
