@@ -52,7 +52,10 @@ function steps(optimizer, count) {
 }
 
 const result = {};
+// ONLY=Adam,SGD: just those optimizers (for investigating one).
+const only = process.env.ONLY?.split(",");
 for (const [name, make] of Object.entries(makers)) {
+  if (only !== undefined && !only.includes(name)) continue;
   const p = Array.from({ length: TENSORS }, (_, i) => simdopt.parameter(SHAPE, { init: "xavierUniform", seed: 1 + i }));
   for (const each of p) each.grad.fill(1e-3);
   const optimizer = make(p);
