@@ -41,12 +41,12 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
     return AVERAGES;
   }
 
-  /** @internal */
   /** @internal One kernel call over the group's table. */
   protected override multiTensor(): boolean {
     return true;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdadeltaOptions>): void {
     kernels().adadeltaStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
       group.lr, group.rho, group.eps, group.weightDecay, group.maximize);

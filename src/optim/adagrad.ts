@@ -65,12 +65,12 @@ export class Adagrad extends Optimizer<AdagradOptions> {
     return this.#scalars;
   }
 
-  /** @internal */
   /** @internal One kernel call over the group's table. */
   protected override multiTensor(): boolean {
     return true;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdagradOptions>, _state: ParamState, scalars: StepScalars): void {
     kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, scalars[0]!, group.eps, group.weightDecay, group.maximize, group.l1);
   }

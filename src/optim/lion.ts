@@ -48,12 +48,12 @@ export class Lion extends Optimizer<LionOptions> {
     return lowpLayout(name);
   }
 
-  /** @internal */
   /** @internal One kernel call over the group's table (float32 state only). */
   protected override multiTensor(group: ParamGroup<LionOptions>): boolean {
     return group.stateDtype === "float32";
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<LionOptions>): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

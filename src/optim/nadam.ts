@@ -88,12 +88,12 @@ export class NAdam extends Optimizer<NAdamOptions> {
     return scalars;
   }
 
-  /** @internal */
   /** @internal One kernel call over the group's table. */
   protected override multiTensor(): boolean {
     return true;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<NAdamOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];

@@ -296,12 +296,11 @@ export abstract class Optimizer<Options extends object> {
     }
     const states = table!.states;
     for (let i = 0; i < states.length; i++) states[i]!.step += 1;
-    // Per-parameter scalar state advances for every tensor (all alike, so the last's scalars serve
-    // all). One call site: each inlined copy of prepareStep eats into the budget that keeps the
-    // kernel call below it inlined (not inlined, its float arguments are boxed: an allocation).
-    const prepared = this.scalarStateNames().length > 0 ? states.length : 1;
-    let scalars = NO_SCALARS;
-    for (let i = 0; i < prepared; i++) scalars = this.prepareStep(group, states[i]!, params[i]!);
+    // Per-parameter scalar state advances for every tensor (all alike, so the last's scalars serve all).
+    let scalars = this.prepareStep(group, states[0]!, params[0]!);
+    if (this.scalarStateNames().length > 0) {
+      for (let i = 1; i < states.length; i++) scalars = this.prepareStep(group, states[i]!, params[i]!);
+    }
     this.update(table!.slice, group, states[0]!, scalars);
     return true;
   }

@@ -56,12 +56,12 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     return BUFFERS[group.centered ? 1 : 0][group.momentum > 0 ? 1 : 0];
   }
 
-  /** @internal */
   /** @internal One kernel call over the group's table. */
   protected override multiTensor(): boolean {
     return true;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<RMSpropOptions>): void {
     const buffers = slice.buffers;
     const gradAvg = group.centered ? buffers[1]! : 0;

@@ -54,12 +54,12 @@ export class SGD extends Optimizer<SGDOptions> {
     return group.momentum !== 0 ? MOMENTUM_BUFFER : NO_BUFFERS;
   }
 
-  /** @internal */
   /** @internal One kernel call over the group's table. */
   protected override multiTensor(): boolean {
     return true;
   }
 
+  /** @internal */
   protected update(slice: Slice, group: ParamGroup<SGDOptions>): void {
     kernels().sgdStep(slice.param, slice.grad, group.momentum !== 0 ? slice.buffers[0]! : 0, slice.length,
       group.lr, group.momentum, group.dampening, group.weightDecay, group.maximize, group.nesterov, slice.firstUse, group.l1);

@@ -83,17 +83,10 @@ const RAW_MAX = 256;
 const raw = new Float64Array(RAW_MAX * 16);
 let rawCount = 0;
 
-/**
- * Notes one call: a few stores and nothing else, so that V8 inlines it (and the recorder that
- * calls it) into the optimizer's update(); a call it does not inline boxes every float argument,
- * an allocation per call. The calls are laid out for the threads later (drain).
- */
-function put(id: N, argc: N, a0: N, a1: N, a2: N, a3: N, a4: N, a5: N, a6: N, a7: N, a8: N, a9: N, a10: N, a11: N, a12: N, a13: N): void {
+/** The slot of the next noted call (draining first when they are all taken). */
+function slot(): number {
   if (rawCount === RAW_MAX) drain();
-  const at = rawCount++ * 16;
-  raw[at] = id; raw[at + 1] = argc;
-  raw[at + 2] = a0; raw[at + 3] = a1; raw[at + 4] = a2; raw[at + 5] = a3; raw[at + 6] = a4; raw[at + 7] = a5; raw[at + 8] = a6;
-  raw[at + 9] = a7; raw[at + 10] = a8; raw[at + 11] = a9; raw[at + 12] = a10; raw[at + 13] = a11; raw[at + 14] = a12; raw[at + 15] = a13;
+  return rawCount++ * 16;
 }
 
 /** Records the noted calls (see record). */
@@ -101,26 +94,29 @@ function drain(): void {
   for (let r = 0; r < rawCount; r++) {
     const at = r * 16;
     for (let i = 0; i < 14; i++) args[i] = raw[at + 2 + i]!;
-    record(THREAD_KERNELS[raw[at]!]!, raw[at + 1]!, args);
+    record(THREAD_KERNELS[raw[at]! | 0]!, raw[at + 1]! | 0, args);
   }
   rawCount = 0;
 }
 
-// One function literal per kernel, with its kernel's arity: functions made in a loop share one
-// literal, which V8 then does not inline. Indices as in THREAD_KERNELS.
+// One function literal per kernel, with its kernel's arity, that only stores its arguments: V8
+// then inlines it into the optimizer's update() (a function made in a loop shares one literal
+// and is not inlined; nor is a deeper call chain once update() is inlined for several
+// optimizers), and a call it does not inline boxes every float argument, an allocation per
+// call. The calls are laid out for the threads later (drain). Indices as in THREAD_KERNELS.
 const RECORDERS = {
-  sgdStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N) => put(0, 12, a, b, c, d, e, f, g, h, i, j, k, l, 0, 0),
-  adamStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N) => put(1, 14, a, b, c, d, e, f, g, h, i, j, k, l, m, n),
-  adagradStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N) => put(2, 9, a, b, c, d, e, f, g, h, i, 0, 0, 0, 0, 0),
-  rmspropStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N) => put(3, 12, a, b, c, d, e, f, g, h, i, j, k, l, 0, 0),
-  adadeltaStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N) => put(4, 10, a, b, c, d, e, f, g, h, i, j, 0, 0, 0, 0),
-  adamaxStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N) => put(5, 11, a, b, c, d, e, f, g, h, i, j, k, 0, 0, 0),
-  nadamStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N) => put(6, 14, a, b, c, d, e, f, g, h, i, j, k, l, m, n),
-  radamStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N) => put(7, 13, a, b, c, d, e, f, g, h, i, j, k, l, m, 0),
-  lionStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N) => put(8, 9, a, b, c, d, e, f, g, h, i, 0, 0, 0, 0, 0),
-  ftrlStep: (a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N) => put(19, 11, a, b, c, d, e, f, g, h, i, j, k, 0, 0, 0),
-  emaUpdate: (a: N, b: N, c: N, d: N) => put(21, 4, a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
-  accumulateGrad: (a: N, b: N, c: N) => put(22, 3, a, b, c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+  sgdStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N): void { const o = slot(), r = raw; r[o] = 0; r[o + 1] = 12; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; },
+  adamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N): void { const o = slot(), r = raw; r[o] = 1; r[o + 1] = 14; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; r[o + 14] = m; r[o + 15] = n; },
+  adagradStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N): void { const o = slot(), r = raw; r[o] = 2; r[o + 1] = 9; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; },
+  rmspropStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N): void { const o = slot(), r = raw; r[o] = 3; r[o + 1] = 12; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; },
+  adadeltaStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N): void { const o = slot(), r = raw; r[o] = 4; r[o + 1] = 10; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; },
+  adamaxStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N): void { const o = slot(), r = raw; r[o] = 5; r[o + 1] = 11; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; },
+  nadamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N): void { const o = slot(), r = raw; r[o] = 6; r[o + 1] = 14; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; r[o + 14] = m; r[o + 15] = n; },
+  radamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N): void { const o = slot(), r = raw; r[o] = 7; r[o + 1] = 13; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; r[o + 14] = m; },
+  lionStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N): void { const o = slot(), r = raw; r[o] = 8; r[o + 1] = 9; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; },
+  ftrlStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N): void { const o = slot(), r = raw; r[o] = 19; r[o + 1] = 11; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; },
+  emaUpdate(a: N, b: N, c: N, d: N): void { const o = slot(), r = raw; r[o] = 21; r[o + 1] = 4; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; },
+  accumulateGrad(a: N, b: N, c: N): void { const o = slot(), r = raw; r[o] = 22; r[o + 1] = 3; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; },
 };
 
 function makeRecorder(real: Kernels): Kernels {

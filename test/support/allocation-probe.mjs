@@ -53,7 +53,10 @@ function steps(optimizer, count) {
 }
 
 const result = {};
+// ONLY=Adam,SGD: just those optimizers (each in a process of its own, as the tests run them).
+const only = process.env.ONLY?.split(",");
 for (const [name, make] of ordered) {
+  if (only !== undefined && !only.includes(name)) continue;
   const p = Array.from({ length: TENSORS }, (_, i) => simdopt.parameter(SHAPE, { init: "xavierUniform", seed: 1 + i }));
   for (const each of p) each.grad.fill(1e-3);
   const optimizer = make(p);
