@@ -217,9 +217,13 @@ describe("package hygiene", () => {
     expect(stray).toEqual([]);
   });
 
-  it("the packed package, every wasm build included, stays under 100 KB gzipped", () => {
+  it("the packed package, every wasm build included, stays under 128 KB gzipped", () => {
     console.info(`npm pack: ${(pack.packedBytes / 1024).toFixed(1)} KiB gzipped, ${(pack.unpackedBytes / 1024).toFixed(1)} KiB unpacked, ${pack.files.length} files`);
-    expect(pack.packedBytes).toBeLessThan(100 * 1024);
+    // 100 KB held 0.1.0 (ten optimizers, one thread). Threads (worker pool, per-thread scratch,
+    // multi-tensor tables: ~11 KB), seven more optimizers, EMA, accumulate and 8/16-bit state
+    // (~16 KB) do not fit in it even after the relaxed build stopped shipping as a second file
+    // (-12 KB); `node scripts/size-report.mjs` shows where the bytes are.
+    expect(pack.packedBytes).toBeLessThan(128 * 1024);
   });
 
   it("simdopt/slim reaches no embedded wasm, and its JS stays under 32 KB gzipped", async () => {
