@@ -226,7 +226,7 @@ describe("package hygiene", () => {
     expect(pack.packedBytes).toBeLessThan(128 * 1024);
   });
 
-  it("simdopt/slim reaches no embedded wasm, and its JS stays under 32 KB gzipped", async () => {
+  it("simdopt/slim reaches no embedded wasm, and its JS stays under 36 KB gzipped", async () => {
     const dist = join(pack.dir, "node_modules", "simdopt", "dist");
     const slim = staticGraph(join(dist, "slim.js"));
     const main = staticGraph(join(dist, "index.js"));
@@ -246,8 +246,9 @@ describe("package hygiene", () => {
     // What a bundle of the slim entry costs before any tree shaking, as one gzip stream.
     const gzipped = gzipSync(code, { level: 9 }).length;
     console.info(`simdopt/slim: ${slim.length} modules, ${(code.length / 1024).toFixed(1)} KiB, ${(gzipped / 1024).toFixed(1)} KiB gzipped`);
-    // 30 KB before Ftrl, the l1 option and the scalers (+1.4 KB together).
-    expect(gzipped).toBeLessThan(32 * 1024);
+    // 30 KB before Ftrl, the l1 option and the scalers (+1.4 KB together); 33.0 KiB with the
+    // worker pool, multi-tensor tables, seven more optimizers, EMA, accumulate and 8/16-bit state.
+    expect(gzipped).toBeLessThan(36 * 1024);
   });
 
   it("the minified JS keeps class names, which messages and state dicts use", async () => {
