@@ -96,3 +96,40 @@ describe("OneCycleLR option messages", () => {
     expect(s.totalSteps).toBe(6);
   });
 });
+
+describe("OneCycleLR state checks and its end", () => {
+  it.each([
+    ["totalSteps", 0],
+    ["totalSteps", 2.5],
+    ["annealStrategy", "step"],
+    ["cycleMomentum", 1],
+    ["phases", {}],
+    ["phases", [{}]],
+    ["phases", [null, null]],
+    ["phases", [{ endStep: 2, startLr: "initialLr", endLr: "maxLr", startMomentum: "maxMomentum", endMomentum: "baseMomentum", extra: 1 }, {}]],
+    ["phases", [{ endStep: "2", startLr: "initialLr", endLr: "maxLr", startMomentum: "maxMomentum", endMomentum: "baseMomentum" }, {}]],
+    ["phases", [{ endStep: 2, startLr: "lr", endLr: "maxLr", startMomentum: "maxMomentum", endMomentum: "baseMomentum" }, {}]],
+    ["phases", [{ endStep: 2, startLr: "initialLr", endLr: "maxLr", startMomentum: "momentum", endMomentum: "baseMomentum" }, {}]],
+  ])("loadStateDict rejects %s = %o", (key, value) => {
+    const target = new OneCycleLR(sgdLike(), ONE_CYCLE);
+    target.step();
+    const before = target.stateDict();
+    let message = "(no error)";
+    try {
+      target.loadStateDict({ ...before, [key]: value });
+    } catch (error) {
+      message = `${(error as Error).constructor.name}: ${(error as Error).message}`;
+    }
+    expect(message).toMatchSnapshot();
+    expect(target.stateDict()).toEqual(before);
+  });
+
+  it("steps exactly totalSteps times, then refuses with the count and leaves the lr as it was", () => {
+    const optimizer = sgdLike();
+    const s = new OneCycleLR(optimizer, { maxLr: 0.1, totalSteps: 4 });
+    for (let i = 0; i < 4; i++) s.step();
+    const lrs = optimizer.paramGroups.map((g) => g.lr);
+    expect(() => s.step()).toThrow(new RangeError("simdopt: OneCycleLR tried to step 5 times; totalSteps is 4"));
+    expect(optimizer.paramGroups.map((g) => g.lr)).toEqual(lrs);
+  });
+});
