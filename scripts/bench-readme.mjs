@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 const root = new URL("../", import.meta.url);
 /** The files whose marked tables come from bench/results.json. */
 export const FILES = ["README.md", "docs/performance.md", "docs/sparse-and-scaling.md", "docs/threads.md"];
-const MARKED = /<!-- bench (\w+) (\d+)((?: cols [\d,]+)?) -->\n[\s\S]*?<!-- \/bench -->/g;
+const MARKED = /<!-- bench ([\w-]+) (\d+)((?: cols [\d,]+)?) -->\n[\s\S]*?<!-- \/bench -->/g;
 const isRatioCell = (cell) => /×$/.test(cell);
 
 /**
