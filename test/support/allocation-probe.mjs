@@ -16,26 +16,23 @@ const TENSORS = Number(process.env.TENSORS ?? 1);
 const SHAPE = THREADS > 1 ? [Math.ceil(256 / TENSORS), 160] : [7, 3];
 if (THREADS > 1 && (await simdopt.initThreads(THREADS)) !== THREADS) throw new Error("threads did not start");
 // Every optimizer of the spec table under its first variant's options (defaults for those the
-// machinery tests leave out), with gradient accumulation and EMA.update early in the list: one
-// process steps every class in turn, and an entry late in that sequence can meet shared call
-// sites megamorphic enough to lose the inlining that keeps a step free of boxed doubles (seen
-// with whichever optimizer came twelfth, not a property of that optimizer). ScheduleFreeAdamW
-// starts in eval mode: train() first.
-const make = (entry) => (p) => {
+// machinery tests leave out; ScheduleFreeAdamW starts in eval mode: train() first), gradient
+// accumulation and EMA.update. The tests run one entry per process (ONLY, see run-probe.ts):
+// a process that steps many classes in turn can lose inlining at shared call sites, whichever
+// class comes late in the sequence.
+const fromSpec = (entry) => (p) => {
   const optimizer = new simdopt[entry.name](p, entry.variants?.[0]?.[1] ?? {});
   optimizer.train?.();
   return optimizer;
 };
-const makers = Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, make(entry)]));
-const extras = {
+const makers = {
+  ...Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, fromSpec(entry)])),
   "Adam accumulate 4": (p) => new simdopt.Adam(p, { accumulate: 4 }),
   "EMA update": (p) => {
     const ema = new simdopt.EMA(p, { decay: 0.999 });
     return { step: () => ema.update() };
   },
 };
-const ordered = Object.entries(makers);
-ordered.splice(2, 0, ...Object.entries(extras));
 
 let scavenges = 0;
 const observer = new PerformanceObserver((list) => {
@@ -55,7 +52,7 @@ function steps(optimizer, count) {
 const result = {};
 // ONLY=Adam,SGD: just those optimizers (each in a process of its own, as the tests run them).
 const only = process.env.ONLY?.split(",");
-for (const [name, make] of ordered) {
+for (const [name, make] of Object.entries(makers)) {
   if (only !== undefined && !only.includes(name)) continue;
   const p = Array.from({ length: TENSORS }, (_, i) => simdopt.parameter(SHAPE, { init: "xavierUniform", seed: 1 + i }));
   for (const each of p) each.grad.fill(1e-3);
