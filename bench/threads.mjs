@@ -5,7 +5,8 @@
 //    host load. Each round times one thread then two threads for about BATCH_MS each; the table
 //    gives the median of each side over the rounds, their ratio, and the spread of the per-round
 //    ratios (min–max), which shows how noisy the host was.
-// 2. Parameter lists (one thread): many small tensors against the bare kernel time of the same
+// 2. Parameter lists (one thread, measured first, before any worker pool is loaded: what a
+//    program that never starts threads gets): many small tensors against the bare kernel time of the same
 //    element count in one tensor; ResNet-18's 62 parameter shapes against tfjs-wasm's
 //    tf.train.adam and a plain-JS loop; a 100-element step against a plain-JS loop. Cases are
 //    interleaved round by round the same way.
@@ -153,8 +154,8 @@ function plainAdam(sizes, seed) {
   };
 }
 
-async function parameterLists(pool) {
-  pool.pauseThreads(true);
+/** The parameter-list rows (printed after the two-thread table, so that the tables keep their order). */
+async function parameterLists() {
   const rows = [];
   const none = () => {};
 
@@ -186,19 +187,19 @@ async function parameterLists(pool) {
   const vsTf = median(theirs) / median(ours), vsPlain = median(plainTimes) / median(ours);
   rows.push([resnet.name, ms(median(ours)), "tfjs-wasm tf.train.adam", ms(median(theirs)), `${ratio(vsTf)} faster`, "≥ 8× faster", vsTf >= 8 ? "met" : "missed"]);
   rows.push([resnet.name, ms(median(ours)), "plain-JS loop", ms(median(plainTimes)), `${ratio(vsPlain)} faster`, "≥ 9× faster", vsPlain >= 9 ? "met" : "missed"]);
-  pool.pauseThreads(false);
-  printTable(`Parameter lists, one thread (median of ${ROUNDS} interleaved rounds)`,
-    ["simdopt step", "time", "against", "its time", "ratio", "goal", ""], rows);
+  return rows;
 }
 
 export async function run() {
   await s.init();
+  const lists = await parameterLists();
   const threads = await s.initThreads(2);
   const pool = s.threadsInternal();
   if (threads === 2) await twoVsOne(pool);
   else console.log(`\n(threads: only ${threads} thread could start; no two-thread comparison)`);
-  await parameterLists(pool);
   s.terminateThreads();
+  printTable(`Parameter lists, one thread, no worker pool loaded (median of ${ROUNDS} interleaved rounds)`,
+    ["simdopt step", "time", "against", "its time", "ratio", "goal", ""], lists);
 }
 
 if (isMain(import.meta.url)) await run();

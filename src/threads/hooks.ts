@@ -31,6 +31,8 @@ export interface ThreadHooks {
   reduceEach(wasm: Kernels, kernel: "sumSquares" | "sumAbs" | "maxAbs" | "allFinite", ptrs: readonly number[], lengths: readonly number[], out: number[]): void;
   elementwiseEach(wasm: Kernels, kernel: "scaleInPlace" | "clampInPlace", ptrs: readonly number[], lengths: readonly number[], value: number): void;
   nchwSplit(wasm: Kernels, kernel: NchwKernel, args: number[], batch: number, channels: number, spatial: number): void;
+  /** Threads now sharing work (1 while paused). */
+  threadCount(): number;
   beginStep(): boolean;
   endStep(): void;
 }
