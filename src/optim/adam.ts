@@ -4,7 +4,7 @@ import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars, StateBufferLayout } from "./types.js";
 import { checkStateDtype, dtypeFormat, lowpLayout, ADAM_NAMES } from "./lowp.js";
-import { BiasCorrection } from "./bias.js";
+import { biasCorrection, newCorrections } from "./bias.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -45,8 +45,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
   /** [stepSize, 1/√biasCorrection2], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(2);
-  readonly #correction1 = new BiasCorrection();
-  readonly #correction2 = new BiasCorrection();
+  readonly #corrections = newCorrections();
 
   /** @internal */
   protected validateGroup(group: AdamOptions, prefix: string): void {
@@ -73,11 +72,12 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
 
   /** @internal */
   protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): StepScalars {
-    const biasCorrection1 = this.#correction1.of(group.betas[0], state.step);
-    const biasCorrection2 = this.#correction2.of(group.betas[1], state.step);
+    const corrections = this.#corrections;
+    biasCorrection(corrections, group.betas, 0, state.step);
+    biasCorrection(corrections, group.betas, 1, state.step);
     const scalars = this.#scalars;
-    scalars[0] = group.lr / biasCorrection1;
-    scalars[1] = 1 / Math.sqrt(biasCorrection2);
+    scalars[0] = group.lr / corrections[2]!;
+    scalars[1] = 1 / Math.sqrt(corrections[5]!);
     return scalars;
   }
 

@@ -3,7 +3,7 @@ import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars } from "./types.js";
-import { BiasCorrection } from "./bias.js";
+import { biasCorrection, newCorrections } from "./bias.js";
 
 /** Options of Adamax (torch.optim.Adamax). */
 export interface AdamaxOptions {
@@ -26,7 +26,7 @@ const MOMENTS = ["firstMoment", "infinityNorm"] as const;
 export class Adamax extends Optimizer<AdamaxOptions> {
   /** [lr / biasCorrection1], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(1);
-  readonly #correction1 = new BiasCorrection();
+  readonly #corrections = newCorrections();
 
   constructor(params: Parameter[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions> & AccumulateOption) {
     super(params, options, ADAMAX_DEFAULTS);
@@ -48,7 +48,8 @@ export class Adamax extends Optimizer<AdamaxOptions> {
 
   /** @internal */
   protected override prepareStep(group: ParamGroup<AdamaxOptions>, state: ParamState): StepScalars {
-    this.#scalars[0] = group.lr / this.#correction1.of(group.betas[0], state.step);
+    biasCorrection(this.#corrections, group.betas, 0, state.step);
+    this.#scalars[0] = group.lr / this.#corrections[2]!;
     return this.#scalars;
   }
 

@@ -3,7 +3,7 @@ import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative, type NumberCheck } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars } from "./types.js";
-import { BiasCorrection } from "./bias.js";
+import { biasCorrection, newCorrections } from "./bias.js";
 
 /** Options of NAdam (torch.optim.NAdam). */
 export interface NAdamOptions {
@@ -37,7 +37,7 @@ const UNIT: NumberCheck = { min: 0, max: 1 };
 export class NAdam extends Optimizer<NAdamOptions> {
   /** [1/√biasCorrection2, gradient coefficient, moment coefficient], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(3);
-  readonly #correction2 = new BiasCorrection();
+  readonly #corrections = newCorrections();
 
   constructor(params: Parameter[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions> & AccumulateOption) {
     super(params, options, NADAM_DEFAULTS);
@@ -77,14 +77,14 @@ export class NAdam extends Optimizer<NAdamOptions> {
   /** @internal */
   protected override prepareStep(group: ParamGroup<NAdamOptions>, state: ParamState): StepScalars {
     const beta1 = group.betas[0];
-    const beta2 = group.betas[1];
     const step = state.step;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (step * group.momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * group.momentumDecay));
     const muProduct = state.scalars[0]! * mu;
     state.scalars[0] = muProduct;
     const scalars = this.#scalars;
-    scalars[0] = 1 / Math.sqrt(this.#correction2.of(beta2, step));
+    biasCorrection(this.#corrections, group.betas, 1, step);
+    scalars[0] = 1 / Math.sqrt(this.#corrections[5]!);
     scalars[1] = (group.lr * (1 - mu)) / (1 - muProduct);
     scalars[2] = (group.lr * muNext) / (1 - muProduct * muNext);
     return scalars;

@@ -316,11 +316,13 @@ export abstract class Optimizer<Options extends object> {
     }
     const states = table!.states;
     for (let i = 0; i < states.length; i++) states[i]!.step += 1;
-    // Per-parameter scalar state advances for every tensor (all alike, so the last's scalars serve all).
-    let scalars = this.prepareStep(group, states[0]!, params[0]!);
-    if (this.scalarStateNames().length > 0) {
-      for (let i = 1; i < states.length; i++) scalars = this.prepareStep(group, states[i]!, params[i]!);
-    }
+    // Per-parameter scalar state advances for every tensor: all alike (see #buildTable), so the
+    // first's new values are every tensor's. One prepareStep call site: each inlined copy eats into
+    // the budget that keeps the kernel call below inlined too (with threads on, a recorder that is
+    // not inlined gets its float arguments boxed: an allocation per step).
+    const scalars = this.prepareStep(group, states[0]!, params[0]!);
+    const advanced = states[0]!.scalars;
+    if (advanced.length > 0) for (let i = 1; i < states.length; i++) states[i]!.scalars.set(advanced);
     this.update(table!.slice, group, states[0]!, scalars);
     return true;
   }
