@@ -77,6 +77,8 @@ export abstract class Optimizer<Options extends object> {
   readonly #stepParams: Parameter[] = [];
   readonly #stepNames: (readonly string[])[] = [];
   readonly #stepStates: ParamState[] = [];
+  /** And the slice of the whole parameter (its pointers, length and shape), for dense steps. */
+  readonly #stepSlices: Slice[] = [];
   #statesVersion = -1;
   /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
   readonly #optionNames: readonly string[];
@@ -277,6 +279,7 @@ export abstract class Optimizer<Options extends object> {
         // Current: #allocateForStep ran this step, or found what it finds now (#statesCurrent).
         const names = this.#stepNames[index]!;
         const state = this.#stepStates[index]!;
+        this.#wholeSlice = this.#stepSlices[index]!;
         this.#freshBuffers = this.#fresh[index++]!;
         // New buffers are untouched everywhere, so per-row first-use rules start over.
         if (this.#freshBuffers && state.touchedRows !== null) state.touchedRows.fill(0);
@@ -475,6 +478,8 @@ export abstract class Optimizer<Options extends object> {
 
   #freshBuffers = false;
   #scalars: StepScalars = NO_SCALARS;
+  /** The current parameter's entry of #stepSlices. */
+  #wholeSlice: Slice = this.#slice;
 
   #freeState(param: Parameter): void {
     const entry = this.state.get(param);
@@ -510,7 +515,9 @@ export abstract class Optimizer<Options extends object> {
           this.#fresh[index] = this.#ensureState(param, group, names);
           this.#stepParams[index] = param;
           this.#stepNames[index] = names;
-          this.#stepStates[index] = this.state.get(param)!;
+          const state = this.state.get(param)!;
+          this.#stepStates[index] = state;
+          this.#fillSlice(this.#stepSlices[index] ??= { param: 0, grad: 0, length: 0, shape: [], buffers: [], firstUse: false }, param, state, names, 0, param.size);
         }
       }
       // Last: once it has grown, nothing after it can fail.
@@ -619,9 +626,10 @@ export abstract class Optimizer<Options extends object> {
     // scales) is stepped whole, its rows counting as touched.
     if (touched === null || !this.#allSliceable(names)) {
       state.touchedRows = null;
-      this.#fillSlice(slice, param, state, names, 0, param.size);
-      slice.firstUse = this.#freshBuffers;
-      this.update(slice, group, state, this.#scalars);
+      const whole = this.#wholeSlice;
+      if (this.#accumulator !== null) whole.grad = this.#accumulator.gradPtr(param);
+      whole.firstUse = this.#freshBuffers;
+      this.update(whole, group, state, this.#scalars);
       return;
     }
     const columns = param.size / param.shape[0]!;
