@@ -220,8 +220,11 @@ export abstract class Optimizer<Options extends object> {
     // Groups whose tables are current have every state and buffer already (multi-tensor steps
     // then skip the per-tensor look-ups).
     const accumulator = this.#accumulator;
+    // Every group with a current table: all their buffers are sliceable too (see #buildTable).
+    let tables = false;
     if (accumulator === null) {
-      if (mask !== undefined || (!this.#tablesCurrent(mask, rows) && !this.#statesCurrent())) this.#allocateForStep();
+      tables = this.#tablesCurrent(mask, rows);
+      if (mask !== undefined || (!tables && !this.#statesCurrent())) this.#allocateForStep();
     } else {
       accumulator.allocate(this.#memberList);
       if (accumulator.count + 1 === accumulator.k && !this.#tablesCurrent(mask, rows) && !this.#statesCurrent()) this.#allocateForStep();
@@ -238,7 +241,7 @@ export abstract class Optimizer<Options extends object> {
     // element ranges of all its streams.
     // One thread (none started, stopped or paused) pays one call here, nothing per tensor.
     const threads = threadHooks();
-    const threaded = threads !== null && threads.threadCount() > 1 && this.#everyBufferSliceable() && threads.beginStep();
+    const threaded = threads !== null && threads.threadCount() > 1 && (tables || this.#everyBufferSliceable()) && threads.beginStep();
     try {
       this.#stepAll(mask, rows);
     } finally {

@@ -4,8 +4,8 @@
 // meantime first runs what was recorded, so the order of effects is that of one thread.
 //
 // Elementwise kernels compute each element from the same element of their streams with the
-// same instructions wherever it falls in a call (tails are staged through the same vector
-// body), so cutting a slice into chunks changes no result bit.
+// same instructions wherever it falls in a call (a tail runs the same vector body on partial
+// loads), so cutting a slice into chunks, or a table into runs of entries, changes no result bit.
 
 import { setKernelOverride } from "../bindings/instance.js";
 import type { Kernels } from "../bindings/kernels.js";
@@ -29,6 +29,14 @@ const MAX_ENTRIES = 1024;
 
 const entries = new Float64Array(MAX_ENTRIES * PIECE_STRIDE);
 const lengthArgs = new Int32Array(MAX_ENTRIES);
+/** Elements of each recorded call (a run of table entries: their sum). */
+const counts = new Float64Array(MAX_ENTRIES);
+/**
+ * Consecutive table entries shorter than this are recorded together, as a call over their part
+ * of the table (up to this many elements in all), and handed to a thread whole: a step over
+ * many small tensors then costs a few pieces, not one per tensor.
+ */
+const RUN = 8192;
 let entryCount = 0;
 // Elements recorded, in a typed array: a module-level number holding a float is re-boxed on every store.
 const total = new Float64Array(1);
@@ -38,11 +46,15 @@ let recording = false;
 
 let tableView: Int32Array<ArrayBufferLike> = new Int32Array(0);
 
-/** Records a call; a multi-tensor call (length < 0, see src/optim/tables.ts) as one call per table entry. */
+/**
+ * Records a call; a multi-tensor call (length < 0, see src/optim/tables.ts) as one call per long
+ * table entry (which may be cut) and one call per run of short entries (see RUN).
+ */
 function record(name: ThreadKernel, argc: number, a: number[]): void {
   const lengthArg = LENGTH_ARG[name]!;
   const count = -a[lengthArg]!;
-  if (count <= 0) { recordOne(name, argc, a); return; }
+  if (count <= 0) { recordOne(name, argc, a, a[lengthArg]!); return; }
+  const table = a[0]!;
   const heap = heapU8();
   if (tableView.buffer !== heap.buffer) tableView = new Int32Array(heap.buffer);
   const base = a[0]! >> 2;
@@ -51,26 +63,37 @@ function record(name: ThreadKernel, argc: number, a: number[]): void {
     const ptr = a[j]!;
     slots[j] = ptr === 0 ? 0 : ptr === tableView[base + 2] ? 2 : ptr === tableView[base + 3] ? 3 : 4;
   }
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count;) {
     const at = base + i * 6;
-    a[0] = tableView[at]!;
+    // Entries i … end − 1: one long entry, or a run of short ones of at most RUN elements.
+    let end = i + 1;
+    let elements = tableView[at + 5]!;
+    if (elements < RUN) {
+      while (end < count && tableView[base + end * 6 + 5]! < RUN && elements + tableView[base + end * 6 + 5]! <= RUN) {
+        elements += tableView[base + end * 6 + 5]!;
+        end++;
+      }
+    }
+    // The streams of entry i: the kernel takes a (sub)table's flags and buffer slots from its first entry.
+    a[0] = end - i === 1 ? tableView[at]! : table + i * 24;
     a[1] = tableView[at + 1]!;
     for (let j = 2; j < lengthArg; j++) a[j] = slots[j] === 0 ? 0 : tableView[at + slots[j]!]!;
-    a[lengthArg] = tableView[at + 5]!;
-    recordOne(name, argc, a);
+    a[lengthArg] = end - i === 1 ? elements : i - end;
+    recordOne(name, argc, a, elements);
+    i = end;
   }
 }
 const slots = new Int32Array(8);
 
-function recordOne(name: ThreadKernel, argc: number, a: number[]): void {
+function recordOne(name: ThreadKernel, argc: number, a: number[], elements: number): void {
   if (entryCount === MAX_ENTRIES) dispatch();
   const at = entryCount * PIECE_STRIDE;
   entries[at] = kernelId(name);
   entries[at + 1] = argc;
   for (let i = 0; i < argc; i++) entries[at + 2 + i] = a[i]!;
-  const lengthArg = LENGTH_ARG[name]!;
-  lengthArgs[entryCount] = lengthArg;
-  total[0] += a[lengthArg]!;
+  lengthArgs[entryCount] = LENGTH_ARG[name]!;
+  counts[entryCount] = elements;
+  total[0] += elements;
   entryCount++;
 }
 
@@ -193,7 +216,9 @@ function dispatch(): void {
   for (let e = 0; e < entryCount; e++) {
     const at = e * PIECE_STRIDE;
     const lengthArg = lengthArgs[e]!;
-    const length = entries[at + 2 + lengthArg]!;
+    const length = counts[e]!;
+    // A run of table entries (negative length) goes whole to one thread.
+    const run = entries[at + 2 + lengthArg]! < 0;
     let offset = 0;
     while (offset < length) {
       if (pieceCount === MAX_PIECES) {
@@ -207,13 +232,15 @@ function dispatch(): void {
       let take = Math.min(length - offset, room);
       // Cut only at whole lines, and leave no sliver behind.
       if (take < length - offset) take = Math.max(ALIGN, Math.floor(take / ALIGN) * ALIGN);
-      if (length - offset - take < ALIGN) take = length - offset;
+      if (run || length - offset - take < ALIGN) take = length - offset;
       const to = pieceCount * PIECE_STRIDE;
       for (let i = 0; i < PIECE_STRIDE; i++) pieces[to + i] = entries[at + i]!;
-      for (let i = 0; i < lengthArg; i++) {
-        if (entries[at + 2 + i] !== 0) pieces[to + 2 + i] = entries[at + 2 + i]! + offset * 4;
+      if (!run) {
+        for (let i = 0; i < lengthArg; i++) {
+          if (entries[at + 2 + i] !== 0) pieces[to + 2 + i] = entries[at + 2 + i]! + offset * 4;
+        }
+        pieces[to + 2 + lengthArg] = take;
       }
-      pieces[to + 2 + lengthArg] = take;
       pieceCount++;
       offset += take;
       room -= take;
