@@ -3,7 +3,6 @@ import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars } from "./types.js";
-import { biasCorrection, newCorrections } from "./bias.js";
 
 /** Options of Adamax (torch.optim.Adamax). */
 export interface AdamaxOptions {
@@ -26,7 +25,6 @@ const MOMENTS = ["firstMoment", "infinityNorm"] as const;
 export class Adamax extends Optimizer<AdamaxOptions> {
   /** [lr / biasCorrection1], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(1);
-  readonly #corrections = newCorrections();
 
   constructor(params: Parameter[] | ParamGroupInput<AdamaxOptions>[], options?: Partial<AdamaxOptions> & AccumulateOption) {
     super(params, options, ADAMAX_DEFAULTS);
@@ -48,8 +46,7 @@ export class Adamax extends Optimizer<AdamaxOptions> {
 
   /** @internal */
   protected override prepareStep(group: ParamGroup<AdamaxOptions>, state: ParamState): StepScalars {
-    biasCorrection(this.#corrections, group.betas, 0, state.step);
-    this.#scalars[0] = group.lr / this.#corrections[2]!;
+    this.#scalars[0] = group.lr / (1 - group.betas[0] ** state.step);
     return this.#scalars;
   }
 

@@ -3,7 +3,6 @@ import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative, type NumberCheck } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars } from "./types.js";
-import { biasCorrection, newCorrections } from "./bias.js";
 
 /** Options of NAdam (torch.optim.NAdam). */
 export interface NAdamOptions {
@@ -37,7 +36,6 @@ const UNIT: NumberCheck = { min: 0, max: 1 };
 export class NAdam extends Optimizer<NAdamOptions> {
   /** [1/√biasCorrection2, gradient coefficient, moment coefficient], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(3);
-  readonly #corrections = newCorrections();
 
   constructor(params: Parameter[] | ParamGroupInput<NAdamOptions>[], options?: Partial<NAdamOptions> & AccumulateOption) {
     super(params, options, NADAM_DEFAULTS);
@@ -83,8 +81,7 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const muProduct = state.scalars[0]! * mu;
     state.scalars[0] = muProduct;
     const scalars = this.#scalars;
-    biasCorrection(this.#corrections, group.betas, 1, step);
-    scalars[0] = 1 / Math.sqrt(this.#corrections[5]!);
+    scalars[0] = 1 / Math.sqrt(1 - group.betas[1] ** step);
     scalars[1] = (group.lr * (1 - mu)) / (1 - muProduct);
     scalars[2] = (group.lr * muNext) / (1 - muProduct * muNext);
     return scalars;

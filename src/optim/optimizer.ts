@@ -328,7 +328,9 @@ export abstract class Optimizer<Options extends object> {
     // not inlined gets its float arguments boxed: an allocation per step).
     const scalars = this.prepareStep(group, states[0]!, params[0]!);
     const advanced = states[0]!.scalars;
-    if (advanced.length > 0) for (let i = 1; i < states.length; i++) states[i]!.scalars.set(advanced);
+    for (let j = 0; j < advanced.length; j++) {
+      for (let i = 1; i < states.length; i++) states[i]!.scalars[j] = advanced[j]!;
+    }
     this.update(table!.slice, group, states[0]!, scalars);
     return true;
   }
