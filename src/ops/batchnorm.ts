@@ -279,7 +279,7 @@ export function batchNormBackwardImpl(
   const dgammaSlot = !paramGrads ? -1 : dgammaOut !== null ? stage.bind(dgammaOut, "dgammaOut", accumulate, true) : stage.scratch(C);
   const dbetaSlot = !paramGrads ? -1 : dbetaOut !== null ? stage.bind(dbetaOut, "dbetaOut", accumulate, true) : stage.scratch(C);
   const sumsSlot = stage.scratch(4 * C);
-  const coefSlot = stage.scratch(3 * C);
+  const coefSlot = stage.scratch(4 * C);
   const workSlot = geo.channelsLast ? stage.scratch(k.batchNormWorkFloats(C)) : -1;
   try {
     stage.separate(fn, dxSlot, dySlot);
@@ -300,6 +300,7 @@ export function batchNormBackwardImpl(
   const coefDy = stage.ptr(coefSlot);
   const coefCentred = coefDy + C * 4;
   const coefConst = coefCentred + C * 4;
+  const coefScale = coefConst + C * 4;
   const workPtr = workSlot >= 0 ? stage.ptr(workSlot) : 0;
   const rows = geo.batch * geo.spatial;
   // Eval mode writes dx during the reduction (dx does not depend on the sums).
@@ -308,10 +309,10 @@ export function batchNormBackwardImpl(
   else nchwSplit(k, "batchNormBackwardReduceNchw", [dyPtr, xPtr, geo.batch, C, geo.spatial, meanPtr, sumDy, sumDyCentred, invStdPtr, gammaPtr, fusedDx, 0], geo.batch, C, geo.spatial);
   k.batchNormBackwardCoefficients(sumDy, sumDyCentred, C, geo.count, invStdPtr, gammaPtr, training,
     paramGrads ? stage.ptr(dgammaSlot) : 0, paramGrads ? stage.ptr(dbetaSlot) : 0, accumulate,
-    training ? coefDy : 0, coefCentred, coefConst);
+    training ? coefDy : 0, coefCentred, coefConst, coefScale);
   if (training) {
-    if (geo.channelsLast) k.batchNormBackwardDxNhwc(dyPtr, xPtr, dxPtr, rows, C, meanPtr, coefDy, coefCentred, coefConst, workPtr);
-    else nchwSplit(k, "batchNormBackwardDxNchw", [dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst, 0], geo.batch, C, geo.spatial);
+    if (geo.channelsLast) k.batchNormBackwardDxNhwc(dyPtr, xPtr, dxPtr, rows, C, meanPtr, coefDy, coefCentred, coefConst, coefScale, workPtr);
+    else nchwSplit(k, "batchNormBackwardDxNchw", [dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst, coefScale, 0], geo.batch, C, geo.spatial);
   }
   const result = {
     dx: stage.result(dxSlot, x.length),

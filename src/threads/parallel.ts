@@ -173,7 +173,7 @@ const MOVES: Record<NchwKernel, readonly Moves[]> = {
   batchNormStatsNchw: [D, K, C, K, W, W, S],
   batchNormNormalizeNchw: [D, D, K, C, K, F, F, F, S],
   batchNormBackwardReduceNchw: [D, D, K, C, K, F, W, W, F, F, D, S],
-  batchNormBackwardDxNchw: [D, D, D, K, C, K, F, F, F, F, S],
+  batchNormBackwardDxNchw: [D, D, D, K, C, K, F, F, F, F, F, S],
 };
 
 export function nchwSplit(wasm: Kernels, kernel: NchwKernel, args: number[],
