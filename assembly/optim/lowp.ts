@@ -195,7 +195,7 @@ function bf16Run<R>(n: usize, param: usize, grad: usize, s0: usize, s1: usize): 
     // One test for NaN per iteration: a NaN in any lane makes the sum NaN (so may ∞ − ∞: then
     // the exact path runs for nothing).
     const sum = f32x4.add(f32x4.add(n0, n1), two ? f32x4.add(w0, w1) : zero);
-    if (v128.any_true(f32x4.ne(sum, sum))) {
+    if (i32x4.bitmask(f32x4.ne(sum, sum))) {
       v128.store(ma, narrowBf16(n0, n1, half, true));
       if (two) v128.store(va, narrowBf16(w0, w1, half, true));
     } else {
