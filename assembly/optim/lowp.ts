@@ -1,4 +1,4 @@
-import { constantAt } from "./common";
+import { constantAt, FlagOn, FlagOff } from "./common";
 
 // Reduced-precision optimizer state: moments stored as bfloat16 or as 8-bit blockwise dynamic
 // codes (8-bit Adam, Dettmers et al.), updated by the float32 arithmetic of the optimizers' own
@@ -44,7 +44,7 @@ const MAPS: usize = CONSTS + 256; // unsigned map, signed map: 256 f32 each
 const UPPERS: usize = MAPS + 2048; // their thresholds
 const ENTRIES: usize = UPPERS + 2048; // their search tables: KEYS u32 each
 const C_HALF = 0, C_KEY_BASE = 3, C_KEY_LAST = 4, C_LOW16 = 5, C_BYTE16 = 6;
-const C_INF = 7, C_INF_XOR_TOP = 8, C_SCALE0 = 10, C_SCALE1 = 11, C_INVERSE = 12, C_PEAK0 = 13, C_PEAK1 = 14;
+const C_INF = 7, C_INF_XOR_TOP = 8, C_MAGNITUDE = 9, C_SCALE0 = 10, C_SCALE1 = 11, C_INVERSE = 12, C_PEAK0 = 13, C_PEAK1 = 14;
 // @ts-ignore: decorator
 @inline function work(): usize { return (__heap_base + 15) & ~15; }
 // @ts-ignore: decorator
@@ -107,6 +107,7 @@ function ensureBuilt(): void {
   const top = load<u32>(work() + MAPS + 1024 + 1016);
   setCv(C_INF, i32x4.splat(0x7f800000));
   setCv(C_INF_XOR_TOP, i32x4.splat(0x7f800000 ^ top));
+  setCv(C_MAGNITUDE, i32x4.splat(0x7fffffff));
   built = true;
 }
 
@@ -254,7 +255,7 @@ function int8Update<R>(n: usize, param: usize, grad: usize, c0: usize, c1: usize
   const scale0 = cv(C_SCALE0), scale1 = cv(C_SCALE1);
   const signedMap = work() + MAPS + 1024, unsignedMap = work() + MAPS;
   const out0 = work() + SCRATCH_M, out1 = work() + SCRATCH_V;
-  const zero = i32x4.splat(0);
+  const zero = i32x4.splat(0), magnitude = cv(C_MAGNITUDE);
   let peak0 = zero, peak1 = zero;
   for (let i: usize = 0; i < n; i += 8) {
     const pa = param + (i << 2), ga = grad + (i << 2);
@@ -274,11 +275,11 @@ function int8Update<R>(n: usize, param: usize, grad: usize, c0: usize, c1: usize
     v128.store(pa, rule.param(p1, g1, m1, n1, w1, k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11), 16);
     v128.store(out0 + (i << 2), n0);
     v128.store(out0 + (i << 2), n1, 16);
-    peak0 = f32x4.pmax(f32x4.pmax(peak0, f32x4.abs(n0)), f32x4.abs(n1));
+    peak0 = f32x4.pmax(f32x4.pmax(peak0, v128.and(n0, magnitude)), v128.and(n1, magnitude));
     if (two) {
       v128.store(out1 + (i << 2), w0);
       v128.store(out1 + (i << 2), w1, 16);
-      peak1 = f32x4.pmax(f32x4.pmax(peak1, f32x4.abs(w0)), f32x4.abs(w1));
+      peak1 = f32x4.pmax(f32x4.pmax(peak1, v128.and(w0, magnitude)), v128.and(w1, magnitude));
     }
   }
   setCv(C_PEAK0, peak0);
@@ -287,10 +288,11 @@ function int8Update<R>(n: usize, param: usize, grad: usize, c0: usize, c1: usize
 
 /** The codes of four values x (C_INVERSE holds 1/absmax), as i32 lanes; `negative`: x < 0 (signed map). */
 // @ts-ignore: decorator
-@inline function encode4(x: v128, negative: v128, entries: usize, signed: bool,
-  inverse: v128, keyBase: v128, keyLast: v128, low16: v128, inf: v128, infXorTop: v128, zero: v128,
+@inline function encode4(x: v128, negative: v128, entries: usize, signed: bool, inverse: v128, keyBase: v128,
+  keyLast: v128, low16: v128, inf: v128, infXorTop: v128, magnitude: v128, zero: v128,
 ): v128 {
-  let y = f32x4.mul(f32x4.abs(x), inverse);
+  // |x| as an and with a mask held in a register (V8 rebuilds f32x4.abs's mask at every use).
+  let y = f32x4.mul(v128.and(x, magnitude), inverse);
   // A negative value's magnitude is capped at the map's top below 1 (pmin passes a NaN on, as min does).
   if (signed) y = f32x4.pmin(y, v128.xor(inf, v128.and(negative, infXorTop)));
   // Clamped at both ends: a NaN (from a NaN or infinite moment) must not index past the table.
@@ -303,20 +305,21 @@ function int8Update<R>(n: usize, param: usize, grad: usize, c0: usize, c1: usize
 }
 
 /** Pass two: encodes `n` (a multiple of 16) scratch values at `source` into `codes`. */
-function int8Encode(source: usize, codes: usize, n: usize, signed: bool): void {
+function int8Encode<SIGNED>(source: usize, codes: usize, n: usize): void {
+  const signed = sizeof<SIGNED>() == sizeof<FlagOn>();
   const entries = work() + ENTRIES + (signed ? 4 * KEYS : 0);
   const inverse = cv(C_INVERSE), keyBase = cv(C_KEY_BASE), keyLast = cv(C_KEY_LAST), low16 = cv(C_LOW16);
-  const inf = cv(C_INF), infXorTop = cv(C_INF_XOR_TOP), byte16 = cv(C_BYTE16);
+  const inf = cv(C_INF), infXorTop = cv(C_INF_XOR_TOP), byte16 = cv(C_BYTE16), magnitude = cv(C_MAGNITUDE);
   const zero = i32x4.splat(0);
   for (let i: usize = 0; i < n; i += 16) {
     const at = source + (i << 2);
     const x0 = v128.load(at), x1 = v128.load(at, 16), x2 = v128.load(at, 32), x3 = v128.load(at, 48);
     if (signed) {
       const n0 = f32x4.lt(x0, zero), n1 = f32x4.lt(x1, zero), n2 = f32x4.lt(x2, zero), n3 = f32x4.lt(x3, zero);
-      const c0 = encode4(x0, n0, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
-      const c1 = encode4(x1, n1, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
-      const c2 = encode4(x2, n2, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
-      const c3 = encode4(x3, n3, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
+      const c0 = encode4(x0, n0, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
+      const c1 = encode4(x1, n1, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
+      const c2 = encode4(x2, n2, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
+      const c3 = encode4(x3, n3, entries, true, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
       // Negative: code 254 − c, as a byte (wrapping: −1 is 255), in 16-bit lanes.
       const a = i16x8.narrow_i32x4_s(c0, c1), b = i16x8.narrow_i32x4_s(c2, c3);
       const na = i16x8.narrow_i32x4_s(n0, n1), nb = i16x8.narrow_i32x4_s(n2, n3);
@@ -324,10 +327,10 @@ function int8Encode(source: usize, codes: usize, n: usize, signed: bool): void {
       const fb = v128.and(i16x8.add(v128.xor(b, nb), v128.and(nb, byte16)), byte16);
       v128.store(codes + i, i8x16.narrow_i16x8_u(fa, fb));
     } else {
-      const c0 = encode4(x0, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
-      const c1 = encode4(x1, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
-      const c2 = encode4(x2, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
-      const c3 = encode4(x3, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, zero);
+      const c0 = encode4(x0, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
+      const c1 = encode4(x1, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
+      const c2 = encode4(x2, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
+      const c3 = encode4(x3, zero, entries, false, inverse, keyBase, keyLast, low16, inf, infXorTop, magnitude, zero);
       v128.store(codes + i, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(c0, c1), i16x8.narrow_i32x4_u(c2, c3)));
     }
   }
@@ -373,10 +376,10 @@ function int8Loop<R>(length: i32, param: usize, grad: usize, s0: usize, q0: usiz
     if (two) setCv(C_SCALE1, f32x4.splat(load<f32>(scale1)));
     int8Update<R>(BLOCK, param + (at << 2), grad + (at << 2), s0 + at, s1 + at);
     setScale(scale0, peakOf(cv(C_PEAK0)));
-    int8Encode(work() + SCRATCH_M, s0 + at, BLOCK, true);
+    int8Encode<FlagOn>(work() + SCRATCH_M, s0 + at, BLOCK);
     if (two) {
       setScale(scale1, peakOf(cv(C_PEAK1)));
-      int8Encode(work() + SCRATCH_V, s1 + at, BLOCK, false);
+      int8Encode<FlagOff>(work() + SCRATCH_V, s1 + at, BLOCK);
     }
   }
   const rest = <usize>length - full;
@@ -392,11 +395,11 @@ function int8Loop<R>(length: i32, param: usize, grad: usize, s0: usize, q0: usiz
   int8Update<R>(span, p, stage(STAGE_G, grad + (full << 2), rest << 2, span << 2), c0, c1);
   memory.copy(param + (full << 2), p, rest << 2);
   setScale(scale0, partialPeak(work() + SCRATCH_M, <i32>rest));
-  int8Encode(work() + SCRATCH_M, c0, span, true);
+  int8Encode<FlagOn>(work() + SCRATCH_M, c0, span);
   memory.copy(s0 + full, c0, rest);
   if (two) {
     setScale(scale1, partialPeak(work() + SCRATCH_V, <i32>rest));
-    int8Encode(work() + SCRATCH_V, c1, span, false);
+    int8Encode<FlagOff>(work() + SCRATCH_V, c1, span);
     memory.copy(s1 + full, c1, rest);
   }
 }
