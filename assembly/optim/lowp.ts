@@ -130,11 +130,13 @@ export const BFLOAT16 = 1;
   format: i32, length: i32, param: usize, grad: usize, s0: usize, q0: usize, s1: usize, q1: usize,
 ): void {
   ensureBuilt();
+  // The loops are the rule's own; the drivers around them are shared (called through a table).
+  if (!changetype<R>(0).second()) s1 = 0;
   if (format == BFLOAT16) {
-    bf16Loop(length, param, grad, s0, changetype<R>(0).second() ? s1 : 0,
-      (n: usize, p: usize, g: usize, a: usize, b: usize): void => { bf16Run<R>(n, p, g, a, b); });
+    bf16Loop(length, param, grad, s0, s1, (n: usize, p: usize, g: usize, a: usize, b: usize): void => { bf16Run<R>(n, p, g, a, b); });
+  } else {
+    int8Loop(length, param, grad, s0, q0, s1, q1, (n: usize, p: usize, g: usize, a: usize, b: usize): void => { int8Update<R>(n, p, g, a, b); });
   }
-  else int8Loop<R>(length, param, grad, s0, q0, s1, q1);
 }
 
 // ---- bfloat16 ----
@@ -367,14 +369,15 @@ function partialPeak(source: usize, n: i32): f32 {
   setCv(C_INVERSE, f32x4.splat(absmax > 0 ? 1 / absmax : 0));
 }
 
-function int8Loop<R>(length: i32, param: usize, grad: usize, s0: usize, q0: usize, s1: usize, q1: usize): void {
-  const two = changetype<R>(0).second();
+/** int8 steps over `length` elements, `update` an int8Update; `s1` 0 for a rule without a second moment. */
+function int8Loop(length: i32, param: usize, grad: usize, s0: usize, q0: usize, s1: usize, q1: usize, update: Run): void {
+  const two = s1 != 0;
   const full = <usize>(length & ~(BLOCK - 1));
   for (let at: usize = 0; at < full; at += BLOCK) {
     const scale0 = q0 + (at >> 6), scale1 = q1 + (at >> 6);
     setCv(C_SCALE0, f32x4.splat(load<f32>(scale0)));
     if (two) setCv(C_SCALE1, f32x4.splat(load<f32>(scale1)));
-    int8Update<R>(BLOCK, param + (at << 2), grad + (at << 2), s0 + at, s1 + at);
+    update(BLOCK, param + (at << 2), grad + (at << 2), s0 + at, s1 + at);
     setScale(scale0, peakOf(cv(C_PEAK0)));
     int8Encode<FlagOn>(work() + SCRATCH_M, s0 + at, BLOCK);
     if (two) {
@@ -392,7 +395,7 @@ function int8Loop<R>(length: i32, param: usize, grad: usize, s0: usize, q0: usiz
   const c1 = two ? stage(STAGE_V, s1 + full, rest, span) : 0;
   setCv(C_SCALE0, f32x4.splat(load<f32>(scale0)));
   if (two) setCv(C_SCALE1, f32x4.splat(load<f32>(scale1)));
-  int8Update<R>(span, p, stage(STAGE_G, grad + (full << 2), rest << 2, span << 2), c0, c1);
+  update(span, p, stage(STAGE_G, grad + (full << 2), rest << 2, span << 2), c0, c1);
   memory.copy(param + (full << 2), p, rest << 2);
   setScale(scale0, partialPeak(work() + SCRATCH_M, <i32>rest));
   int8Encode<FlagOn>(work() + SCRATCH_M, c0, span);
