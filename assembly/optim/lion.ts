@@ -74,8 +74,8 @@ export class LionLowpRule<DECOUPLED> {
   ): v128 {
     const direction = movingAverage(m, g, k3, k4);
     const unit = v128.or(v128.and(direction, k7), k8);
-    let sign = v128.and(unit, f32x4.ne(direction, k9));
-    sign = v128.bitselect(direction, sign, f32x4.ne(direction, direction));
+    // LionRule's select of a NaN direction as an or: a NaN's bits already hold ±1.0's.
+    const sign = v128.or(v128.and(unit, f32x4.ne(direction, k9)), v128.and(direction, f32x4.ne(direction, direction)));
     return f32x4.sub(decoupled(p, k1, sizeof<DECOUPLED>() == sizeof<FlagOn>()), f32x4.mul(k2, sign));
   }
 }
