@@ -1,10 +1,10 @@
 import { constantAt, FlagOn, FlagOff } from "./common";
 
 // Reduced-precision optimizer state: moments stored as bfloat16 or as 8-bit blockwise dynamic
-// codes (8-bit Adam, Dettmers et al.), updated by the float32 arithmetic of the optimizers' own
-// rules (AdamLowpRule, LionLowpRule: the value forms of AdamRule and LionRule, so a rule's math
-// exists once per storage and the state stays exactly what float32 arithmetic then rounding gives).
-// Stream 0 is a first moment (signed); stream 1 a second moment (non-negative), or absent.
+// codes (8-bit Adam, Dettmers et al.), updated by AdamLowpRule and LionLowpRule: AdamRule's and
+// LionRule's float32 operations in the same order, on values in registers, so the stored state
+// is exactly the float32 result, rounded. Stream 0 is a first moment (signed); stream 1 a second
+// moment (non-negative), or absent.
 //
 // bfloat16: the upper half of the float32 bits; stored with round-to-nearest-even (NaN stays
 // NaN, quietened). One fused loop per rule: 8 elements per iteration, widened from one vector
@@ -43,8 +43,8 @@ const CONSTS: usize = 5120; // 16 vectors, C_* below
 const MAPS: usize = CONSTS + 256; // unsigned map, signed map: 256 f32 each
 const UPPERS: usize = MAPS + 2048; // their thresholds
 const ENTRIES: usize = UPPERS + 2048; // their search tables: KEYS u32 each
-const C_HALF = 0, C_KEY_BASE = 3, C_KEY_LAST = 4, C_LOW16 = 5, C_BYTE16 = 6;
-const C_INF = 7, C_INF_XOR_TOP = 8, C_MAGNITUDE = 9, C_SCALE0 = 10, C_SCALE1 = 11, C_INVERSE = 12, C_PEAK0 = 13, C_PEAK1 = 14;
+const C_HALF = 0, C_KEY_BASE = 1, C_KEY_LAST = 2, C_LOW16 = 3, C_BYTE16 = 4, C_INF = 5, C_INF_XOR_TOP = 6;
+const C_MAGNITUDE = 7, C_SCALE0 = 8, C_SCALE1 = 9, C_INVERSE = 10, C_PEAK0 = 11, C_PEAK1 = 12;
 // @ts-ignore: decorator
 @inline function work(): usize { return (__heap_base + 15) & ~15; }
 // @ts-ignore: decorator
