@@ -23,7 +23,7 @@ class AdamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool,
+    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: i32,
   ): v128 {
     const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
     let v = adamMoments(firstMoments, secondMoments, next, g, k3, k4, k5, k6);
@@ -39,7 +39,7 @@ class AdamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, maxSecondMoments: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: bool, pending: v128,
+    hasL2: bool, hasDecoupled: bool, amsgrad: bool, maximize: bool, next: i32, pending: v128,
   ): void {
     const p = decoupled(ld(param, next), k2, hasDecoupled);
     st(param, f32x4.sub(p, f32x4.mul(k7, f32x4.div(ld(firstMoments, next), pending))), next);

@@ -17,7 +17,7 @@ class AdamaxRule {
     param: usize, grad: usize, firstMoment: usize, infinityNorm: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: i32,
   ): v128 {
     const g = gradient(grad, next, hasWeightDecay ? ld(param, next) : k1, maximize, k0, k1, hasWeightDecay);
     // Both state streams loaded before either is stored (a store would order the later load).
@@ -33,7 +33,7 @@ class AdamaxRule {
     param: usize, grad: usize, firstMoment: usize, infinityNorm: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+    hasWeightDecay: bool, maximize: bool, f2: bool, f3: bool, next: i32, pending: v128,
   ): void {
     const p = ld(param, next);
     st(param, f32x4.sub(p, f32x4.mul(k6, f32x4.div(ld(firstMoment, next), pending))), next);

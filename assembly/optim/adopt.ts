@@ -22,7 +22,7 @@ class AdoptRule {
     param: usize, grad: usize, firstMoment: usize, secondMoment: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, first: bool, f3: bool, next: bool,
+    hasL2: bool, hasDecoupled: bool, first: bool, f3: bool, next: i32,
   ): v128 {
     const g = gradient(grad, next, hasL2 ? ld(param, next) : k0, false, k0, k0, hasL2);
     const v = ld(secondMoment, next);
@@ -40,7 +40,7 @@ class AdoptRule {
     param: usize, grad: usize, firstMoment: usize, secondMoment: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, first: bool, f3: bool, next: bool, pending: v128,
+    hasL2: bool, hasDecoupled: bool, first: bool, f3: bool, next: i32, pending: v128,
   ): void {
     if (first) return;
     const raw = ld(param, next);

@@ -1,4 +1,3 @@
-import { tailIn, tailOut } from "../tail";
 import { scratchBase, CONSTANTS_AT } from "../scratch";
 
 // The elementwise driver and the lane math shared by the optimizer kernels.
@@ -24,14 +23,17 @@ import { scratchBase, CONSTANTS_AT } from "../scratch";
 //   second square root then issues before the first division instead of behind the whole first
 //   update, which keeps the divide unit busy (Adam 1.15× in cache). Rules that would need to
 //   recompute much in `back` do everything in `front` and leave `back` empty.
-// - Then at most one more vector and a staged scalar tail in `elementwiseGeneric`.
+// - Then at most one more vector and the tail (the last length % 4 elements) in
+//   `elementwiseGeneric`: the rule's body runs once more with partial loads and stores (`TAIL`),
+//   in place — its inactive lanes compute on zeros and are never stored, so each element gets
+//   the same instructions as in a whole vector, and no access strays past the end of a stream.
 //
 // The methods' signatures are
-//   front(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool, next: bool): v128
-//   back(the same …, next: bool, pending: v128): void
+//   front(param, grad, s0, s1, s2: usize, k0 … k11: v128, f0, f1, f2, f3: bool, next: i32): v128
+//   back(the same …, next: i32, pending: v128): void
 // (unused streams, constants and flags are simply ignored). They read and write their streams
-// only through ld/st, passing `next` on: with `next` (a constant) those address the vector 16
-// bytes on through the load/store offset immediate, so the second vector of a pair reuses the
+// only through ld/st, passing `next` on: with `next` (a constant: 0, 1 or TAIL) those address the
+// vector 16 bytes on through the load/store offset immediate (1), or the tail (TAIL), so the second vector of a pair reuses the
 // first one's addresses (V8 computes every wasm address `ptr + at` with its own 32-bit add; an
 // offset immediate folds into the x64 addressing mode). AssemblyScript cannot call a static
 // method through a type parameter, so the driver calls the rule's instance methods on a null
@@ -83,13 +85,13 @@ function pairs<R, F0, F1>(length: i32, param: usize, grad: usize, s0: usize, s1:
     // Both vectors from the same addresses, the second through the 16-byte offset immediate;
     // both front stages before either back stage.
     const pending0 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 0);
     const pending1 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 1);
     rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending0);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 0, pending0);
     rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true, pending1);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 1, pending1);
   }
 }
 
@@ -108,18 +110,18 @@ function pairsAnyFlags<R>(length: i32, param: usize, grad: usize, s0: usize, s1:
   const end = <usize>(length & ~7) << 2;
   for (let at: usize = 0; at < end; at += 32) {
     const pending0 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 0);
     const pending1 = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 1);
     rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending0);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 0, pending0);
     rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
-      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, true, pending1);
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 1, pending1);
   }
 }
 
 /**
- * From byte offset `from` to the end: one vector per iteration, then the staged tail, with the
+ * From byte offset `from` to the end: one vector per iteration, then the tail in place, with the
  * flags as run-time values (well-predicted branches). Runs the leftovers of every call, and whole
  * calls whose rare flags (f2, f3) are set, so that only f0 × f1 are specialised: four copies of
  * the loop per rule rather than sixteen, which keeps the module small.
@@ -132,37 +134,20 @@ function elementwiseGeneric<R>(
   const k0 = constantAt(0), k1 = constantAt(1), k2 = constantAt(2), k3 = constantAt(3);
   const k4 = constantAt(4), k5 = constantAt(5), k6 = constantAt(6), k7 = constantAt(7);
   const k8 = constantAt(8), k9 = constantAt(9), k10 = constantAt(10), k11 = constantAt(11);
-  const tailBytes = <usize>(length & 3) << 2;
-  let end = <usize>(length & ~3) << 2;
+  const end = <usize>(length & ~3) << 2;
   let at = from;
-  // The stream bases the loop adds `at` to; for the tail they are re-pointed at the staging slots
-  // (slot − at, wrapping as wasm's i32 does) and the same loop runs once more, so the rule's
-  // body exists once per generic loop rather than twice. Null state streams stay null (tailIn
-  // returns 0 for them); every stream but grad is written back.
-  let p = param, g = grad, a = s0, b = s1, c = s2;
-  let staged = false;
-  while (true) {
-    for (; at < end; at += 16) {
-      const pending = rule.front(p + at, g + at, a + at, b + at, c + at,
-        k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false);
-      rule.back(p + at, g + at, a + at, b + at, c + at,
-        k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, false, pending);
-    }
-    if (staged || tailBytes == 0) break;
-    p = tailIn(0, param + at, tailBytes) - at;
-    g = tailIn(1, grad + at, tailBytes) - at;
-    a = tailIn(2, s0 ? s0 + at : 0, tailBytes) - at;
-    b = tailIn(3, s1 ? s1 + at : 0, tailBytes) - at;
-    c = tailIn(4, s2 ? s2 + at : 0, tailBytes) - at;
-    end = at + 16;
-    staged = true;
+  for (; at < end; at += 16) {
+    const pending = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 0);
+    rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+      k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, 0, pending);
   }
-  if (!staged) return;
-  at -= 16;
-  tailOut(0, param + at, tailBytes);
-  tailOut(2, s0 ? s0 + at : 0, tailBytes);
-  tailOut(3, s1 ? s1 + at : 0, tailBytes);
-  tailOut(4, s2 ? s2 + at : 0, tailBytes);
+  tailBytes = <usize>(length & 3) << 2;
+  if (tailBytes == 0) return;
+  const pending = rule.front(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, TAIL);
+  rule.back(param + at, grad + at, s0 + at, s1 + at, s2 + at,
+    k0, k1, k2, k3, k4, k5, k6, k7, k8, k9, k10, k11, f0, f1, f2, f3, TAIL, pending);
 }
 
 /**
@@ -257,16 +242,29 @@ function slotOf(table: usize, ptr: usize): usize {
 
 // ---- Lane math shared by the rules -------------------------------------------------------------
 
-/** The vector at `ptr`, or 16 bytes on when `next` (see the header). */
+/** `next` for the tail: the first `tailBytes` (4, 8 or 12) at `ptr`, the other lanes zero. */
+export const TAIL = 2;
+/** The tail's byte count, set by `elementwiseGeneric` before it runs the tail (per instance, as globals are). */
+let tailBytes: usize = 0;
+
+/** The vector at `ptr`, or 16 bytes on when `next` is 1, or the tail when TAIL (see the header). */
 // @ts-ignore: decorator
-@inline export function ld(ptr: usize, next: bool): v128 {
+@inline export function ld(ptr: usize, next: i32): v128 {
+  if (next == TAIL) {
+    const low = tailBytes & 8 ? v128.load64_zero(ptr) : v128.load32_zero(ptr);
+    return tailBytes == 12 ? v128.load32_lane(ptr, low, 2, 8) : low;
+  }
   return next ? v128.load(ptr, 16) : v128.load(ptr);
 }
 
-/** Stores `value` at `ptr`, or 16 bytes on when `next`. */
+/** Stores `value` at `ptr`, or 16 bytes on when `next` is 1, or only the tail's lanes when TAIL. */
 // @ts-ignore: decorator
-@inline export function st(ptr: usize, value: v128, next: bool): void {
-  if (next) v128.store(ptr, value, 16);
+@inline export function st(ptr: usize, value: v128, next: i32): void {
+  if (next == TAIL) {
+    if (tailBytes & 8) v128.store64_lane(ptr, value, 0);
+    else v128.store32_lane(ptr, value, 0);
+    if (tailBytes == 12) v128.store32_lane(ptr, value, 2, 8);
+  } else if (next) v128.store(ptr, value, 16);
   else v128.store(ptr, value);
 }
 
@@ -277,7 +275,7 @@ function slotOf(table: usize, ptr: usize): usize {
  * (two instructions) on every iteration.
  */
 // @ts-ignore: decorator
-@inline export function gradient(grad: usize, next: bool, p: v128, maximize: bool, signBit: v128, l2: v128, hasL2: bool): v128 {
+@inline export function gradient(grad: usize, next: i32, p: v128, maximize: bool, signBit: v128, l2: v128, hasL2: bool): v128 {
   const raw = ld(grad, next);
   const g = maximize ? v128.xor(raw, signBit) : raw;
   return hasL2 ? f32x4.add(g, f32x4.mul(l2, p)) : g;
@@ -306,7 +304,7 @@ function slotOf(table: usize, ptr: usize): usize {
  */
 // @ts-ignore: decorator
 @inline export function adamMoments(
-  firstMoments: usize, secondMoments: usize, next: bool, g: v128,
+  firstMoments: usize, secondMoments: usize, next: i32, g: v128,
   beta1: v128, oneMinusBeta1: v128, beta2: v128, oneMinusBeta2: v128,
 ): v128 {
   const m = movingAverage(ld(firstMoments, next), g, beta1, oneMinusBeta1);

@@ -28,7 +28,7 @@ class FtrlRule {
     param: usize, grad: usize, accumulator: usize, linear: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasShrinkage: bool, f1: bool, generalPower: bool, f3: bool, next: bool,
+    hasShrinkage: bool, f1: bool, generalPower: bool, f3: bool, next: i32,
   ): v128 {
     const p = ld(param, next);
     const g = ld(grad, next);
@@ -55,7 +55,7 @@ class FtrlRule {
     param: usize, grad: usize, accumulator: usize, linear: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasShrinkage: bool, f1: bool, generalPower: bool, f3: bool, next: bool, pending: v128,
+    hasShrinkage: bool, f1: bool, generalPower: bool, f3: bool, next: i32, pending: v128,
   ): void {}
 }
 

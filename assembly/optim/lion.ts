@@ -18,7 +18,7 @@ class LionRule {
     param: usize, grad: usize, firstMoment: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool,
+    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: i32,
   ): v128 {
     const p = decoupled(ld(param, next), k1, hasDecoupled);
     const g = maximize ? v128.xor(ld(grad, next), k7) : ld(grad, next);
@@ -37,7 +37,7 @@ class LionRule {
     param: usize, grad: usize, firstMoment: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: bool, pending: v128,
+    hasDecoupled: bool, maximize: bool, f2: bool, f3: bool, next: i32, pending: v128,
   ): void {}
 
 }

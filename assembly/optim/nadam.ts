@@ -21,7 +21,7 @@ class NadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool, next: bool,
+    hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool, next: i32,
   ): v128 {
     const p = ld(param, next);
     const g = gradient(grad, next, p, maximize, k0, k1, hasL2);
@@ -42,7 +42,7 @@ class NadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool, next: bool, pending: v128,
+    hasL2: bool, hasDecoupled: bool, maximize: bool, f3: bool, next: i32, pending: v128,
   ): void {}
 }
 

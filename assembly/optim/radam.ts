@@ -21,7 +21,7 @@ class RadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool,
+    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: i32,
   ): v128 {
     const g = gradient(grad, next, hasL2 ? ld(param, next) : k1, maximize, k0, k1, hasL2);
     const v = adamMoments(firstMoments, secondMoments, next, g, k3, k4, k5, k6);
@@ -33,7 +33,7 @@ class RadamRule {
     param: usize, grad: usize, firstMoments: usize, secondMoments: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: bool, pending: v128,
+    rectified: bool, hasDecoupled: bool, hasL2: bool, maximize: bool, next: i32, pending: v128,
   ): void {
     const m = ld(firstMoments, next);
     const update = rectified ? f32x4.div(m, pending) : m;

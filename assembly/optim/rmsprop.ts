@@ -23,7 +23,7 @@ class RmspropRule {
     param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool, next: bool,
+    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool, next: i32,
   ): v128 {
     const p = ld(param, next);
     const g = gradient(grad, next, p, maximize, k0, k1, hasWeightDecay);
@@ -53,7 +53,7 @@ class RmspropRule {
     param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool, next: bool, pending: v128,
+    hasMomentum: bool, centered: bool, hasWeightDecay: bool, maximize: bool, next: i32, pending: v128,
   ): void {}
 }
 

@@ -17,7 +17,7 @@ class ScheduleFreeRule {
     param: usize, grad: usize, z: usize, secondMoment: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasDecay: bool, f1: bool, first: bool, f3: bool, next: bool,
+    hasDecay: bool, f1: bool, first: bool, f3: bool, next: i32,
   ): v128 {
     const g = ld(grad, next);
     const v = f32x4.add(f32x4.mul(k0, ld(secondMoment, next)), f32x4.mul(k1, f32x4.mul(g, g)));
@@ -30,7 +30,7 @@ class ScheduleFreeRule {
     param: usize, grad: usize, z: usize, secondMoment: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasDecay: bool, f1: bool, first: bool, f3: bool, next: bool, pending: v128,
+    hasDecay: bool, f1: bool, first: bool, f3: bool, next: i32, pending: v128,
   ): void {
     const y = ld(param, next);
     const zOld = first ? y : ld(z, next);

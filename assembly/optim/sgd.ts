@@ -20,7 +20,7 @@ class SgdRule<L1> {
     param: usize, grad: usize, momentumBuffer: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: bool,
+    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: i32,
   ): v128 {
     const p = ld(param, next);
     // Its four flags are taken, so SGD flips the sign for maximize with a mask (k0: −0 or +0).
@@ -40,7 +40,7 @@ class SgdRule<L1> {
     param: usize, grad: usize, momentumBuffer: usize, s1: usize, s2: usize,
     k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
     k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
-    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: bool, pending: v128,
+    hasWeightDecay: bool, hasMomentum: bool, nesterov: bool, firstStep: bool, next: i32, pending: v128,
   ): void {}
 
 }
