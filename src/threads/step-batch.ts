@@ -4,8 +4,8 @@
 // meantime first runs what was recorded, so the order of effects is that of one thread.
 //
 // Elementwise kernels compute each element from the same element of their streams with the
-// same instructions wherever it falls in a call (tails are staged through the same vector
-// body), so cutting a slice into chunks changes no result bit.
+// same instructions wherever it falls in a call (a tail runs the same vector body on partial
+// loads and stores), so cutting a slice into chunks changes no result bit.
 
 import { setKernelOverride } from "../bindings/instance.js";
 import type { Kernels } from "../bindings/kernels.js";
