@@ -207,6 +207,11 @@ describe("option keys", () => {
     expect(nearMiss("batas2", options)).toBeUndefined();
     expect(nearMiss("bxtxs", options)).toBeUndefined();
     expect(nearMiss("etasb", options)).toBeUndefined();
+    // Half a swap is no swap: only the first or only the second pair crosses over.
+    expect(nearMiss("btxas", options)).toBeUndefined();
+    expect(nearMiss("bxeas", options)).toBeUndefined();
+    // A run of separators counts as one.
+    expect(nearMiss("weight___decay", options)).toBe("weightDecay");
     // The exact key wins over an earlier option one edit away.
     expect(nearMiss("lrs", ["lr", "lrs"])).toBeUndefined();
     expect(nearMiss("Lrs", ["lr", "lrs"])).toBe("lrs");
