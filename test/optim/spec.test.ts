@@ -51,6 +51,16 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (na
       p.dispose();
     });
 
+  it("refuses a non-number for each option by name, in the options and in a group", () => {
+    const p = simdopt.parameter([2, 3], { init: "zeros" });
+    for (const key of Object.keys(entry.defaults)) {
+      expect(() => new Class([p], { [key]: {} })).toThrow(TypeError);
+      expect(() => new Class([p], { [key]: {} })).toThrow(new RegExp(`^simdopt: ${key} must be .+, got an object$`));
+      expect(() => new Class([{ params: [p], [key]: {} } as never])).toThrow(new RegExp(`^simdopt: paramGroups\\[0\\]\\.${key} must be .+, got an object$`));
+    }
+    p.dispose();
+  });
+
   it("lists the wrong variants its reference makes", () => {
     const made = [MISTAKES, PROXIMAL_MISTAKES, FACTORED_MISTAKES, MISTAKES_MORE].flatMap((table) => (table as Record<string, readonly string[]>)[name] ?? []);
     expect(entry.mistakes).toEqual(made);
