@@ -100,4 +100,18 @@ describe("the optimizer base", () => {
     p.dispose();
     q.dispose();
   });
+
+  it("refuses non-object options by class name, a parameter already in any group, and a group option broken between steps", () => {
+    const p = param();
+    const q = param([3]);
+    const r = param([4]);
+    expect(() => new SGD([p], 5 as never)).toThrow(new TypeError("simdopt: SGD options must be an object, got 5"));
+    const sgd = new SGD([{ params: [p] }, { params: [q] }], { lr: 0.1 });
+    expect(() => sgd.addParamGroup({ params: [r, q] })).toThrow(new RangeError('simdopt: parameter "w" is already in a group of this optimizer'));
+    expect(sgd.paramGroups).toHaveLength(2);
+    sgd.paramGroups[1]!.lr = -1;
+    expect(() => sgd.step()).toThrow(new RangeError("simdopt: paramGroups[1].lr must be a finite number ≥ 0, got -1"));
+    sgd.dispose();
+    for (const x of [p, q, r]) x.dispose();
+  });
 });
