@@ -115,7 +115,7 @@ export interface BatchNormGeometry {
 /** Checks shape against x and the layout; returns the geometry. */
 export function batchNormGeometry(fn: string, shape: unknown, length: number, layout: unknown, xName = "x"): BatchNormGeometry {
   checkChoice(`${fn}: `, "layout", layout, LAYOUTS);
-  const size = shapeSize(shape, "shape");
+  const size = shapeSize(shape, `${fn}: shape`);
   const dims = shape as number[];
   if (dims.length < 2) {
     throw new RangeError(`simdopt: ${fn}: shape must have at least 2 dimensions ([N, C, ...] or [N, ..., C]), got [${dims.join(", ")}]`);
@@ -137,10 +137,6 @@ function checkArray(fn: string, name: string, value: unknown, length: number, wh
 
 function optionalArray(fn: string, name: string, value: unknown, length: number, what: string): Float32Array | null {
   return value === undefined || value === null ? null : checkArray(fn, name, value, length, what);
-}
-
-function checkNumber(fn: string, name: string, value: unknown, fallback: number, min: number): number {
-  return checkBounded(`${fn}: `, name, value, { min }, fallback);
 }
 
 function checkBoolean(fn: string, name: string, value: unknown, fallback: boolean): boolean {
@@ -173,8 +169,8 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
   if (options.momentum === null) {
     throw new TypeError(`simdopt: ${fn}: momentum null (the cumulative average) needs a count of batches: use the BatchNorm layer, or pass 1/batchesSeen`);
   }
-  const momentum = checkNumber(fn, "momentum", options.momentum, 0.1, -Infinity);
-  const eps = checkNumber(fn, "eps", options.eps, 1e-5, 0);
+  const momentum = checkBounded(`${fn}: `, "momentum", options.momentum, {}, 0.1);
+  const eps = checkBounded(`${fn}: `, "eps", options.eps, { min: 0 }, 1e-5);
   const gamma = optionalArray(fn, "gamma", options.gamma, C, "one per channel");
   const beta = optionalArray(fn, "beta", options.beta, C, "one per channel");
   const runningMean = optionalArray(fn, "runningMean", options.runningMean, C, "one per channel");
