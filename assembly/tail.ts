@@ -1,7 +1,8 @@
-// Tails, handled in one place for every elementwise kernel.
+// Tails of the batch-norm kernels, handled in one place. (The optimizer kernels run their tails
+// in place with partial loads and stores: see assembly/optim/common.ts.)
 //
-// Kernels run their math on four f32 lanes at a time. For the last `length % 4` elements the
-// driver copies each stream into a zeroed 16-byte slot here, runs the very same vector body on
+// Kernels run their math on four f32 lanes at a time. For the last `length % 4` elements a
+// kernel copies each stream into a zeroed 16-byte slot here, runs the very same vector body on
 // the slots, and copies the written streams back. So each kernel's math is written once, the
 // tail gets bit-identical arithmetic, and no access strays past the end of a caller's buffer
 // (row-sparse steps point kernels into the middle of a table, so over-reading would be wrong).

@@ -2,6 +2,8 @@
 // of 3 GEMMs each, and an update pass. The goal is the GEMM bound: a 1024×1024 step within
 // 1/0.8 of the time of 15 simdopt matmuls of that size (measured side by side here). At 256×256
 // the step is also timed against the same algorithm in plain JS (i-k-j loops over Float32Arrays).
+// With two threads the GEMMs split across them: the 1024×1024 step is timed on one thread and on
+// two (interleaved), and against 15 two-thread GEMMs.
 import { measure, printTable, ratio, isMain } from "./harness.mjs";
 import * as simdopt from "../dist/index.js";
 
@@ -44,6 +46,42 @@ function plainMuon(p, g, buf, n, scratch, { lr, momentum, weightDecay }) {
   for (let i = 0; i < p.length; i++) p[i] = p[i] * (1 - lr * weightDecay) - lr * x[i];
 }
 
+/** Median seconds of each function, timed in interleaved rounds of ~0.3 s each. */
+function interleaved(fns, rounds = 7) {
+  const times = fns.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    fns.forEach(([before, fn], i) => {
+      before();
+      fn();
+      let calls = 0;
+      const start = performance.now();
+      while (performance.now() - start < 300) { fn(); calls++; }
+      times[i].push((performance.now() - start) / 1e3 / calls);
+    });
+  }
+  return times.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
+}
+
+/** The 1024×1024 step and 15 GEMMs of that size on one thread and on two, interleaved. */
+async function withThreads(n) {
+  if ((await simdopt.initThreads(2)) !== 2) return null;
+  const pool = simdopt.threadsInternal();
+  const w = simdopt.parameter([n, n], { init: "xavierUniform", seed: 1 });
+  for (let i = 0; i < w.size; i++) w.grad[i] = Math.sin(i) * 1e-2;
+  const optimizer = new simdopt.Muon([w]);
+  const a = simdopt.parameter([n, n], { init: "xavierUniform", seed: 2 });
+  const c = simdopt.parameter([n, n], { init: "zeros" });
+  const one = () => pool.pauseThreads(true), two = () => pool.pauseThreads(false);
+  const step = () => optimizer.step();
+  const gemm = () => simdopt.matmul(a.data, a.data, { m: n, k: n, n, out: c.data });
+  const [stepOne, stepTwo, gemmTwo] = interleaved([[one, step], [two, step], [two, gemm]]);
+  pool.pauseThreads(false);
+  optimizer.dispose();
+  for (const p of [w, a, c]) p.dispose();
+  simdopt.terminateThreads();
+  return { stepOne, stepTwo, gemmTwo };
+}
+
 function simdoptStep(n) {
   const w = simdopt.parameter([n, n], { init: "xavierUniform", seed: 1 });
   for (let i = 0; i < w.size; i++) w.grad[i] = Math.sin(i) * 1e-2;
@@ -73,12 +111,17 @@ export async function run() {
   const scratch = Array.from({ length: 5 }, () => new Float32Array(size));
   const js = measure("Muon 256² plain JS", () => plainMuon(p, g, buf, small, scratch, { lr: 1e-3, momentum: 0.95, weightDecay: 0.1 }), { maxTime: 3, minSamples: 3 }).seconds;
   const ours = simdoptStep(small);
+  const threaded = await withThreads(n);
   const mps = (elements, seconds) => (elements / seconds / 1e6).toFixed(1);
   printTable(`Muon step (Mparams/s; simdopt build: ${simdopt.features().relaxedSimd ? "relaxed-simd" : "simd"})`,
     ["case", "simdopt ms", "simdopt Mparams/s", "reference", "ratio"],
     [
       ["Muon 1024×1024", (big * 1e3).toFixed(1), mps(n * n, big), `15 matmuls 1024³: ${(15 * gemmSeconds * 1e3).toFixed(1)} ms`, `${ratio((15 * gemmSeconds) / big)} of the GEMM bound`],
       ["Muon 256×256", (ours * 1e3).toFixed(2), mps(size, ours), `plain JS ${mps(size, js)} Mparams/s`, `${ratio(js / ours)} vs plain JS`],
+      ...(threaded === null ? [] : [
+        ["Muon 1024×1024, 2 threads vs 1", (threaded.stepTwo * 1e3).toFixed(1), mps(n * n, threaded.stepTwo), `1 thread: ${(threaded.stepOne * 1e3).toFixed(1)} ms`, `${ratio(threaded.stepOne / threaded.stepTwo)} speed-up`],
+        ["Muon 1024×1024, 2 threads", (threaded.stepTwo * 1e3).toFixed(1), mps(n * n, threaded.stepTwo), `15 matmuls 1024³, 2 threads: ${(15 * threaded.gemmTwo * 1e3).toFixed(1)} ms`, `${ratio((15 * threaded.gemmTwo) / threaded.stepTwo)} of the GEMM bound`],
+      ]),
     ]);
 }
 

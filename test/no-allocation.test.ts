@@ -4,7 +4,7 @@ import { OPTIMIZERS } from "./optim/spec.mjs";
 import { probeEach } from "./support/run-probe.js";
 
 // Every optimizer of the spec table, gradient accumulation and EMA.update.
-const ENTRIES = [...OPTIMIZERS.map((entry) => entry.name), "Adam accumulate 4", "EMA update"];
+const ENTRIES = [...OPTIMIZERS.map((entry) => entry.name), "Adam accumulate 4", "Adam bfloat16", "AdamW int8", "EMA update"];
 
 describe("optimizer steps allocate nothing", () => {
   it("300,000 steps of every optimizer trigger no scavenge with a 1 MiB young generation", () => {

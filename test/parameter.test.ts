@@ -170,3 +170,56 @@ describe("shape and init validation", () => {
     expect([...a.data]).not.toEqual([...c.data]);
   });
 });
+
+describe("parameter() refusals by exact message, nothing allocated", () => {
+  const schemes = "zeros, ones, xavierUniform, xavierNormal, heUniform, heNormal";
+  it.each<[string, () => unknown, Error]>([
+    ["a non-array shape", () => parameter(3 as never), new TypeError("simdopt: shape must be an array of dimensions, got 3")],
+    ["a zero dimension", () => parameter([3, 0]), new RangeError("simdopt: shape[1] must be a positive integer, got 0")],
+    ["a fractional dimension", () => parameter([1.5]), new RangeError("simdopt: shape[0] must be a positive integer, got 1.5")],
+    ["a string dimension", () => parameter(["2"] as never), new RangeError('simdopt: shape[0] must be a positive integer, got "2" (string)')],
+    ["2^30 + 2^15 elements", () => parameter([2 ** 15, 2 ** 15 + 1]), new RangeError("simdopt: shape [32768, 32769] has 1073774592 elements, more than fit in wasm memory")],
+    ["an unknown option", () => parameter([2], { nmae: "x" } as never), new TypeError('simdopt: parameter has no option "nmae"; did you mean "name"? (options: init, name, seed)')],
+    ["a non-object options", () => parameter([2], 5 as never), new TypeError("simdopt: parameter options must be an object, got 5")],
+    ["a non-string name", () => parameter([2], { name: 7 as never }), new TypeError("simdopt: parameter options.name must be a string, got 7")],
+    ["a seed past 32 bits", () => parameter([2, 2], { init: "heUniform", seed: 2 ** 32 }), new RangeError("simdopt: parameter options.seed must be an integer in [0, 4294967295], got 4294967296")],
+    ["a negative seed", () => parameter([2, 2], { seed: -1 }), new RangeError("simdopt: parameter options.seed must be an integer in [0, 4294967295], got -1")],
+    ["a misspelt scheme", () => parameter([2, 2], { init: "heUnifrom" as never }), new RangeError(`simdopt: unknown init "heUnifrom"; did you mean "heUniform"? Expected one of ${schemes} or an array of values`)],
+    ["an unknown scheme", () => parameter([2, 2], { init: "glorot" as never }), new RangeError(`simdopt: unknown init "glorot" Expected one of ${schemes} or an array of values`)],
+    ["a fan scheme on a vector", () => parameter([4], { init: "xavierNormal" }), new RangeError('simdopt: init "xavierNormal" needs a parameter with at least 2 dimensions (fan-in and fan-out), got shape [4]')],
+    ["a null init", () => parameter([2], { init: null as never }), new TypeError("simdopt: parameter options.init must be an array of values or a scheme name, got null")],
+    ["a number init", () => parameter([2], { init: 1 as never }), new TypeError("simdopt: parameter options.init must be an array of values or a scheme name, got 1")],
+    ["an object init without length", () => parameter([2], { init: {} as never }), new TypeError("simdopt: parameter options.init must be an array of values or a scheme name, got an object")],
+    ["too few values", () => parameter([2, 3], { init: [1, 2] }), new RangeError("simdopt: init has 2 values but shape [2, 3] needs 6")],
+    ["a non-number value", () => parameter([3], { init: [1, "2", 3] as never }), new TypeError('simdopt: parameter options.init[1] must be a number, got "2" (string)')],
+    ["a non-number in an array-like", () => parameter([2], { init: { length: 2, 0: 1 } as never }), new TypeError("simdopt: parameter options.init[1] must be a number, got undefined")],
+  ])("%s", (_, make, error) => {
+    const before = allocatedBytes();
+    expect(make).toThrow(error);
+    expect(allocatedBytes()).toBe(before);
+  });
+
+  it("zeros and ones fit a vector; typed-array init is taken whole; default names count up", () => {
+    expect([...parameter([2], { init: "zeros" }).data]).toEqual([0, 0]);
+    expect([...parameter([2], { init: new Float64Array([0.5, 1.5]) }).data]).toEqual([0.5, 1.5]);
+    expect([...parameter([2], { init: { length: 2, 0: 3, 1: 4 } as never }).data]).toEqual([3, 4]);
+    const a = parameter([1]);
+    const b = parameter([1]);
+    expect(a.name).toMatch(/^param\d+$/);
+    expect(Number(b.name.slice(5))).toBe(Number(a.name.slice(5)) + 1);
+    expect(parameter([1], { name: "" }).name).toBe("");
+  });
+
+  it("a disposed parameter refuses every view and pointer, by name", () => {
+    const p = parameter([2], { name: "gone" });
+    expect(p.disposed).toBe(false);
+    p.dispose();
+    p.dispose();
+    expect(p.disposed).toBe(true);
+    const error = new TypeError('simdopt: parameter "gone" has been disposed');
+    expect(() => p.data).toThrow(error);
+    expect(() => p.grad).toThrow(error);
+    expect(() => p.dataPtr).toThrow(error);
+    expect(() => p.gradPtr).toThrow(error);
+  });
+});

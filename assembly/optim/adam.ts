@@ -1,4 +1,4 @@
-import { adamMoments, decoupled, elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
+import { adamMoments, decoupled, elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st, FlagOn, FlagOff } from "./common";
 import { lowp } from "./lowp";
 
 // torch.optim.Adam and AdamW (one kernel: they differ only in where weight decay enters),
@@ -46,6 +46,49 @@ class AdamRule {
   }
 }
 
+/**
+ * AdamRule's arithmetic on values, for the reduced-precision loops (see `lowp`): the same
+ * operations in the same operand order (so even NaN payloads match), the flags as type
+ * arguments, maximize as an xor with k10 (the sign mask, or 0).
+ */
+export class AdamLowpRule<L2, DECOUPLED> {
+  // @ts-ignore: decorator
+  @inline second(): bool { return true; }
+  // @ts-ignore: decorator
+  @inline grad(p: v128, raw: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    const g = v128.xor(raw, k10);
+    return sizeof<L2>() == sizeof<FlagOn>() ? f32x4.add(g, f32x4.mul(k1, p)) : g;
+  }
+  /** The new first moment. */
+  // @ts-ignore: decorator
+  @inline first(m: v128, g: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    return movingAverage(m, g, k3, k4);
+  }
+  /** The new second moment. */
+  // @ts-ignore: decorator
+  @inline square(v: v128, g: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    return movingAverage(v, f32x4.mul(g, g), k5, k6);
+  }
+  /** The new parameter, from the old one, g, the old and new first and the new second moment. */
+  // @ts-ignore: decorator
+  @inline param(p: v128, g: v128, m: v128, mNew: v128, vNew: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    const pending = f32x4.add(f32x4.mul(f32x4.sqrt(vNew), k8), k9);
+    return f32x4.sub(decoupled(p, k2, sizeof<DECOUPLED>() == sizeof<FlagOn>()), f32x4.mul(k7, f32x4.div(mNew, pending)));
+  }
+}
+
 function adamConstants(
   beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32, stepSize: f32, invBiasCorrection2Sqrt: f32,
 ): void {
@@ -79,6 +122,12 @@ export function adamStepLowp(
   stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
 ): void {
   adamConstants(beta1, beta2, eps, l2WeightDecay, paramScale, stepSize, invBiasCorrection2Sqrt);
-  lowp<AdamRule>(format, length, param, grad, firstMoment, firstScales, secondMoment, secondScales,
-    l2WeightDecay != 0, paramScale != 1, false, maximize);
+  setSignMask(10, maximize);
+  if (l2WeightDecay != 0) {
+    if (paramScale != 1) lowp<AdamLowpRule<FlagOn, FlagOn>>(format, length, param, grad, firstMoment, firstScales, secondMoment, secondScales);
+    else lowp<AdamLowpRule<FlagOn, FlagOff>>(format, length, param, grad, firstMoment, firstScales, secondMoment, secondScales);
+  } else {
+    if (paramScale != 1) lowp<AdamLowpRule<FlagOff, FlagOn>>(format, length, param, grad, firstMoment, firstScales, secondMoment, secondScales);
+    else lowp<AdamLowpRule<FlagOff, FlagOff>>(format, length, param, grad, firstMoment, firstScales, secondMoment, secondScales);
+  }
 }

@@ -57,7 +57,7 @@ import { scratchBase, CONSTANTS_AT } from "../scratch";
 }
 
 // @ts-ignore: decorator
-@inline function constantAt(slot: i32): v128 {
+@inline export function constantAt(slot: i32): v128 {
   return v128.load(constantsBase() + (<usize>slot << 4));
 }
 

@@ -1,4 +1,4 @@
-import { decoupled, elementwise, movingAverage, setConstant, setSignMask, ld, st } from "./common";
+import { decoupled, elementwise, movingAverage, setConstant, setSignMask, ld, st, FlagOn, FlagOff } from "./common";
 import { lowp } from "./lowp";
 
 // Lion (Chen et al. 2023, as in lion-pytorch), one fused pass: read p, g, m once; write p, m once.
@@ -42,6 +42,44 @@ class LionRule {
 
 }
 
+/** LionRule's arithmetic on values (see AdamLowpRule); maximize is an xor with k10. */
+export class LionLowpRule<DECOUPLED> {
+  // @ts-ignore: decorator
+  @inline second(): bool { return false; }
+  // @ts-ignore: decorator
+  @inline grad(p: v128, raw: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    return v128.xor(raw, k10);
+  }
+  // @ts-ignore: decorator
+  @inline first(m: v128, g: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    return movingAverage(m, g, k5, k6);
+  }
+  // @ts-ignore: decorator
+  @inline square(v: v128, g: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    return v;
+  }
+  // @ts-ignore: decorator
+  @inline param(p: v128, g: v128, m: v128, mNew: v128, vNew: v128,
+    k0: v128, k1: v128, k2: v128, k3: v128, k4: v128, k5: v128,
+    k6: v128, k7: v128, k8: v128, k9: v128, k10: v128, k11: v128,
+  ): v128 {
+    const direction = movingAverage(m, g, k3, k4);
+    const unit = v128.or(v128.and(direction, k7), k8);
+    // LionRule's select of a NaN direction as an or: a NaN's bits already hold ±1.0's.
+    const sign = v128.or(v128.and(unit, f32x4.ne(direction, k9)), v128.and(direction, f32x4.ne(direction, direction)));
+    return f32x4.sub(decoupled(p, k1, sizeof<DECOUPLED>() == sizeof<FlagOn>()), f32x4.mul(k2, sign));
+  }
+}
+
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
 export function lionStep(
@@ -58,7 +96,9 @@ export function lionStepLowp(
   lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
 ): void {
   lionConstants(lr, beta1, beta2, paramScale);
-  lowp<LionRule>(format, length, param, grad, firstMoment, firstScales, 0, 0, paramScale != 1, maximize, false, false);
+  setSignMask(10, maximize);
+  if (paramScale != 1) lowp<LionLowpRule<FlagOn>>(format, length, param, grad, firstMoment, firstScales, 0, 0);
+  else lowp<LionLowpRule<FlagOff>>(format, length, param, grad, firstMoment, firstScales, 0, 0);
 }
 
 function lionConstants(lr: f32, beta1: f64, beta2: f64, paramScale: f32): void {

@@ -104,11 +104,11 @@ export interface Kernels {
     sumDy64: number, sumDyCentred64: number, invStd: number, gamma: number, dx: number, work: number): void;
   batchNormBackwardCoefficients(sumDy64: number, sumDyCentred64: number, channels: number, count: number,
     invStd: number, gamma: number, training: boolean, dgamma: number, dbeta: number, accumulate: boolean,
-    coefDy: number, coefCentred: number, coefConst: number): void;
+    coefDy: number, coefCentred: number, coefConst: number, coefScale: number): void;
   batchNormBackwardDxNchw(dy: number, x: number, dx: number, batch: number, channels: number, spatial: number,
-    mean: number, coefDy: number, coefCentred: number, coefConst: number, batchStride: number): void;
+    mean: number, coefDy: number, coefCentred: number, coefConst: number, coefScale: number, batchStride: number): void;
   batchNormBackwardDxNhwc(dy: number, x: number, dx: number, rows: number, channels: number,
-    mean: number, coefDy: number, coefCentred: number, coefConst: number, work: number): void;
+    mean: number, coefDy: number, coefCentred: number, coefConst: number, coefScale: number, work: number): void;
 
   // assembly/ops/scaler.ts. sum/sumSq are f64 arrays of `period` entries; every other array is f32.
   scalerSums(x: number, total: number, period: number, shift: number, sum: number, sumSq: number): void;

@@ -115,7 +115,7 @@ export interface BatchNormGeometry {
 /** Checks shape against x and the layout; returns the geometry. */
 export function batchNormGeometry(fn: string, shape: unknown, length: number, layout: unknown, xName = "x"): BatchNormGeometry {
   checkChoice(`${fn}: `, "layout", layout, LAYOUTS);
-  const size = shapeSize(shape, "shape");
+  const size = shapeSize(shape, `${fn}: shape`);
   const dims = shape as number[];
   if (dims.length < 2) {
     throw new RangeError(`simdopt: ${fn}: shape must have at least 2 dimensions ([N, C, ...] or [N, ..., C]), got [${dims.join(", ")}]`);
@@ -137,10 +137,6 @@ function checkArray(fn: string, name: string, value: unknown, length: number, wh
 
 function optionalArray(fn: string, name: string, value: unknown, length: number, what: string): Float32Array | null {
   return value === undefined || value === null ? null : checkArray(fn, name, value, length, what);
-}
-
-function checkNumber(fn: string, name: string, value: unknown, fallback: number, min: number): number {
-  return checkBounded(`${fn}: `, name, value, { min }, fallback);
 }
 
 function checkBoolean(fn: string, name: string, value: unknown, fallback: boolean): boolean {
@@ -173,8 +169,8 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
   if (options.momentum === null) {
     throw new TypeError(`simdopt: ${fn}: momentum null (the cumulative average) needs a count of batches: use the BatchNorm layer, or pass 1/batchesSeen`);
   }
-  const momentum = checkNumber(fn, "momentum", options.momentum, 0.1, -Infinity);
-  const eps = checkNumber(fn, "eps", options.eps, 1e-5, 0);
+  const momentum = checkBounded(`${fn}: `, "momentum", options.momentum, {}, 0.1);
+  const eps = checkBounded(`${fn}: `, "eps", options.eps, { min: 0 }, 1e-5);
   const gamma = optionalArray(fn, "gamma", options.gamma, C, "one per channel");
   const beta = optionalArray(fn, "beta", options.beta, C, "one per channel");
   const runningMean = optionalArray(fn, "runningMean", options.runningMean, C, "one per channel");
@@ -279,7 +275,7 @@ export function batchNormBackwardImpl(
   const dgammaSlot = !paramGrads ? -1 : dgammaOut !== null ? stage.bind(dgammaOut, "dgammaOut", accumulate, true) : stage.scratch(C);
   const dbetaSlot = !paramGrads ? -1 : dbetaOut !== null ? stage.bind(dbetaOut, "dbetaOut", accumulate, true) : stage.scratch(C);
   const sumsSlot = stage.scratch(4 * C);
-  const coefSlot = stage.scratch(3 * C);
+  const coefSlot = stage.scratch(4 * C);
   const workSlot = geo.channelsLast ? stage.scratch(k.batchNormWorkFloats(C)) : -1;
   try {
     stage.separate(fn, dxSlot, dySlot);
@@ -300,6 +296,7 @@ export function batchNormBackwardImpl(
   const coefDy = stage.ptr(coefSlot);
   const coefCentred = coefDy + C * 4;
   const coefConst = coefCentred + C * 4;
+  const coefScale = coefConst + C * 4;
   const workPtr = workSlot >= 0 ? stage.ptr(workSlot) : 0;
   const rows = geo.batch * geo.spatial;
   // Eval mode writes dx during the reduction (dx does not depend on the sums).
@@ -308,10 +305,10 @@ export function batchNormBackwardImpl(
   else nchwSplit(k, "batchNormBackwardReduceNchw", [dyPtr, xPtr, geo.batch, C, geo.spatial, meanPtr, sumDy, sumDyCentred, invStdPtr, gammaPtr, fusedDx, 0], geo.batch, C, geo.spatial);
   k.batchNormBackwardCoefficients(sumDy, sumDyCentred, C, geo.count, invStdPtr, gammaPtr, training,
     paramGrads ? stage.ptr(dgammaSlot) : 0, paramGrads ? stage.ptr(dbetaSlot) : 0, accumulate,
-    training ? coefDy : 0, coefCentred, coefConst);
+    training ? coefDy : 0, coefCentred, coefConst, coefScale);
   if (training) {
-    if (geo.channelsLast) k.batchNormBackwardDxNhwc(dyPtr, xPtr, dxPtr, rows, C, meanPtr, coefDy, coefCentred, coefConst, workPtr);
-    else nchwSplit(k, "batchNormBackwardDxNchw", [dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst, 0], geo.batch, C, geo.spatial);
+    if (geo.channelsLast) k.batchNormBackwardDxNhwc(dyPtr, xPtr, dxPtr, rows, C, meanPtr, coefDy, coefCentred, coefConst, coefScale, workPtr);
+    else nchwSplit(k, "batchNormBackwardDxNchw", [dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst, coefScale, 0], geo.batch, C, geo.spatial);
   }
   const result = {
     dx: stage.result(dxSlot, x.length),

@@ -1,4 +1,6 @@
 import { kernels } from "../bindings/instance.js";
+import type { Kernels } from "../bindings/kernels.js";
+import { threadHooks } from "../threads/hooks.js";
 import { F32Block, heapF32 } from "../bindings/memory.js";
 import { Parameter } from "../parameter.js";
 import { checkBoolean, checkChoice, checkFinite, checkInteger, checkNonNegative, reject } from "../checks.js";
@@ -34,12 +36,38 @@ const BUFFER = ["momentumBuffer"] as const;
 const SUPPORT: StepSupport = Object.freeze({ rows: false, mask: false });
 const align = (floats: number): number => (floats + 3) & ~3;
 
-/** Scratch floats of one parameter: two iterates, the Gram matrix and its polynomial, GEMM packing. */
-function scratchFloats(rows: number, cols: number): number {
+/**
+ * Where one parameter's scratch goes (offsets in floats): two iterates, the Gram matrix and its
+ * polynomial, then GEMM packing space — one copy per share of the largest GEMM split across
+ * threads (`shares` copies of `packStride` floats, each packed A then packed B).
+ */
+interface ScratchLayout { y: number; g: number; q: number; packed: number; packB: number; packStride: number; shares: number; floats: number }
+
+/** The most shares any of a Newton–Schulz iteration's three GEMMs is split into. */
+function gemmShares(rows: number, cols: number): number {
+  const hooks = threadHooks();
+  if (hooks === null) return 1;
+  const s = Math.min(rows, cols);
+  const long = Math.max(rows, cols);
+  return Math.max(hooks.matmulShares(s, s, long), hooks.matmulShares(s, s, s), hooks.matmulShares(rows > cols ? rows : s, rows > cols ? s : cols, s));
+}
+
+/** Refilled by scratchLayout: a step allocates nothing. */
+const LAYOUT: ScratchLayout = { y: 0, g: 0, q: 0, packed: 0, packB: 0, packStride: 0, shares: 1, floats: 0 };
+
+function scratchLayout(rows: number, cols: number): ScratchLayout {
   const { matmulPackedASize: packA, matmulPackedBSize: packB } = kernels();
   const s = Math.min(rows, cols);
-  const packedB = rows > cols ? Math.max(packB(rows, s), packB(s, s)) : Math.max(packB(cols, s), packB(s, s), packB(s, cols));
-  return 2 * align(rows * cols) + 2 * align(s * s) + align(rows > cols ? packA(s, rows) : 0) + align(packedB);
+  const n = align(rows * cols);
+  const packedA = align(rows > cols ? packA(s, rows) : 0);
+  const packedB = align(rows > cols ? Math.max(packB(rows, s), packB(s, s)) : Math.max(packB(cols, s), packB(s, s), packB(s, cols)));
+  const shares = gemmShares(rows, cols);
+  const packed = 2 * n + 2 * align(s * s);
+  const layout = LAYOUT;
+  layout.y = n; layout.g = 2 * n; layout.q = 2 * n + align(s * s); layout.packed = packed;
+  layout.packB = packedA; layout.packStride = packedA + packedB; layout.shares = shares;
+  layout.floats = packed + shares * (packedA + packedB);
+  return layout;
 }
 
 function checkShape(param: Parameter): void {
@@ -83,7 +111,7 @@ export class Muon extends Optimizer<MuonOptions> {
         const param: unknown = params[i];
         if (!(param instanceof Parameter) || param.disposed) return super.step(options);
         checkShape(param);
-        floats = Math.max(floats, scratchFloats(param.shape[0]!, param.shape[1]!));
+        floats = Math.max(floats, scratchLayout(param.shape[0]!, param.shape[1]!).floats);
       }
     }
     if (this.#scratch === null || this.#scratch.length < floats) {
@@ -148,13 +176,15 @@ export class Muon extends Optimizer<MuonOptions> {
     const n = slice.length;
     const tall = rows > cols;
     const s = tall ? cols : rows;
-    // Scratch: iterates x and y (rows×cols), the Gram matrix g and its polynomial q (s×s), packing.
-    let x = this.#scratch!.ptr;
-    let y = x + align(n) * 4;
-    const g = y + align(n) * 4;
-    const q = g + align(s * s) * 4;
-    const packedA = q + align(s * s) * 4;
-    const packedB = packedA + align(tall ? k.matmulPackedASize(s, rows) : 0) * 4;
+    const base = this.#scratch!.ptr;
+    const layout = scratchLayout(rows, cols);
+    let x = base;
+    let y = base + layout.y * 4;
+    const g = base + layout.g * 4;
+    const q = base + layout.q * 4;
+    const packed = base + layout.packed * 4;
+    // The momentum kernel runs on this thread: a threaded step has nothing left recorded when
+    // the GEMMs below dispatch their own splits.
     k.muonMomentum(slice.grad, slice.buffers[0]!, x, n, group.momentum, group.nesterov, group.eps);
     const coefficients = group.nsCoefficients;
     const a = coefficients[0];
@@ -164,15 +194,32 @@ export class Muon extends Optimizer<MuonOptions> {
     // For rows > cols the source iterates on the transpose; with Y = Xᵀ stored as is, X·Xᵀ is
     // Yᵀ·Y and (b·A + c·A²)·X is Y·(b·A + c·A²) (symmetric), so nothing is transposed.
     for (let i = 0; i < group.nsSteps; i++) {
-      if (tall) k.matmulF32(x, x, g, s, rows, s, s, s, s, true, false, 1, 0, packedA, packedB);
-      else k.matmulF32(x, x, g, s, cols, s, cols, cols, s, false, true, 1, 0, packedA, packedB);
+      if (tall) gemm(k, layout, packed, x, x, g, s, rows, s, true, false, 1, 0);
+      else gemm(k, layout, packed, x, x, g, s, cols, s, false, true, 1, 0);
       heap.copyWithin(q >>> 2, g >>> 2, (g >>> 2) + s * s);
-      k.matmulF32(g, g, q, s, s, s, s, s, s, false, false, c, b, packedA, packedB);
+      gemm(k, layout, packed, g, g, q, s, s, s, false, false, c, b);
       heap.copyWithin(y >>> 2, x >>> 2, (x >>> 2) + n);
-      if (tall) k.matmulF32(x, q, y, rows, s, s, s, s, s, false, false, 1, a, packedA, packedB);
-      else k.matmulF32(q, x, y, s, s, cols, s, cols, cols, false, false, 1, a, packedA, packedB);
+      if (tall) gemm(k, layout, packed, x, q, y, rows, s, s, false, false, 1, a);
+      else gemm(k, layout, packed, q, x, y, s, s, cols, false, false, 1, a);
       const t = x; x = y; y = t;
     }
     k.muonApply(slice.param, x, n, 1 - group.lr * group.weightDecay, scalars[0]!);
+  }
+}
+
+/**
+ * C = alpha·op(A)·op(B) + beta·C (m×k by k×n, dense leading dimensions), split across the
+ * threads when they are on and the product is large enough (each element computed exactly as in
+ * one call, so results do not depend on the thread count).
+ */
+function gemm(k: Kernels, layout: ScratchLayout, packed: number, a: number, b: number, c: number, m: number, depth: number, n: number,
+  transA: boolean, transB: boolean, alpha: number, beta: number): void {
+  const hooks = threadHooks();
+  const shares = hooks === null ? 1 : Math.min(layout.shares, hooks.matmulShares(m, n, depth));
+  const packedB = packed + layout.packB * 4;
+  if (shares <= 1) {
+    k.matmulF32(a, b, c, m, depth, n, transA ? m : depth, transB ? depth : n, n, transA, transB, alpha, beta, packed, packedB);
+  } else {
+    hooks!.matmulSplit(k, a, b, c, m, depth, n, transA, transB, alpha, beta, packed, packedB, layout.packStride * 4, shares, k.relaxedBuild() === 1 ? 6 : 5);
   }
 }

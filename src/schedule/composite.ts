@@ -135,7 +135,7 @@ export class SequentialLR extends CompositeScheduler {
 
   protected override checkState(state: Record<string, unknown>, where: string): void {
     super.checkState(state, where);
-    checkPerGroup(where, "milestones", state.milestones, this.schedulers.length - 1, { integer: true, min: 1 });
+    checkPerGroup(where, "milestones", state.milestones, this.schedulers.length - 1, { integer: true, min: 1 }, "switch between schedulers");
     const milestones = state.milestones as number[];
     for (let i = 1; i < milestones.length; i++) {
       if (!(milestones[i]! > milestones[i - 1]!)) throw new RangeError(`simdopt: ${where}milestones must be increasing, got ${milestones.join(", ")}`);

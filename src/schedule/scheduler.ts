@@ -357,11 +357,15 @@ export abstract class LRScheduler {
 
 const LAST_EPOCH_BOUNDS: NumberCheck = Object.freeze({ integer: true, min: -1 });
 
-/** @internal An array of one finite number per param group, each within `check`. */
-export function checkPerGroup(where: string, name: string, value: unknown, groups: number | null, check: NumberCheck): void {
+/**
+ * @internal An array of finite numbers, each within `check`: `count` of them (null: any number),
+ * one per param group unless `each` says what else one entry stands for.
+ */
+export function checkPerGroup(where: string, name: string, value: unknown, count: number | null, check: NumberCheck,
+  each = "param group"): void {
   if (!Array.isArray(value)) throw new TypeError(`simdopt: ${where}${name} must be an array of numbers, got ${describe(value)}`);
-  if (groups !== null && value.length !== groups) {
-    throw new RangeError(`simdopt: ${where}${name} has ${value.length} values, expected ${groups} (one per param group)`);
+  if (count !== null && value.length !== count) {
+    throw new RangeError(`simdopt: ${where}${name} has ${value.length} values, expected ${count} (one per ${each})`);
   }
   value.forEach((entry, i) => checkBounded(where, `${name}[${i}]`, entry, check));
 }

@@ -100,7 +100,7 @@ export function runPiece(kernels: Kernels, p: Float64Array, at: number): number 
     case 15: k.batchNormStatsNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;
     case 16: k.batchNormNormalizeNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!); return 0;
     case 17: k.batchNormBackwardReduceNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
-    case 18: k.batchNormBackwardDxNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
+    case 18: k.batchNormBackwardDxNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
     case 19: k.ftrlStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
     case 20: return k.allFinite(p[a]!, p[a + 1]!);
     case 21: k.emaUpdate(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!); return 0;

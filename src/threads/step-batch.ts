@@ -5,7 +5,8 @@
 //
 // Elementwise kernels compute each element from the same element of their streams with the
 // same instructions wherever it falls in a call (a tail runs the same vector body on partial
-// loads), so cutting a slice into chunks, or a table into runs of entries, changes no result bit.
+// loads and stores), so cutting a slice into chunks, or a table into runs of entries, changes no
+// result bit.
 
 import { setKernelOverride } from "../bindings/instance.js";
 import type { Kernels } from "../bindings/kernels.js";

@@ -1,9 +1,11 @@
 // Batch norm on inputs whose float32 squares (and sums) overflow: magnitudes 1e20–1e37, where
 // PyTorch still normalises correctly. Σ(x − centre)² in f32 lanes overflows past |x| ≈ 1.8e19, so
-// the kernels must notice and accumulate those pieces in f64.
+// the kernels must notice and accumulate those pieces in f64. The backward's centred coefficient
+// −γ·invStd³·Σdy(x − mean)/n is then far below float32's normal range (invStd³ ≈ 1e-60 at 1e20),
+// so the kernels carry it as a power-of-two scale of (x − mean) times a normal float32.
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, batchNormForward } from "../../src/index.js";
-import { batchNormForwardReference, channelOf, type Layout } from "../reference/batchnorm.js";
+import { init, batchNormBackward, batchNormForward } from "../../src/index.js";
+import { batchNormBackwardReference, batchNormForwardReference, channelOf, type Layout } from "../reference/batchnorm.js";
 import { maxRelativeError, randomArray, seededRandom } from "../reference/random.js";
 
 beforeAll(async () => {
@@ -57,6 +59,24 @@ describe("batch norm at magnitudes whose float32 squares overflow", () => {
           if (Number.isFinite(expected)) expect(Math.abs(runningVar[c]! - expected) / expected).toBeLessThan(1e-6);
           else expect(runningVar[c]).toBe(expected);
         }
+      });
+    }
+  }
+
+  for (const magnitude of [1e20, 1e30, 1e36]) {
+    for (const { layout, shape } of CASES) {
+      it(`${layout} [${shape.join(", ")}] at ${magnitude.toExponential(0)}: backward as in float64`, () => {
+        const x = data(23, shape, layout, magnitude);
+        const dy = Float32Array.from(randomArray(seededRandom(29), x.length, 1));
+        const C = layout === "NCHW" ? shape[1]! : shape[shape.length - 1]!;
+        const gamma = Float32Array.from(randomArray(seededRandom(31), C, 1), (v) => 0.5 + Math.abs(v));
+        const { mean, invStd } = batchNormForward(x, shape, { layout });
+        const { dx, dgamma, dbeta } = batchNormBackward(dy, x, shape, { mean, invStd, gamma, layout });
+        const ref = batchNormBackwardReference(dy, x, shape, { mean, invStd, gamma, training: true, layout });
+        // Judged against the largest |dx| (≈ γ·invStd·|dy|): terms that cancel keep their f32 error.
+        expectClose(dx, ref.dx, 1e-5, Math.max(...ref.dx.map(Math.abs)), "dx");
+        expectClose(dgamma, ref.dgamma, 1e-4, Math.max(...ref.dgamma.map(Math.abs)), "dgamma");
+        expectClose(dbeta, ref.dbeta, 1e-5, 0, "dbeta");
       });
     }
   }

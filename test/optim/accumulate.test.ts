@@ -108,3 +108,38 @@ describe("accumulate", () => {
     sgd.dispose(); plain.dispose(); p.dispose();
   });
 });
+
+describe("accumulation state refusals by exact message, nothing changed", () => {
+  it("count, sums and their lengths", () => {
+    const p = simdopt.parameter([3], { init: [1, 2, 3] });
+    const q = simdopt.parameter([2], { init: [1, 2] });
+    const sgd = new simdopt.SGD([p, q], { lr: 0.1, accumulate: 3 });
+    p.grad.fill(1);
+    q.grad.fill(2);
+    sgd.step();
+    const good = sgd.stateDict();
+    expect(good.accumulation).toEqual({ count: 1, sums: [Float32Array.of(1, 1, 1), Float32Array.of(2, 2)] });
+    const load = (accumulation: unknown) => () => sgd.loadStateDict({ ...structuredClone(good), accumulation } as never);
+    expect(load(null)).toThrow(new TypeError("simdopt: stateDict.accumulation must be an object { count, sums }, got null"));
+    expect(load(3)).toThrow(new TypeError("simdopt: stateDict.accumulation must be an object { count, sums }, got 3"));
+    expect(load({ count: 3, sums: good.accumulation!.sums })).toThrow(new RangeError("simdopt: stateDict.accumulation.count must be a finite integer ≥ 0 and ≤ 2, got 3"));
+    expect(load({ count: -1, sums: good.accumulation!.sums })).toThrow(new RangeError("simdopt: stateDict.accumulation.count must be a finite integer ≥ 0 and ≤ 2, got -1"));
+    expect(load({ sums: good.accumulation!.sums })).toThrow(new TypeError("simdopt: stateDict.accumulation.requires the option count"));
+    expect(load({ count: 2, sums: [new Float32Array(3)] })).toThrow(new RangeError("simdopt: stateDict.accumulation.sums must hold 2 Float32Arrays, got an array of length 1"));
+    expect(load({ count: 2, sums: "x" })).toThrow(new RangeError('simdopt: stateDict.accumulation.sums must hold 2 Float32Arrays, got "x" (string)'));
+    expect(load({ count: 2, sums: [new Float32Array(3), new Float32Array(3)] })).toThrow(new RangeError("simdopt: stateDict.accumulation.sums[1] must be a Float32Array of 2 values, got a Float32Array of length 3"));
+    expect(load({ count: 2, sums: [[0, 0, 0], new Float32Array(2)] })).toThrow(new RangeError("simdopt: stateDict.accumulation.sums[0] must be a Float32Array of 3 values, got [0, 0, 0]"));
+    expect(sgd.stateDict()).toEqual(good);
+    // Count 2 of 3 with these sums: the next step applies (sum + grad)/3.
+    sgd.loadStateDict({ ...structuredClone(good), accumulation: { count: 2, sums: [Float32Array.of(2, 2, 2), Float32Array.of(4, 4)] } });
+    expect(sgd.step()).toBe(true);
+    expect([...p.data]).toEqual([1, 2, 3].map((x) => Math.fround(x - Math.fround(0.1))));
+    expect(sgd.stateDict().accumulation).toEqual({ count: 0, sums: [new Float32Array(3), new Float32Array(2)] });
+    // A state without accumulation loads as an empty one.
+    sgd.step();
+    const { accumulation: _, ...plain } = sgd.stateDict();
+    sgd.loadStateDict(plain as never);
+    expect(sgd.stateDict().accumulation).toEqual({ count: 0, sums: [new Float32Array(3), new Float32Array(2)] });
+    sgd.dispose(); p.dispose(); q.dispose();
+  });
+});

@@ -4,7 +4,7 @@
 import { Adafactor, LAMB, parameter, type Optimizer, type Parameter } from "../../src/index.js";
 import { makeFactoredReference, type FactoredAlgorithm, type FactoredMistake, type FactoredOptions } from "../reference/adafactor-lamb.js";
 import { seededRandom } from "../reference/random.js";
-import { excess, PARAM_FLOOR, type Comparison } from "./extra-harness.js";
+import { excess, PARAM_FLOOR, worstBuffer, type Comparison } from "./extra-harness.js";
 
 type Constructor = new (params: Parameter[], options?: object) => Optimizer<object>;
 export const FACTORED_CLASSES: Record<FactoredAlgorithm, Constructor> = {
@@ -23,12 +23,6 @@ export function factoredOptions<A extends FactoredAlgorithm>(algorithm: A, overr
 }
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-function rms(values: Float64Array): number {
-  let sum = 0;
-  for (const x of values) sum += x * x;
-  return Math.sqrt(sum / Math.max(values.length, 1)) || 1e-30;
-}
 
 export interface FactoredRun<A extends FactoredAlgorithm> {
   steps?: number;
@@ -58,15 +52,7 @@ export function runFactored<A extends FactoredAlgorithm>(
     }
     const paramExcess = excess(param.data, reference.param, PARAM_FLOOR);
     const saved = optimizer.stateDict().state[0]!;
-    let buffers = 0;
-    let bufferName = "";
-    for (const [name, expected] of Object.entries(reference.buffers)) {
-      const actual = saved.buffers[name];
-      if (actual === undefined) throw new Error(`${algorithm} has no state buffer "${name}" (has ${Object.keys(saved.buffers).join(", ")})`);
-      if (actual.length !== expected.length) throw new Error(`${algorithm} buffer "${name}" has ${actual.length} values, expected ${expected.length}`);
-      const { value } = excess(actual, expected, rms(expected));
-      if (!(value <= buffers)) { buffers = value; bufferName = name; }
-    }
+    const { buffers, bufferName } = worstBuffer(algorithm, saved.buffers, reference.buffers);
     optimizer.dispose();
     return { param: paramExcess.value, paramIndex: paramExcess.index, buffers, bufferName, scalars: 0, nearTieElements: 0 };
   } finally {

@@ -234,3 +234,60 @@ describe("clipGradValue", () => {
     for (const x of p!.grad) expect(x === 0).toBe(true);
   });
 });
+
+describe("clipping refusals by exact message, gradients untouched", () => {
+  it("clipGradNorm and clipGradValue", () => {
+    const p = parameter([2], { name: "p", init: [1, 1] });
+    p.grad.set([3, 4]);
+    const gone = parameter([1], { name: "gone" });
+    gone.dispose();
+    const cases: Array<[() => unknown, Error]> = [
+      [() => clipGradNorm(new Float32Array(2) as never, 1), new TypeError("simdopt: clipGradNorm params must be a Parameter or an array of Parameters, got a Float32Array of length 2")],
+      [() => clipGradValue(null as never, 1), new TypeError("simdopt: clipGradValue params must be a Parameter or an array of Parameters, got null")],
+      [() => clipGradNorm([p, 3] as never, 1), new TypeError("simdopt: clipGradNorm params[1] must be a Parameter, got 3")],
+      [() => clipGradNorm([p, gone], 1), new TypeError('simdopt: clipGradNorm params[1] ("gone") has been disposed')],
+      [() => clipGradValue([p, p], 1), new RangeError('simdopt: clipGradValue params lists "p" twice')],
+      [() => clipGradNorm(p, -1), new RangeError("simdopt: clipGradNorm maxNorm must be a number ≥ 0 or Infinity, got -1")],
+      [() => clipGradNorm(p, NaN), new RangeError("simdopt: clipGradNorm maxNorm must be a number ≥ 0 or Infinity, got NaN")],
+      [() => clipGradNorm(p, "1" as never), new TypeError('simdopt: clipGradNorm maxNorm must be a number ≥ 0 or Infinity, got "1" (string)')],
+      [() => clipGradNorm(p, 1, 0), new RangeError("simdopt: clipGradNorm normType must be a number > 0 or Infinity, got 0")],
+      [() => clipGradNorm(p, 1, NaN), new RangeError("simdopt: clipGradNorm normType must be a number > 0 or Infinity, got NaN")],
+      [() => clipGradNorm(p, 1, "2" as never), new TypeError('simdopt: clipGradNorm normType must be a number > 0 or Infinity, got "2" (string)')],
+      [() => clipGradNorm(p, 1, 2, { errorIfNonfinite: 1 } as never), new TypeError("simdopt: clipGradNorm errorIfNonfinite must be a boolean (true or false), got 1")],
+      [() => clipGradNorm(p, 1, 2, { errorIfNonFinite: true } as never), new TypeError('simdopt: clipGradNorm has no option "errorIfNonFinite"; did you mean "errorIfNonfinite"? (options: errorIfNonfinite)')],
+      [() => clipGradNorm(p, 1, 2, 5 as never), new TypeError("simdopt: clipGradNorm options must be an object, got 5")],
+      [() => clipGradValue(p, -0.5), new RangeError("simdopt: clipGradValue clipValue must be a number ≥ 0 or Infinity, got -0.5")],
+    ];
+    for (const [call, error] of cases) {
+      expect(call).toThrow(error);
+      expect([...p.grad]).toEqual([3, 4]);
+    }
+    p.grad[1] = Infinity;
+    for (const [normType, shown] of [[2, "2"], [1, "1"], [Infinity, "Infinity"], [3, "3"]] as const) {
+      expect(() => clipGradNorm(p, 1, normType, { errorIfNonfinite: true })).toThrow(new Error(
+        `simdopt: the total norm of order ${shown} for gradients from \`params\` is non-finite, so it cannot be clipped. ` +
+        "To disable this error and scale the gradients by the non-finite norm anyway, set `errorIfNonfinite: false`"));
+    }
+    expect([...p.grad]).toEqual([3, Infinity]);
+    p.dispose();
+  });
+
+  it("a single Parameter, an empty list, and bounds of 0 and Infinity", () => {
+    const p = parameter([2], { init: [1, 1] });
+    p.grad.set([3, -4]);
+    expect(clipGradNorm([], 1)).toBe(0);
+    expect(clipGradNorm(p, Infinity)).toBe(5);
+    expect([...p.grad]).toEqual([3, -4]);
+    // Exactly at the bound the coefficient rounds to 1 or above: nothing is scaled.
+    expect(clipGradNorm(p, 5 + 1e-6)).toBe(5);
+    expect([...p.grad]).toEqual([3, -4]);
+    clipGradValue(p, Infinity);
+    expect([...p.grad]).toEqual([3, -4]);
+    clipGradValue(p, 3.5);
+    expect([...p.grad]).toEqual([3, -3.5]);
+    clipGradValue(p, 0);
+    expect([...p.grad]).toEqual([0, -0]);
+    expect(clipGradNorm(p, 0)).toBe(0);
+    p.dispose();
+  });
+});

@@ -118,3 +118,75 @@ describe("EMA", () => {
     p.dispose();
   });
 });
+
+describe("EMA refusals by exact message, nothing changed", () => {
+  it("constructor: options, decay bounds, parameters", () => {
+    const p = parameter([3], { name: "p", init: [1, 2, 3] });
+    expect(new EMA([p], { decay: 0 }).decay).toBe(0);
+    expect(new EMA([p], { decay: 1 }).decay).toBe(1);
+    expect(new EMA([p]).decay).toBe(0.999);
+    expect(() => new EMA([p], { decay: 1.5 })).toThrow(new RangeError("simdopt: EMA options.decay must be a finite number ≥ 0 and ≤ 1, got 1.5"));
+    expect(() => new EMA([p], { decay: -0.5 })).toThrow(new RangeError("simdopt: EMA options.decay must be a finite number ≥ 0 and ≤ 1, got -0.5"));
+    expect(() => new EMA([p], 0.9 as never)).toThrow(new TypeError("simdopt: EMA options must be an object, got 0.9"));
+    expect(() => new EMA([p], { decya: 0.9 } as never)).toThrow(new TypeError('simdopt: EMA options has no option "decya"; did you mean "decay"? (options: decay)'));
+    expect(() => new EMA([])).toThrow(new TypeError("simdopt: EMA needs a non-empty array of parameters"));
+    expect(() => new EMA(p as never)).toThrow(new TypeError("simdopt: EMA needs a non-empty array of parameters"));
+    expect(() => new EMA([p, new Float32Array(3)] as never)).toThrow(new TypeError("simdopt: EMA params[1] must be a Parameter, got a Float32Array of length 3"));
+    expect(() => new EMA([p, p])).toThrow(new RangeError("simdopt: EMA params lists a parameter twice"));
+    const gone = parameter([2], { name: "gone" });
+    gone.dispose();
+    expect(() => new EMA([p, gone])).toThrow(new TypeError('simdopt: parameter "gone" has been disposed'));
+    p.dispose();
+  });
+
+  it("update, swap, copyTo, stateDict and loadStateDict in the wrong order or with wrong arguments", () => {
+    const p = parameter([3], { name: "p", init: [1, 2, 3] });
+    const ema = new EMA([p], { decay: 0.5 });
+    expect(ema.nAveraged).toBe(0);
+    expect(() => ema.swap()).toThrow(new Error("simdopt: EMA.swap() before the first update(): there are no averages yet"));
+    expect(() => ema.copyTo([p])).toThrow(new Error("simdopt: EMA.copyTo() before the first update(): there are no averages yet"));
+    ema.update();
+    p.data.set([3, 4, 5]);
+    ema.update();
+    expect(ema.nAveraged).toBe(2);
+    const q = parameter([3], { name: "q" });
+    expect(() => ema.copyTo([p, q])).toThrow(new RangeError("simdopt: EMA.copyTo needs 1 parameters, got an array of length 2"));
+    expect(() => ema.copyTo(q as never)).toThrow(new RangeError("simdopt: EMA.copyTo needs 1 parameters, got a Parameter"));
+    expect(() => ema.copyTo([{} as never])).toThrow(new TypeError("simdopt: EMA.copyTo params[0] must be a live Parameter"));
+    expect(() => ema.copyTo([parameter([4])])).toThrow(new RangeError("simdopt: EMA.copyTo params[0] has 4 elements, the average has 3"));
+    ema.copyTo([q]);
+    expect([...q.data]).toEqual([2, 3, 4]);
+    const saved = ema.stateDict();
+    expect(saved).toEqual({ kind: "EMA", decay: 0.5, nAveraged: 2, averages: [Float32Array.of(2, 3, 4)] });
+    ema.swap();
+    expect([...p.data]).toEqual([2, 3, 4]);
+    expect(() => ema.update()).toThrow(new Error("simdopt: EMA.update() while swapped: call swap() again to put the trained weights back first"));
+    expect(() => ema.stateDict()).toThrow(new Error("simdopt: EMA.stateDict() while swapped: swap() back first"));
+    expect(() => ema.loadStateDict(saved)).toThrow(new Error("simdopt: EMA.loadStateDict() while swapped: swap() back first"));
+    ema.swap();
+    expect([...p.data]).toEqual([3, 4, 5]);
+    const load = (state: unknown) => () => ema.loadStateDict(state as never);
+    expect(load(null)).toThrow(new TypeError("simdopt: EMA.loadStateDict expects an object made by EMA.stateDict(), got null"));
+    expect(load({ ...saved, kind: "SGD" })).toThrow(new TypeError("simdopt: EMA.loadStateDict expects an object made by EMA.stateDict(), got an object"));
+    expect(load({ ...saved, nAveraged: 1.5 })).toThrow(new RangeError("simdopt: stateDict.nAveraged must be a finite integer ≥ 0, got 1.5"));
+    expect(load({ ...saved, averages: [] })).toThrow(new RangeError("simdopt: stateDict.averages must hold 1 Float32Arrays, got []"));
+    expect(load({ ...saved, averages: "x" })).toThrow(new RangeError('simdopt: stateDict.averages must hold 1 Float32Arrays, got "x" (string)'));
+    expect(load({ ...saved, averages: [[1, 2, 3]] })).toThrow(new TypeError("simdopt: stateDict.averages[0] must be a Float32Array, got [1, 2, 3]"));
+    expect(load({ ...saved, averages: [new Float32Array(2)] })).toThrow(new RangeError('simdopt: stateDict.averages[0] has 2 values, parameter "p" has 3'));
+    expect(ema.stateDict()).toEqual(saved);
+    ema.loadStateDict({ ...saved, nAveraged: 0, averages: [Float32Array.of(9, 9, 9)] });
+    expect(ema.nAveraged).toBe(0);
+    ema.update();
+    ema.copyTo([q]);
+    expect([...q.data]).toEqual([3, 4, 5]);
+    ema.dispose();
+    ema.dispose();
+    for (const method of ["update", "swap", "stateDict"] as const) {
+      expect(() => ema[method]()).toThrow(new Error(`simdopt: EMA.${method}() after dispose()`));
+    }
+    expect(() => ema.copyTo([q])).toThrow(new Error("simdopt: EMA.copyTo() after dispose()"));
+    expect(() => ema.loadStateDict(saved)).toThrow(new Error("simdopt: EMA.loadStateDict() after dispose()"));
+    p.dispose();
+    q.dispose();
+  });
+});

@@ -94,6 +94,24 @@ function rms(values: Float64Array): number {
   return Math.sqrt(sum / Math.max(values.length, 1)) || 1e-30;
 }
 
+/**
+ * The state buffer furthest from its reference (excess over the tolerance, judged on the
+ * reference's rms), throwing when one is missing or of another length.
+ */
+export function worstBuffer(algorithm: string, actualBuffers: Record<string, ArrayLike<number>>,
+  expectedBuffers: Record<string, Float64Array>): { buffers: number; bufferName: string } {
+  let buffers = 0;
+  let bufferName = "";
+  for (const [name, expected] of Object.entries(expectedBuffers)) {
+    const actual = actualBuffers[name];
+    if (actual === undefined) throw new Error(`${algorithm} has no state buffer "${name}" (has ${Object.keys(actualBuffers).join(", ")})`);
+    if (actual.length !== expected.length) throw new Error(`${algorithm} buffer "${name}" has ${actual.length} values, expected ${expected.length}`);
+    const { value } = excess(actual, expected, rms(expected));
+    if (!(value <= buffers)) { buffers = value; bufferName = name; }
+  }
+  return { buffers, bufferName };
+}
+
 /** Runs `steps` steps (default 100) of the optimizer and of its reference with the same fresh gradients. */
 export function runBoth<A extends Algorithm>(algorithm: A, options: OptionsByAlgorithm[A], size: number, seed: number, run: RunOptions<A> = {}): Comparison {
   const { steps = 100, mistake, beforeStep, gradScale = 1 } = run;
@@ -119,14 +137,7 @@ export function runBoth<A extends Algorithm>(algorithm: A, options: OptionsByAlg
     // A Lion sign flipped by rounding moves the element by 2·lr, once per near-tie.
     const paramExcess = excess(param.data, reference.param, PARAM_FLOOR, ties && ((i) => 2 * maxLr * ties[i]!));
     const saved = optimizer.stateDict().state[0]!;
-    let buffers = 0;
-    let bufferName = "";
-    for (const [name, expected] of Object.entries(reference.buffers)) {
-      const actual = saved.buffers[name];
-      if (actual === undefined) throw new Error(`${algorithm} has no state buffer "${name}" (has ${Object.keys(saved.buffers).join(", ")})`);
-      const { value } = excess(actual, expected, rms(expected));
-      if (!(value <= buffers)) { buffers = value; bufferName = name; }
-    }
+    const { buffers, bufferName } = worstBuffer(algorithm, saved.buffers, reference.buffers);
     let scalars = 0;
     for (const [name, expected] of Object.entries(reference.scalars)) {
       const actual = saved.scalars?.[name];

@@ -21,7 +21,7 @@ describe("ScheduleFreeAdamW modes", () => {
     p.grad.fill(0.5);
     const optimizer = new ScheduleFreeAdamW([p]);
     expect(optimizer.trainMode).toBe(false);
-    expect(() => optimizer.step()).toThrow(/eval mode: call train\(\)/);
+    expect(() => optimizer.step()).toThrow(new Error("simdopt: ScheduleFreeAdamW.step() in eval mode: call train() before stepping (and eval() before evaluating)"));
     expect(Array.from(p.data)).toEqual([1, 1, 1, 1, 1]);
     expect(optimizer.stateDict().state).toEqual([null]);
     optimizer.train();
@@ -66,7 +66,7 @@ describe("ScheduleFreeAdamW modes", () => {
     const other = new ScheduleFreeAdamW([p]);
     other.loadStateDict(saved);
     expect(other.trainMode).toBe(true);
-    expect(() => other.loadStateDict({ ...saved, trainMode: "yes" as unknown as boolean })).toThrow(TypeError);
+    expect(() => other.loadStateDict({ ...saved, trainMode: "yes" as unknown as boolean })).toThrow(new TypeError("simdopt: stateDict.trainMode must be a boolean, got string"));
     expect(other.trainMode).toBe(true);
     optimizer.dispose(); other.dispose(); p.dispose();
   });
@@ -171,12 +171,22 @@ describe("step variants and parameters each supports", () => {
     const bias = parameter([5], { name: "bias" });
     const conv = parameter([2, 3, 3], { name: "conv" });
     const weight = parameter([3, 4]);
-    expect(() => new Muon([bias])).toThrow(RangeError);
-    expect(() => new Muon([weight, conv])).toThrow(/Muon optimises 2-D parameters only; "conv" has shape \[2, 3, 3\]/);
+    expect(() => new Muon([bias])).toThrow(new RangeError('simdopt: Muon optimises 2-D parameters only; "bias" has shape [5] (step it with AdamW)'));
+    expect(() => new Muon([weight, conv])).toThrow(new RangeError('simdopt: Muon optimises 2-D parameters only; "conv" has shape [2, 3, 3] (step it with AdamW)'));
     const optimizer = new Muon([weight]);
-    expect(() => optimizer.addParamGroup({ params: [bias] })).toThrow(/"bias" has shape \[5\]/);
+    expect(() => optimizer.addParamGroup({ params: [bias] })).toThrow(new RangeError('simdopt: Muon optimises 2-D parameters only; "bias" has shape [5] (step it with AdamW)'));
+    expect(() => optimizer.addParamGroup({ params: "x" } as never)).toThrow(new TypeError("simdopt: paramGroups[1] must be a Parameter or an object { params: Parameter[], ...options }"));
+    expect(optimizer.paramGroups).toHaveLength(1);
     optimizer.paramGroups[0]!.params.push(bias);
-    expect(() => optimizer.step()).toThrow(RangeError);
+    const before = Array.from(weight.data);
+    weight.grad.fill(1);
+    expect(() => optimizer.step()).toThrow(new RangeError('simdopt: Muon optimises 2-D parameters only; "bias" has shape [5] (step it with AdamW)'));
+    optimizer.paramGroups[0]!.params.pop();
+    // A foreign entry in a group gets the base class's message (the shape check is skipped).
+    (optimizer.paramGroups[0]!.params as unknown[]).push(7);
+    expect(() => optimizer.step()).toThrow(new TypeError("simdopt: paramGroups[0].params[1] must be a Parameter, got number 7"));
+    optimizer.paramGroups[0]!.params.pop();
+    expect(Array.from(weight.data)).toEqual(before);
     optimizer.dispose(); [bias, conv, weight].forEach((p) => p.dispose());
   });
 

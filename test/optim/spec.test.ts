@@ -43,13 +43,22 @@ describe.each(OPTIMIZERS.map((entry) => [entry.name, entry] as const))("%s", (na
       optimizer.dispose(); p.dispose();
     });
 
-  it.each(entry.bad.map(([options, error, pattern]) => [JSON.stringify(options), options, error, pattern] as const))(
-    "rejects %s", (_label, options, error, pattern) => {
+  it.each(entry.bad.map(([options, error, message]) => [JSON.stringify(options), options, error, message] as const))(
+    "rejects %s", (_label, options, error, message) => {
       const p = simdopt.parameter([3], { init: "zeros" });
-      expect(() => new Class([p], options)).toThrow(error);
-      expect(() => new Class([p], options)).toThrow(pattern);
+      expect(() => new Class([p], options)).toThrow(new error(message));
       p.dispose();
     });
+
+  it("refuses a non-number for each option by name, in the options and in a group", () => {
+    const p = simdopt.parameter([2, 3], { init: "zeros" });
+    for (const key of Object.keys(entry.defaults)) {
+      expect(() => new Class([p], { [key]: {} })).toThrow(TypeError);
+      expect(() => new Class([p], { [key]: {} })).toThrow(new RegExp(`^simdopt: ${key} must be .+, got an object$`));
+      expect(() => new Class([{ params: [p], [key]: {} } as never])).toThrow(new RegExp(`^simdopt: paramGroups\\[0\\]\\.${key} must be .+, got an object$`));
+    }
+    p.dispose();
+  });
 
   it("lists the wrong variants its reference makes", () => {
     const made = [MISTAKES, PROXIMAL_MISTAKES, FACTORED_MISTAKES, MISTAKES_MORE].flatMap((table) => (table as Record<string, readonly string[]>)[name] ?? []);

@@ -298,6 +298,8 @@ const batchNorm = (name, kind, shape, layout, seed) => ({
 
 // ---------------------------------------------------------------------------------------------
 
+const LOWP_SHAPES = [[1037], [3, 5]];
+
 /** The table. Names are unique; expected.json is keyed by them. */
 export const CASES = [
   optimizer("SGD", "SGD", { lr: 0.05, momentum: 0.9, weightDecay: 0.01, nesterov: true }, { seed: 1 }),
@@ -325,6 +327,12 @@ export const CASES = [
   optimizer("ScheduleFreeAdamW", "ScheduleFreeAdamW", { lr: 0.01, weightDecay: 0.01, warmupSteps: 3 }, { seed: 32, train: true }),
   // 2-D only: a wide and a tall matrix (the iteration then runs on the other Gram side).
   optimizer("Muon", "Muon", { lr: 0.02 }, { seed: 33, shapes: [[3, 5], [6, 4]] }),
+  // Reduced-precision state: 1037 = four int8 blocks and 13, and 129·8 + 5 for the bfloat16 loop.
+  // The references compute in float32 as the kernels do (see expected-lowp.mjs), so the state
+  // agrees code for code and the tolerance is tight.
+  optimizer("Adam-bfloat16", "Adam", { lr: 0.01, weightDecay: 0.01, stateDtype: "bfloat16" }, { seed: 34, steps: 4, rtol: 1e-6, shapes: LOWP_SHAPES }),
+  optimizer("AdamW-int8", "AdamW", { lr: 0.01, weightDecay: 0.1, stateDtype: "int8" }, { seed: 35, steps: 4, rtol: 1e-6, shapes: LOWP_SHAPES }),
+  optimizer("Lion-int8", "Lion", { lr: 0.01, weightDecay: 0.1, maximize: true, stateDtype: "int8" }, { seed: 36, steps: 4, rtol: 1e-6, shapes: LOWP_SHAPES }),
   scheduler("CosineAnnealingLR", "CosineAnnealingLR", { tMax: 6, etaMin: 0.001 }, 15),
   scheduler("StepLR", "StepLR", { stepSize: 3, gamma: 0.5 }, 10),
   clip("clipGradNorm-2", "clipGradNorm", [1.0], 13),

@@ -12,6 +12,7 @@ import { DEFAULTS } from "../optim/spec.mjs";
 import { CASES } from "./conformance.mjs";
 import { adafactor, lamb } from "./expected-factored.mjs";
 import { MORE_OPTIMIZERS } from "./expected-more.mjs";
+import { LOWP_OPTIMIZERS } from "./expected-lowp.mjs";
 
 const OUTPUT = fileURLToPath(new URL("./expected.json", import.meta.url));
 
@@ -215,7 +216,8 @@ function optimizerReference(entry, inputs) {
   const { ctor, options } = entry.spec;
   const o = { ...DEFAULTS[ctor], ...options };
   const params = inputs.initial.map((values) => Float64Array.from(values));
-  const steps = params.map((p, i) => (OPTIMIZERS[ctor] ?? MORE_OPTIMIZERS[ctor])(o, p.length, inputs.shapes[i]));
+  const factory = (o.stateDtype ?? "float32") !== "float32" ? LOWP_OPTIMIZERS[ctor] : OPTIMIZERS[ctor] ?? MORE_OPTIMIZERS[ctor];
+  const steps = params.map((p, i) => factory(o, p.length, inputs.shapes[i]));
   // accumulate: k (optax MultiSteps): every k-th call steps with the mean of the k gradients.
   const k = options.accumulate ?? 1;
   const sums = params.map((p) => new Float64Array(p.length));

@@ -1,16 +1,7 @@
 // SequentialLR and ChainedScheduler refusals, message by message, with nothing written first.
 import { describe, expect, it } from "vitest";
 import { ChainedScheduler, ExponentialLR, SequentialLR, StepLR } from "../../src/index.js";
-import { sgdLike } from "./helpers.js";
-
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return `${(error as Error).constructor.name}: ${(error as Error).message}`;
-  }
-  return "(no error)";
-}
+import { messageOf, sgdLike } from "./helpers.js";
 
 describe("composite scheduler checks", () => {
   it("SequentialLR constructor refusals", () => {

@@ -1,10 +1,20 @@
 // Shared pieces of the scheduler tests: fake optimizers (plain param groups), sequence runners,
-// the 1e-12 relative comparison and the state-dict round trip.
+// the 1e-12 relative comparison, the state-dict round trip and the thrown-message reader.
 import { expect } from "vitest";
 import type { LRScheduler, SchedulableOptimizer, SchedulerStateDict } from "../../src/index.js";
 
 export type Group = { lr: number; [key: string]: unknown };
 export type FakeOptimizer = { paramGroups: Group[]; defaults?: object };
+
+/** "ErrorClass: message" of what `run` throws, or "(no error)" (for exact-message snapshots). */
+export function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return `${(error as Error).constructor.name}: ${(error as Error).message}`;
+  }
+  return "(no error)";
+}
 
 /** Two groups with different base lrs and SGD-style momentum. */
 export function sgdLike(lrs: number[] = [0.1, 0.025]): FakeOptimizer {

@@ -4,16 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { StepLR } from "../../src/index.js";
 import { floorMod } from "../../src/schedule/scheduler.js";
-import { sgdLike } from "./helpers.js";
-
-function messageOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return `${(error as Error).constructor.name}: ${(error as Error).message}`;
-  }
-  return "(no error)";
-}
+import { messageOf, sgdLike } from "./helpers.js";
 
 describe("scheduler base checks", () => {
   it.each([

@@ -28,6 +28,8 @@ const fromSpec = (entry) => (p) => {
 const makers = {
   ...Object.fromEntries(OPTIMIZERS.map((entry) => [entry.name, fromSpec(entry)])),
   "Adam accumulate 4": (p) => new simdopt.Adam(p, { accumulate: 4 }),
+  "Adam bfloat16": (p) => new simdopt.Adam(p, { stateDtype: "bfloat16" }),
+  "AdamW int8": (p) => new simdopt.AdamW(p, { stateDtype: "int8" }),
   "EMA update": (p) => {
     const ema = new simdopt.EMA(p, { decay: 0.999 });
     return { step: () => ema.update() };

@@ -101,6 +101,19 @@ for (const [name, make] of Object.entries({
     };
   }
 }
+// Muon: its Newton–Schulz GEMMs split across the threads (tall, wide and square weights).
+CASES["step Muon"] = () => {
+  const params = [[300, 200], [200, 301], [129, 129]].map(([r, c], i) => s.parameter([r, c], { init: random(r * c, 50 + i) }));
+  const optimizer = new s.Muon(params, { lr: 0.02, weightDecay: 0.1 });
+  for (let step = 0; step < 3; step++) {
+    params.forEach((p, i) => p.grad.set(random(p.size, 400 * step + i)));
+    optimizer.step();
+  }
+  const out = params.map((p) => p.data.slice());
+  optimizer.dispose();
+  params.forEach((p) => p.dispose());
+  return out;
+};
 for (const [m, k, n] of [[257, 129, 131], [96, 300, 500], [513, 65, 17], [7, 1000, 1000], [128, 128, 128]]) {
   for (const transA of [false, true]) {
     for (const transB of [false, true]) {

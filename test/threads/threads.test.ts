@@ -27,7 +27,7 @@ interface CheckReport {
 }
 
 describe.each(Object.keys(RUNTIMES))("threads in %s", (runtime) => {
-  it("matmul (all transposes, odd sizes), batch norm (NCHW/NHWC), clipGradNorm, every optimizer's dense, masked, row and guarded steps, accumulated steps and EMA updates are bit-identical to one thread", () => {
+  it("matmul (all transposes, odd sizes), batch norm (NCHW/NHWC), clipGradNorm, every optimizer's dense, masked, row and guarded steps, Muon's split GEMMs, accumulated steps and EMA updates are bit-identical to one thread", () => {
     if (runtime !== "node") expect(existsSync(bin(runtime)), `${runtime} binary`).toBe(true);
     const report = JSON.parse(run(RUNTIMES[runtime]!(here("check.mjs"), dist)).trim().split("\n").pop()!) as CheckReport;
     expect(report.threads).toBe(2);
@@ -35,7 +35,7 @@ describe.each(Object.keys(RUNTIMES))("threads in %s", (runtime) => {
     expect(report.workersAfter).toBe(1);
     // The workers did take part (else the comparison would prove nothing).
     expect(report.workerTasks).toBeGreaterThan(0);
-    expect(report.cases).toBeGreaterThanOrEqual(107);
+    expect(report.cases).toBeGreaterThanOrEqual(108);
     for (const [name, count] of Object.entries(report.mismatches)) expect(count, `${name} with threads`).toBe(0);
     for (const [name, count] of Object.entries(report.mismatchesAfter)) expect(count, `${name} after terminateThreads`).toBe(0);
   });

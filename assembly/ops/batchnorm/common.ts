@@ -36,8 +36,10 @@ import { madd } from "../../simd";
 // cost precision in y.
 //
 // Backward (training): one reduction pass over dy, x for Σdy and Σdy·(x − mean), then one pass
-//   dx = dy·p + (x − mean)·q + r,  p = γ·invStd,  q = −p·invStd²·Σdy(x−mean)/n,  r = −p·Σdy/n,
-// the full derivative through the batch mean and variance. In eval mode the statistics are
+//   dx = dy·p + (x − mean)·s·q + r,  p = γ·invStd,  s·q = −p·invStd²·Σdy(x−mean)/n,  r = −p·Σdy/n,
+// the full derivative through the batch mean and variance. s is a power of two, 1 unless s·q
+// would be subnormal in float32 — invStd³ underflows for |x| ≳ 1e19 — when it takes about
+// half of the exponent so that (x − mean)·s and q are both normal (×1 changes no bit). In eval mode the statistics are
 // constants (dx = dy·p) and dx is written during the reduction pass: one pass in all.
 
 /** Longest stretch of an NCHW run accumulated in f32 lanes before it is merged in f64. */
@@ -62,7 +64,7 @@ export const MIN_SUPER_ROWS: i32 = 128;
  * position arrays of P floats and three f64 channel arrays.
  */
 export function batchNormWorkFloats(channels: i32): i32 {
-  return 4 * superRowFloats(channels) + 6 * channels + 4;
+  return 5 * superRowFloats(channels) + 6 * channels + 4;
 }
 
 // @ts-ignore: decorator
@@ -96,7 +98,7 @@ export function foldPositions(positionSums: usize, channelSums: usize, channels:
 }
 
 // @ts-ignore: decorator
-@inline export function dxLanes(dy: usize, x: usize, dx: usize, mean: v128, p: v128, q: v128, r: v128): void {
-  v128.store(dx, madd(f32x4.sub(v128.load(x), mean), q, madd(v128.load(dy), p, r)));
+@inline export function dxLanes(dy: usize, x: usize, dx: usize, mean: v128, p: v128, q: v128, r: v128, s: v128): void {
+  v128.store(dx, madd(f32x4.mul(f32x4.sub(v128.load(x), mean), s), q, madd(v128.load(dy), p, r)));
 }
 

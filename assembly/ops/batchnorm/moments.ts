@@ -68,14 +68,25 @@ export function batchNormFinishEval(
 }
 
 /**
+ * The power of two s of the header's dx = dy·p + (x − mean)·s·q + r: 1 while q is a normal
+ * float32 (q = 0 included), else 2^⌊e/2⌋ for q's exponent e (at least 2^−126), so that the
+ * centred values scaled by s and q/s both stay normal.
+ */
+function centredScale(q: f64): f64 {
+  if (q == 0 || Math.abs(q) >= 1.1754943508222875e-38) return 1;
+  const exponent = <i32>((reinterpret<u64>(q) >> 52) & 0x7ff) - 1023;
+  return reinterpret<f64>(<u64>(max(exponent >> 1, -126) + 1023) << 52);
+}
+
+/**
  * From the backward sums of `count` values per channel: dgamma = invStd·Σdy(x−mean) and
  * dbeta = Σdy (written, or added when `accumulate`; either pointer may be 0), and the dx
- * coefficients p, q, r of the header (p ≠ 0 pointer; training: the full formula; eval: q = r = 0).
+ * coefficients p, q, r, s of the header (p ≠ 0 pointer; training: the full formula; eval: q = r = 0, s = 1).
  */
 export function batchNormBackwardCoefficients(
   sumDy: usize, sumDyCentred: usize, channels: i32, count: f64, invStd: usize, gamma: usize,
   training: bool, dgamma: usize, dbeta: usize, accumulate: bool,
-  coefDy: usize, coefCentred: usize, coefConst: usize,
+  coefDy: usize, coefCentred: usize, coefConst: usize, coefScale: usize,
 ): void {
   for (let c = 0; c < channels; c++) {
     const at = <usize>c << 2;
@@ -88,7 +99,10 @@ export function batchNormBackwardCoefficients(
     if (coefDy) {
       const p = (gamma ? <f64>load<f32>(gamma + at) : 1.0) * inv;
       store<f32>(coefDy + at, <f32>p);
-      store<f32>(coefCentred + at, training ? <f32>(-p * inv * inv * (sdx / count)) : <f32>0);
+      const q = training ? -p * inv * inv * (sdx / count) : 0;
+      const s = centredScale(q);
+      store<f32>(coefCentred + at, <f32>(q / s));
+      store<f32>(coefScale + at, <f32>s);
       store<f32>(coefConst + at, training ? <f32>(-p * (sdy / count)) : <f32>0);
     }
   }

@@ -238,10 +238,10 @@ export function batchNormBackwardReduceNchw(
   }
 }
 
-/** NCHW: dx = dy·p[c] + (x − mean[c])·q[c] + r[c]. dx may be dy. */
+/** NCHW: dx = dy·p[c] + (x − mean[c])·s[c]·q[c] + r[c]. dx may be dy. */
 export function batchNormBackwardDxNchw(
   dy: usize, x: usize, dx: usize, batch: i32, channels: i32, spatial: i32,
-  mean: usize, coefDy: usize, coefCentred: usize, coefConst: usize, batchStride: i32,
+  mean: usize, coefDy: usize, coefCentred: usize, coefConst: usize, coefScale: usize, batchStride: i32,
 ): void {
   const runBytes = <usize>spatial << 2;
   const imageBytes = imageStride(batchStride, channels, spatial);
@@ -256,18 +256,19 @@ export function batchNormBackwardDxNchw(
       const pv = v128.load32_splat(coefDy + at);
       const qv = v128.load32_splat(coefCentred + at);
       const rv = v128.load32_splat(coefConst + at);
+      const sv = v128.load32_splat(coefScale + at);
       const dyRun = dy + run;
       const xRun = x + run;
       const dxRun = dx + run;
       let i: usize = 0;
       for (; i < unrolledEnd; i += 32) {
-        dxLanes(dyRun + i, xRun + i, dxRun + i, mv, pv, qv, rv);
-        dxLanes(dyRun + i + 16, xRun + i + 16, dxRun + i + 16, mv, pv, qv, rv);
+        dxLanes(dyRun + i, xRun + i, dxRun + i, mv, pv, qv, rv, sv);
+        dxLanes(dyRun + i + 16, xRun + i + 16, dxRun + i + 16, mv, pv, qv, rv, sv);
       }
-      for (; i < body; i += 16) dxLanes(dyRun + i, xRun + i, dxRun + i, mv, pv, qv, rv);
+      for (; i < body; i += 16) dxLanes(dyRun + i, xRun + i, dxRun + i, mv, pv, qv, rv, sv);
       if (tailBytes) {
         const dySlot = tailIn(0, dyRun + body, tailBytes);
-        dxLanes(dySlot, tailIn(1, xRun + body, tailBytes), dySlot, mv, pv, qv, rv);
+        dxLanes(dySlot, tailIn(1, xRun + body, tailBytes), dySlot, mv, pv, qv, rv, sv);
         tailOut(0, dxRun + body, tailBytes);
       }
       run += runBytes;

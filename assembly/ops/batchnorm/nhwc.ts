@@ -323,10 +323,10 @@ export function batchNormBackwardReduceNhwc(
   } while (superRow < superRows);
 }
 
-/** NHWC: dx = dy·p[c] + (x − mean[c])·q[c] + r[c] across channels. dx may be dy. */
+/** NHWC: dx = dy·p[c] + (x − mean[c])·s[c]·q[c] + r[c] across channels. dx may be dy. */
 export function batchNormBackwardDxNhwc(
   dy: usize, x: usize, dx: usize, rows: i32, channels: i32,
-  mean: usize, coefDy: usize, coefCentred: usize, coefConst: usize, work: usize,
+  mean: usize, coefDy: usize, coefCentred: usize, coefConst: usize, coefScale: usize, work: usize,
 ): void {
   const positions = superRowFloats(channels);
   const superBytes = <usize>positions << 2;
@@ -334,10 +334,12 @@ export function batchNormBackwardDxNhwc(
   const ps = means + superBytes;
   const qs = ps + superBytes;
   const rs = qs + superBytes;
+  const ss = rs + superBytes;
   expandChannels(mean, means, channels, positions);
   expandChannels(coefDy, ps, channels, positions);
   expandChannels(coefCentred, qs, channels, positions);
   expandChannels(coefConst, rs, channels, positions);
+  expandChannels(coefScale, ss, channels, positions);
   const total = <usize>rows * <usize>channels;
   const superRows = total / <usize>positions;
   let offset: usize = 0;
@@ -349,9 +351,10 @@ export function batchNormBackwardDxNhwc(
       const pv = v128.load(ps + j);
       const qv = v128.load(qs + j);
       const rv = v128.load(rs + j);
+      const sv = v128.load(ss + j);
       for (let row: usize = 0; row < 4; row++) {
         const at = offset + row * superBytes + j;
-        dxLanes(dy + at, x + at, dx + at, mv, pv, qv, rv);
+        dxLanes(dy + at, x + at, dx + at, mv, pv, qv, rv, sv);
       }
     }
     offset += superBytes << 2;
@@ -359,7 +362,7 @@ export function batchNormBackwardDxNhwc(
   for (; i < superRows; i++) {
     for (let j: usize = 0; j < superBytes; j += 16) {
       dxLanes(dy + offset, x + offset, dx + offset,
-        v128.load(means + j), v128.load(ps + j), v128.load(qs + j), v128.load(rs + j));
+        v128.load(means + j), v128.load(ps + j), v128.load(qs + j), v128.load(rs + j), v128.load(ss + j));
       offset += 16;
     }
   }
@@ -367,14 +370,14 @@ export function batchNormBackwardDxNhwc(
   const body = (partialFloats & ~3) << 2;
   for (let j: usize = 0; j < body; j += 16) {
     dxLanes(dy + offset, x + offset, dx + offset,
-      v128.load(means + j), v128.load(ps + j), v128.load(qs + j), v128.load(rs + j));
+      v128.load(means + j), v128.load(ps + j), v128.load(qs + j), v128.load(rs + j), v128.load(ss + j));
     offset += 16;
   }
   const tailBytes = (partialFloats & 3) << 2;
   if (tailBytes) {
     const dySlot = tailIn(0, dy + offset, tailBytes);
     dxLanes(dySlot, tailIn(1, x + offset, tailBytes), dySlot,
-      v128.load(means + body), v128.load(ps + body), v128.load(qs + body), v128.load(rs + body));
+      v128.load(means + body), v128.load(ps + body), v128.load(qs + body), v128.load(rs + body), v128.load(ss + body));
     tailOut(0, dx + offset, tailBytes);
   }
 }
