@@ -209,6 +209,26 @@ export function heapF32(): Float32Array {
   return heapF32View;
 }
 
+/** Scalar slots of the step kernels (see kernels.ts): 8 float64, in the calling thread's scratch. */
+const STEP_SCALARS = 8;
+let stepScalarsAt = 0;
+let stepScalarsView: Float64Array = new Float64Array(0);
+
+/** Records where the main instance's kernels read their scalars (at load; when threads move its scratch). */
+export function setStepScalarsAt(byteOffset: number): void {
+  stepScalarsAt = byteOffset;
+  stepScalarsView = new Float64Array(0);
+}
+
+/**
+ * The scalar slots a step kernel reads (cached; re-made after growth): write a kernel's scalars
+ * here, in the order kernels.ts lists, then call it.
+ */
+export function stepScalars(): Float64Array {
+  if (stepScalarsView.buffer !== buffer) stepScalarsView = new Float64Array(buffer, stepScalarsAt, STEP_SCALARS);
+  return stepScalarsView;
+}
+
 /** Bytes currently handed out (for tests and diagnostics). */
 export function allocatedBytes(): number {
   let total = 0;

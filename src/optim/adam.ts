@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -49,10 +50,10 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
 
   /** @internal */
   protected validateGroup(group: AdamOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "amsgrad", group.amsgrad);
     checkBoolean(prefix, "maximize", group.maximize);
     if (checkStateDtype(prefix, group.stateDtype) !== "float32" && group.amsgrad) {
@@ -97,8 +98,9 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
       adamLowp(slice, group, scalars, dtypeFormat(group.stateDtype), l2WeightDecay, paramScale);
       return;
     }
-    kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,
-      beta1, beta2, group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
+    const s = stepScalars();
+    s[0] = beta1; s[1] = beta2; s[2] = group.eps; s[3] = l2WeightDecay; s[4] = paramScale; s[5] = scalars[0]!; s[6] = scalars[1]!;
+    kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length, group.maximize);
   }
 }
 
@@ -124,6 +126,8 @@ export class AdamW extends AdamFamily {
 function adamLowp(slice: Slice, group: ParamGroup<AdamOptions>, scalars: StepScalars, format: number, l2WeightDecay: number, paramScale: number): void {
   const buffers = slice.buffers;
   const int8 = format === 2;
+  const s = stepScalars();
+  s[0] = group.betas[0]; s[1] = group.betas[1]; s[2] = group.eps; s[3] = l2WeightDecay; s[4] = paramScale; s[5] = scalars[0]!; s[6] = scalars[1]!;
   kernels().adamStepLowp(slice.param, slice.grad, buffers[0]!, int8 ? buffers[1]! : 0, buffers[int8 ? 2 : 1]!, int8 ? buffers[3]! : 0,
-    slice.length, format, group.betas[0], group.betas[1], group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
+    slice.length, format, group.maximize);
 }

@@ -3,6 +3,7 @@
 // the averages toward them by (1 − decay). Averages live in wasm memory beside the parameters.
 
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded, checkObject, checkOptionKeys, describe } from "../checks.js";
 import { Parameter } from "../parameter.js";
@@ -77,7 +78,8 @@ export class EMA {
       for (let i = 0; i < this.params.length; i++) {
         const param = this.params[i]!;
         // decay 0 copies: the same as PyTorch's first call (n_averaged == 0).
-        emaUpdate(this.#averages[i]!.ptr, param.dataPtr, param.size, this.#nAveraged === 0 ? 0 : this.decay);
+        stepScalars()[0] = this.#nAveraged === 0 ? 0 : this.decay;
+        emaUpdate(this.#averages[i]!.ptr, param.dataPtr, param.size);
       }
     } finally {
       if (threaded) threads.endStep();

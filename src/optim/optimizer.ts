@@ -127,7 +127,12 @@ export abstract class Optimizer<Options extends object> {
   // These hooks work on wasm pointers and internal state, so they are no extension point for users:
   // @internal keeps them (and the memory types they mention) out of the published declarations.
 
-  /** @internal Throws RangeError/TypeError naming the first bad option (`prefix` + name). */
+  /**
+   * @internal Throws RangeError/TypeError naming the first bad option (`prefix` + name). Runs on
+   * every step, so each number is tested in place (`typeof x === "number" && …`) and handed to a
+   * checks.ts helper only when it fails, for the message: a float passed to a call that V8 does
+   * not inline is boxed, and whether it inlines depends on timing — an allocation on some runs.
+   */
   protected abstract validateGroup(group: Options, prefix: string): void;
 
   /**

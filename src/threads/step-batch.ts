@@ -11,10 +11,10 @@
 import { setKernelOverride } from "../bindings/instance.js";
 import type { Kernels } from "../bindings/kernels.js";
 import { MAX_ARGS, PIECE_STRIDE, batchArrays, kernelId, ownKernels, runBatch, threadCount } from "./pool.js";
-import { THREAD_KERNELS, runPiece, type ThreadKernel } from "./shared.js";
+import { SCALARS_ARG, THREAD_KERNELS, runPiece, type ThreadKernel } from "./shared.js";
 import { MAX_PIECES, MAX_TASKS } from "./limits.js";
 import { LENGTH_ARG } from "../optim/tables.js";
-import { heapU8 } from "../bindings/memory.js";
+import { heapU8, stepScalars } from "../bindings/memory.js";
 
 /**
  * Below this many elements in a step one thread runs it: on an idle machine two threads win from
@@ -91,7 +91,7 @@ function recordOne(name: ThreadKernel, argc: number, a: number[], elements: numb
   const at = entryCount * PIECE_STRIDE;
   entries[at] = kernelId(name);
   entries[at + 1] = argc;
-  for (let i = 0; i < argc; i++) entries[at + 2 + i] = a[i]!;
+  for (let i = 0; i < MAX_ARGS; i++) entries[at + 2 + i] = a[i]!;
   lengthArgs[entryCount] = LENGTH_ARG[name]!;
   counts[entryCount] = elements;
   total[0] += elements;
@@ -102,45 +102,59 @@ function recordOne(name: ThreadKernel, argc: number, a: number[], elements: numb
 const args: number[] = new Array<number>(MAX_ARGS).fill(0);
 
 type N = number;
-/** Calls noted by the recorders, as they came: [kernel index, argc, 14 arguments] each. */
+/** Calls noted by the recorders, as they came, laid out as pieces (see shared.ts). */
 const RAW_MAX = 256;
-const raw = new Float64Array(RAW_MAX * 16);
+const raw = new Float64Array(RAW_MAX * PIECE_STRIDE);
 let rawCount = 0;
-
-/** The slot of the next noted call (draining first when they are all taken). */
-function slot(): number {
-  if (rawCount === RAW_MAX) drain();
-  return rawCount++ * 16;
-}
 
 /** Records the noted calls (see record). */
 function drain(): void {
   for (let r = 0; r < rawCount; r++) {
-    const at = r * 16;
-    for (let i = 0; i < 14; i++) args[i] = raw[at + 2 + i]!;
+    const at = r * PIECE_STRIDE;
+    for (let i = 0; i < MAX_ARGS; i++) args[i] = raw[at + 2 + i]!;
     record(THREAD_KERNELS[raw[at]! | 0]!, raw[at + 1]! | 0, args);
   }
   rawCount = 0;
 }
 
-// One function literal per kernel, with its kernel's arity, that only stores its arguments: V8
-// then inlines it into the optimizer's update() (a function made in a loop shares one literal
-// and is not inlined; nor is a deeper call chain once update() is inlined for several
-// optimizers), and a call it does not inline boxes every float argument, an allocation per
-// call. The calls are laid out for the threads later (drain). Indices as in THREAD_KERNELS.
+/** The caller's scalars, kept while recorded calls run (they write the same slots). */
+const savedScalars = new Float64Array(8);
+
+/**
+ * Takes the slot of the next noted call (draining first when they are all taken) and notes the
+ * kernel, its argument count and the scalars written for it; returns where its arguments go.
+ */
+function note(id: number, argc: number): number {
+  const s = stepScalars();
+  if (rawCount === RAW_MAX) {
+    // drain() may dispatch, which runs calls here that write the scalar slots.
+    savedScalars.set(s);
+    drain();
+    s.set(savedScalars);
+  }
+  const o = rawCount++ * PIECE_STRIDE, r = raw;
+  r[o] = id;
+  r[o + 1] = argc;
+  for (let i = 0; i < 8; i++) r[o + 2 + SCALARS_ARG + i] = s[i]!;
+  return o + 2;
+}
+
+// One function literal per kernel, with its kernel's arity, that only notes its call: V8 then
+// inlines it into the optimizer's update() (a function made in a loop shares one literal and is
+// not inlined). The calls are laid out for the threads later (drain). Indices as in THREAD_KERNELS.
 const RECORDERS = {
-  sgdStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N): void { const o = slot(), r = raw; r[o] = 0; r[o + 1] = 12; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; },
-  adamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N): void { const o = slot(), r = raw; r[o] = 1; r[o + 1] = 14; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; r[o + 14] = m; r[o + 15] = n; },
-  adagradStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N): void { const o = slot(), r = raw; r[o] = 2; r[o + 1] = 9; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; },
-  rmspropStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N): void { const o = slot(), r = raw; r[o] = 3; r[o + 1] = 12; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; },
-  adadeltaStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N): void { const o = slot(), r = raw; r[o] = 4; r[o + 1] = 10; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; },
-  adamaxStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N): void { const o = slot(), r = raw; r[o] = 5; r[o + 1] = 11; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; },
-  nadamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N, n: N): void { const o = slot(), r = raw; r[o] = 6; r[o + 1] = 14; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; r[o + 14] = m; r[o + 15] = n; },
-  radamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N, l: N, m: N): void { const o = slot(), r = raw; r[o] = 7; r[o + 1] = 13; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; r[o + 13] = l; r[o + 14] = m; },
-  lionStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N): void { const o = slot(), r = raw; r[o] = 8; r[o + 1] = 9; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; },
-  ftrlStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N, h: N, i: N, j: N, k: N): void { const o = slot(), r = raw; r[o] = 19; r[o + 1] = 11; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; r[o + 6] = e; r[o + 7] = f; r[o + 8] = g; r[o + 9] = h; r[o + 10] = i; r[o + 11] = j; r[o + 12] = k; },
-  emaUpdate(a: N, b: N, c: N, d: N): void { const o = slot(), r = raw; r[o] = 21; r[o + 1] = 4; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; r[o + 5] = d; },
-  accumulateGrad(a: N, b: N, c: N): void { const o = slot(), r = raw; r[o] = 22; r[o + 1] = 3; r[o + 2] = a; r[o + 3] = b; r[o + 4] = c; },
+  sgdStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N): void { const o = note(0, 7), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; r[o + 5] = f; r[o + 6] = g; },
+  adamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N): void { const o = note(1, 7), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; r[o + 5] = f; r[o + 6] = g; },
+  adagradStep(a: N, b: N, c: N, d: N, e: N): void { const o = note(2, 5), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; },
+  rmspropStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N): void { const o = note(3, 7), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; r[o + 5] = f; r[o + 6] = g; },
+  adadeltaStep(a: N, b: N, c: N, d: N, e: N, f: N): void { const o = note(4, 6), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; r[o + 5] = f; },
+  adamaxStep(a: N, b: N, c: N, d: N, e: N, f: N): void { const o = note(5, 6), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; r[o + 5] = f; },
+  nadamStep(a: N, b: N, c: N, d: N, e: N, f: N): void { const o = note(6, 6), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; r[o + 5] = f; },
+  radamStep(a: N, b: N, c: N, d: N, e: N, f: N, g: N): void { const o = note(7, 7), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; r[o + 5] = f; r[o + 6] = g; },
+  lionStep(a: N, b: N, c: N, d: N, e: N): void { const o = note(8, 5), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; },
+  ftrlStep(a: N, b: N, c: N, d: N, e: N): void { const o = note(19, 5), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; r[o + 3] = d; r[o + 4] = e; },
+  emaUpdate(a: N, b: N, c: N): void { const o = note(21, 3), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; },
+  accumulateGrad(a: N, b: N, c: N): void { const o = note(22, 3), r = raw; r[o] = a; r[o + 1] = b; r[o + 2] = c; },
 };
 
 function makeRecorder(real: Kernels): Kernels {
@@ -149,7 +163,11 @@ function makeRecorder(real: Kernels): Kernels {
     const f = real[name] as unknown as (...a: number[]) => unknown;
     if (typeof f !== "function" || name in RECORDERS) continue;
     out[name] = (...a: number[]) => {
+      // The caller wrote this call's scalars already; the recorded calls run first write theirs.
+      const scalars = stepScalars();
+      savedScalars.set(scalars);
       flush();
+      scalars.set(savedScalars);
       return f(...a);
     };
   }
@@ -187,7 +205,8 @@ export function endStep(): void {
 
 function runHere(): void {
   const kernels = ownKernels();
-  for (let e = 0; e < entryCount; e++) runPiece(kernels, entries, e * PIECE_STRIDE);
+  const scalars = stepScalars();
+  for (let e = 0; e < entryCount; e++) runPiece(kernels, scalars, entries, e * PIECE_STRIDE);
 }
 
 /** Runs every call noted so far. */
