@@ -79,6 +79,9 @@ export type ThreadKernel = (typeof THREAD_KERNELS)[number];
  */
 export const SCALARS_ARG = 8;
 
+/** Per dispatch index: whether the kernel reads the scalar slots (the step kernels and emaUpdate). */
+const READS_SCALARS: readonly boolean[] = THREAD_KERNELS.map((name) => name.endsWith("Step") || name === "emaUpdate");
+
 /** Copies the piece's scalars (at `from`) to the instance's scalar slots. */
 function setScalars(scalars: Float64Array, p: Float64Array, from: number): void {
   for (let i = 0; i < 8; i++) scalars[i] = p[from + i]!;
@@ -94,7 +97,7 @@ export function runPiece(kernels: Kernels, scalars: Float64Array, p: Float64Arra
   const k = kernels as unknown as Record<ThreadKernel, (...args: number[]) => number>;
   const a = at + 2;
   const id = p[at]!;
-  if (id <= 8 || id === 19 || id === 21) setScalars(scalars, p, a + SCALARS_ARG);
+  if (READS_SCALARS[id]) setScalars(scalars, p, a + SCALARS_ARG);
   switch (id) {
     case 0: k.sgdStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;
     case 1: k.adamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;

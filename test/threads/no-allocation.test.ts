@@ -4,10 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { probeEach } from "../support/run-probe.js";
 
-// NAdam and RAdam are left out: they still allocate in some processes (a scavenge in about one in
-// four one-tensor RAdam runs; which calls V8 inlines differs from run to run), an open defect,
-// not a guarantee this test may claim.
-const THREADED = ["SGD", "Adam", "Adam accumulate 4", "EMA update", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "Lion", "Ftrl"];
+const THREADED = ["SGD", "Adam", "Adam accumulate 4", "EMA update", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Lion", "Ftrl"];
 
 describe("threaded optimizer steps allocate nothing", () => {
   it.each([1, 6])("20,000 two-thread steps of every threaded optimizer over %i tensors trigger no scavenge", (tensors) => {
