@@ -33,6 +33,7 @@ export function attachMemory(mem: WebAssembly.Memory, isShared: boolean, heapBas
   shared = isShared;
   buffer = mem.buffer;
   ownBuffers = new WeakSet([buffer]);
+  stepScalarsView = new Float64Array(0);
   heapTop = alignUp(Math.max(heapBase, ALIGNMENT));
   highWater = heapTop;
   freeBlocks.length = 0;
@@ -123,6 +124,7 @@ function grow(minTop: number): void {
   }
   buffer = mem.buffer;
   ownBuffers.add(buffer);
+  stepScalarsView = new Float64Array(buffer, stepScalarsAt, STEP_SCALARS);
 }
 
 /**
@@ -217,15 +219,15 @@ let stepScalarsView: Float64Array = new Float64Array(0);
 /** Records where the main instance's kernels read their scalars (at load; when threads move its scratch). */
 export function setStepScalarsAt(byteOffset: number): void {
   stepScalarsAt = byteOffset;
-  stepScalarsView = new Float64Array(0);
+  stepScalarsView = new Float64Array(buffer, stepScalarsAt, STEP_SCALARS);
 }
 
 /**
- * The scalar slots a step kernel reads (cached; re-made after growth): write a kernel's scalars
- * here, in the order kernels.ts lists, then call it.
+ * The scalar slots a step kernel reads (re-made by grow(), so no check here: a typed array's
+ * `buffer` getter is not free on the step path): write a kernel's scalars here, in the order
+ * kernels.ts lists, then call it.
  */
 export function stepScalars(): Float64Array {
-  if (stepScalarsView.buffer !== buffer) stepScalarsView = new Float64Array(buffer, stepScalarsAt, STEP_SCALARS);
   return stepScalarsView;
 }
 

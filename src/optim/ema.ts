@@ -72,7 +72,9 @@ export class EMA {
     if (this.#swapped) throw new Error("simdopt: EMA.update() while swapped: call swap() again to put the trained weights back first");
     // With threads on, the calls are collected and split across them in one dispatch.
     const threads = threadHooks();
-    const threaded = threads !== null && threads.beginStep();
+    let elements = 0;
+    for (let i = 0; i < this.params.length; i++) elements += this.params[i]!.size;
+    const threaded = threads !== null && threads.beginStep(elements);
     try {
       const { emaUpdate } = kernels();
       for (let i = 0; i < this.params.length; i++) {

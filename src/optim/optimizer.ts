@@ -58,6 +58,8 @@ export abstract class Optimizer<Options extends object> {
   #generation = 0;
   /** parameterDisposals() when the members last passed their check. */
   #disposalsSeen = -1;
+  /** Elements of all the members (set with #generation): below the threads' split size, no recording. */
+  #elements = 0;
   // Reused by every step (no allocation per step): per parameter in step order, whether its
   // state buffers were created by this call; what this call allocated, so that a failed
   // allocation can be undone; and the scratch the step's masks need.
@@ -246,7 +248,7 @@ export abstract class Optimizer<Options extends object> {
     // element ranges of all its streams.
     // One thread (none started, stopped or paused) pays one call here, nothing per tensor.
     const threads = threadHooks();
-    const threaded = threads !== null && threads.threadCount() > 1 && (tables || this.#everyBufferSliceable()) && threads.beginStep();
+    const threaded = threads !== null && threads.threadCount() > 1 && (tables || this.#everyBufferSliceable()) && threads.beginStep(this.#elements);
     try {
       this.#stepAll(mask, rows);
     } finally {
@@ -696,6 +698,8 @@ export abstract class Optimizer<Options extends object> {
     if (changed !== null) {
       this.#memberSet = changed;
       this.#generation++;
+      this.#elements = 0;
+      for (const param of this.#memberList) this.#elements += param.size;
     }
     this.#disposalsSeen = disposals;
   }

@@ -33,7 +33,8 @@ export interface ThreadHooks {
   nchwSplit(wasm: Kernels, kernel: NchwKernel, args: number[], batch: number, channels: number, spatial: number): void;
   /** Threads now sharing work (1 while paused). */
   threadCount(): number;
-  beginStep(): boolean;
+  /** Records the step's kernels for one dispatch (see step-batch.ts); false when not worth it. */
+  beginStep(elements: number): boolean;
   endStep(): void;
 }
 

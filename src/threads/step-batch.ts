@@ -175,11 +175,12 @@ function makeRecorder(real: Kernels): Kernels {
 }
 
 /**
- * Starts recording the step kernels of a step; false (nothing changes) with one thread. The
- * caller must call endStep() after the step, also when it throws.
+ * Starts recording the step kernels of a step over `elements` elements; false (nothing changes)
+ * with one thread, or when so few that one thread runs them anyway (see STEP_MIN_ELEMENTS): they
+ * are then not recorded at all. The caller must call endStep() after the step, also when it throws.
  */
-export function beginStep(): boolean {
-  if (threadCount() <= 1 || recording) return false;
+export function beginStep(elements: number): boolean {
+  if (threadCount() <= 1 || recording || elements < STEP_MIN_ELEMENTS) return false;
   const real = ownKernels();
   if (recorderFor !== real) {
     recorder = makeRecorder(real);
