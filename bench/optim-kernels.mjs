@@ -45,7 +45,7 @@ async function compileProbes(memoryBase) {
  * One shared memory holding a second instance of the shipped kernels (`lib`), the probe module
  * above its static data, and a bump allocator for 64-byte-aligned arrays above both.
  */
-async function benchModules() {
+export async function benchModules() {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
   const build = simdopt.features().relaxedSimd ? "simdopt-relaxed.wasm" : "simdopt-simd.wasm";
   const libBytes = readFileSync(new URL(`../build/${build}`, import.meta.url));
