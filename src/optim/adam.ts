@@ -94,12 +94,12 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
     const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
     const buffers = slice.buffers;
-    if (group.stateDtype !== "float32") {
-      adamLowp(slice, group, scalars, dtypeFormat(group.stateDtype), l2WeightDecay, paramScale);
-      return;
-    }
     const s = stepScalars();
     s[0] = beta1; s[1] = beta2; s[2] = group.eps; s[3] = l2WeightDecay; s[4] = paramScale; s[5] = scalars[0]!; s[6] = scalars[1]!;
+    if (group.stateDtype !== "float32") {
+      adamLowp(slice, dtypeFormat(group.stateDtype), group.maximize);
+      return;
+    }
     kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length, group.maximize);
   }
 }
@@ -122,12 +122,13 @@ export class AdamW extends AdamFamily {
   }
 }
 
-/** The reduced-precision step, apart so that `update` keeps one kernel call site (inlined by V8). */
-function adamLowp(slice: Slice, group: ParamGroup<AdamOptions>, scalars: StepScalars, format: number, l2WeightDecay: number, paramScale: number): void {
+/**
+ * The reduced-precision step (its scalars already written), apart so that `update` keeps one
+ * kernel call site (inlined by V8); it takes no float: a call V8 does not inline boxes them.
+ */
+function adamLowp(slice: Slice, format: number, maximize: boolean): void {
   const buffers = slice.buffers;
   const int8 = format === 2;
-  const s = stepScalars();
-  s[0] = group.betas[0]; s[1] = group.betas[1]; s[2] = group.eps; s[3] = l2WeightDecay; s[4] = paramScale; s[5] = scalars[0]!; s[6] = scalars[1]!;
   kernels().adamStepLowp(slice.param, slice.grad, buffers[0]!, int8 ? buffers[1]! : 0, buffers[int8 ? 2 : 1]!, int8 ? buffers[3]! : 0,
-    slice.length, format, group.maximize);
+    slice.length, format, maximize);
 }
