@@ -10,7 +10,7 @@ export function heapBase(): usize { return workEnd(); }
 export function relaxedBuild(): i32 { return ASC_FEATURE_RELAXED_SIMD ? 1 : 0; }
 
 // Threads: each instance's own scratch (see scratch.ts)
-export { setThreadScratch, threadScratchBytes } from "./scratch";
+export { setThreadScratch, threadScratchBytes, scalarsAt } from "./scratch";
 
 export { sgdStep } from "./optim/sgd";
 export { adamStep, adamStepLowp } from "./optim/adam";

@@ -45,7 +45,7 @@ async function compileProbes(memoryBase) {
  * One shared memory holding a second instance of the shipped kernels (`lib`), the probe module
  * above its static data, and a bump allocator for 64-byte-aligned arrays above both.
  */
-async function benchModules() {
+export async function benchModules() {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
   const build = simdopt.features().relaxedSimd ? "simdopt-relaxed.wasm" : "simdopt-simd.wasm";
   const libBytes = readFileSync(new URL(`../build/${build}`, import.meta.url));
@@ -63,7 +63,8 @@ async function benchModules() {
     top += bytes;
     return view;
   };
-  return { lib, probes, alloc, reset: () => { top = heapStart; }, build };
+  const scalars = new Float64Array(memory.buffer, lib.scalarsAt(), 8);
+  return { lib, probes, alloc, scalars, reset: () => { top = heapStart; }, build };
 }
 
 const t = 10; // a mid-training step for the bias corrections
@@ -129,6 +130,22 @@ const callArgs = (p, g, states, streams, length, scalars) => {
   return [p.byteOffset, g.byteOffset, ...streams.map((s) => (s === 0 ? 0 : states[next++].byteOffset)), length, ...scalars];
 };
 
+/**
+ * A call of the shipped kernel on `args` (the old kernels' argument list, plus the row's
+ * `libExtra`): the shipped kernels take the integers (pointers, length, flags, in order) and read
+ * their floats, in order, from the scalar slots (src/bindings/kernels.ts), which each call writes
+ * first, as the library does.
+ */
+function libCall(m, row, args) {
+  const lengthAt = 2 + row.streams.length;
+  const ints = args.slice(0, lengthAt + 1);
+  const floats = [];
+  for (const a of [...args.slice(lengthAt + 1), ...(row.libExtra ?? [])]) (typeof a === "boolean" ? ints : floats).push(a);
+  const kernel = m.lib[`${row.kernel}Step`];
+  const scalars = m.scalars;
+  return () => { scalars.set(floats); kernel(...ints); };
+}
+
 function fillRandom(view, lo, hi, seed) {
   let x = seed >>> 0 || 1;
   for (let i = 0; i < view.length; i++) {
@@ -152,7 +169,7 @@ function bitCheck(row, m) {
       return views;
     });
     for (let step = 0; step < 3; step++) {
-      m.lib[`${row.kernel}Step`](...callArgs(sides[0][0], sides[0][1], sides[0].slice(2), streams, length, scalars), ...(row.libExtra ?? []));
+      libCall(m, row, callArgs(sides[0][0], sides[0][1], sides[0].slice(2), streams, length, scalars))();
       m.probes[`${row.kernel}Old`](...callArgs(sides[1][0], sides[1][1], sides[1].slice(2), streams, length, scalars));
     }
     for (let k = 0; k < sides[0].length; k++) {
@@ -175,11 +192,12 @@ function warmUp(m) {
     const stateCount = row.streams.filter((s) => s !== 0).length;
     const length = 1024;
     const views = Array.from({ length: 2 + stateCount }, () => m.alloc(length));
-    const fns = [m.lib[`${row.kernel}Step`], m.probes[`${row.kernel}Old`], m.probes[`${row.kernel}Ideal`]];
+    const fns = [m.probes[`${row.kernel}Old`], m.probes[`${row.kernel}Ideal`]];
     if (row.name === "Adam") fns.push(m.probes.adamStream, m.probes.sqrtDivBound);
     const args = callArgs(views[0], views[1], views.slice(2), row.streams, length, row.scalars);
-    const libArgs = [...args, ...(row.libExtra ?? [])];
-    for (const fn of fns) for (let i = 0; i < 2000; i++) fn(...(fn === fns[0] ? libArgs : args));
+    const lib = libCall(m, row, args);
+    for (let i = 0; i < 2000; i++) lib();
+    for (const fn of fns) for (let i = 0; i < 2000; i++) fn(...args);
     m.reset();
   }
 }
@@ -242,12 +260,10 @@ export async function run() {
       views[0].fill(1);
       views[1].fill(1e-3);
       const args = callArgs(views[0], views[1], views.slice(2), row.streams, size, row.scalars);
-      const libArgs = [...args, ...(row.libExtra ?? [])];
-      const k = m.lib[`${row.kernel}Step`];
       const old = m.probes[`${row.kernel}Old`];
       const ideal = m.probes[`${row.kernel}Ideal`];
       const variants = {
-        lib: () => k(...libArgs),
+        lib: libCall(m, row, args),
         old: () => old(...args),
         probe: () => ideal(...args),
       };

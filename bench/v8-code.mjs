@@ -11,15 +11,18 @@ if (process.env.SIMDOPT_V8_CHILD) {
   // The per-module build (build/js, not shipped): the kernels accessor is not public.
   const simdopt = await import("../build/js/index.js");
   const { kernels } = await import("../build/js/bindings/instance.js");
+  const { stepScalars } = await import("../build/js/bindings/memory.js");
   await simdopt.init();
   const n = 10_000;
   const views = Array.from({ length: 5 }, () => simdopt.parameter([n], { init: "ones" }).data);
   const [p, g, a, b, c] = views.map((v) => v.byteOffset);
+  // The step kernels read their float arguments from the scalar slots (kernels.ts lists them).
+  const withScalars = (values, call) => () => { stepScalars().set(values); call(); };
   const calls = {
-    adamStep: () => kernels().adamStep(p, g, a, b, 0, n, 0.9, 0.999, 1e-8, 0, 1, 1e-3, 1.1, false),
-    sgdStep: () => kernels().sgdStep(p, g, a, n, 1e-3, 0.9, 0, 0, false, false, false, 0),
-    lionStep: () => kernels().lionStep(p, g, a, n, 1e-4, 0.9, 0.99, 1, false),
-    rmspropStep: () => kernels().rmspropStep(p, g, a, b, c, n, 1e-2, 0.99, 1e-8, 0, 0.9, false),
+    adamStep: withScalars([0.9, 0.999, 1e-8, 0, 1, 1e-3, 1.1], () => kernels().adamStep(p, g, a, b, 0, n, false)),
+    sgdStep: withScalars([1e-3, 0.9, 0, 0, 0], () => kernels().sgdStep(p, g, a, n, false, false, false)),
+    lionStep: withScalars([1e-4, 0.9, 0.99, 1], () => kernels().lionStep(p, g, a, n, false)),
+    rmspropStep: withScalars([1e-2, 0.99, 1e-8, 0, 0.9], () => kernels().rmspropStep(p, g, a, b, c, n, false)),
   };
   if (!calls[kernel]) throw new Error(`no call set up for ${kernel}; one of ${Object.keys(calls).join(", ")}`);
   for (let i = 0; i < 3000; i++) calls[kernel]();

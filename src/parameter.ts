@@ -122,6 +122,7 @@ export class Parameter {
    * parameter or the view itself alive while using them.
    */
   dispose(): void {
+    if (this.#data !== null) disposals++;
     this.#data?.free();
     this.#grad?.free();
     this.#data = null;
@@ -132,6 +133,12 @@ export class Parameter {
     if (block === null) throw new TypeError(`simdopt: parameter "${this.name}" has been disposed`);
     return block;
   }
+}
+
+let disposals = 0;
+/** @internal How many parameters have been disposed so far: a step re-checks its parameters only when this moved. */
+export function parameterDisposals(): number {
+  return disposals;
 }
 
 /** Creates a parameter of `shape` (zeros unless `options.init` says otherwise). */

@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adadelta, one fused pass: read p, g, squareAvg, accDelta once; write each once.
@@ -43,10 +44,9 @@ class AdadeltaRule {
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
-export function adadeltaStep(
-  param: usize, grad: usize, squareAvg: usize, accDelta: usize, length: i32,
-  lr: f32, rho: f64, eps: f32, weightDecay: f32, maximize: bool,
-): void {
+/** Scalars (see scratch.ts): lr, rho, eps, weightDecay. */
+export function adadeltaStep(param: usize, grad: usize, squareAvg: usize, accDelta: usize, length: i32, maximize: bool): void {
+  const lr = <f32>scalar(0), rho = scalar(1), eps = <f32>scalar(2), weightDecay = <f32>scalar(3);
   setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, lr);

@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { elementwise, elementwiseSingle, gradient, setConstant, setSignMask, ld, st, shrink, FlagOn, FlagOff } from "./common";
 
 // torch.optim.Adagrad, one fused pass: read p, g, stateSum once; write p, stateSum once.
@@ -47,10 +48,9 @@ class AdagradRule<L1> {
   ): void {}
 }
 
-export function adagradStep(
-  param: usize, grad: usize, stateSum: usize, length: i32,
-  clr: f32, eps: f32, weightDecay: f32, maximize: bool, l1: f64,
-): void {
+/** Scalars (see scratch.ts): clr, eps, weightDecay, l1. */
+export function adagradStep(param: usize, grad: usize, stateSum: usize, length: i32, maximize: bool): void {
+  const clr = <f32>scalar(0), eps = <f32>scalar(1), weightDecay = <f32>scalar(2), l1 = scalar(3);
   setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, clr);

@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { adamMoments, decoupled, elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st, FlagOn, FlagOff } from "./common";
 import { lowp } from "./lowp";
 
@@ -105,23 +106,23 @@ function adamConstants(
   setConstant(9, eps);
 }
 
+/** Scalars (see scratch.ts): beta1, beta2, eps, l2WeightDecay, paramScale, stepSize, invBiasCorrection2Sqrt. */
 export function adamStep(
-  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, maxSecondMoment: usize, length: i32,
-  beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
-  stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
+  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, maxSecondMoment: usize, length: i32, maximize: bool,
 ): void {
-  adamConstants(beta1, beta2, eps, l2WeightDecay, paramScale, stepSize, invBiasCorrection2Sqrt);
+  const l2WeightDecay = <f32>scalar(3), paramScale = <f32>scalar(4);
+  adamConstants(scalar(0), scalar(1), <f32>scalar(2), l2WeightDecay, paramScale, <f32>scalar(5), <f32>scalar(6));
   elementwise<AdamRule>(length, param, grad, firstMoment, secondMoment, maxSecondMoment,
     l2WeightDecay != 0, paramScale != 1, maxSecondMoment != 0, maximize);
 }
 
-/** adamStep with the moments stored in `format` (1 bfloat16, 2 int8 codes with absmax scales). */
+/** adamStep with the moments stored in `format` (1 bfloat16, 2 int8 codes with absmax scales); the same scalars. */
 export function adamStepLowp(
   param: usize, grad: usize, firstMoment: usize, firstScales: usize, secondMoment: usize, secondScales: usize,
-  length: i32, format: i32, beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
-  stepSize: f32, invBiasCorrection2Sqrt: f32, maximize: bool,
+  length: i32, format: i32, maximize: bool,
 ): void {
-  adamConstants(beta1, beta2, eps, l2WeightDecay, paramScale, stepSize, invBiasCorrection2Sqrt);
+  const l2WeightDecay = <f32>scalar(3), paramScale = <f32>scalar(4);
+  adamConstants(scalar(0), scalar(1), <f32>scalar(2), l2WeightDecay, paramScale, <f32>scalar(5), <f32>scalar(6));
   setSignMask(10, maximize);
   if (l2WeightDecay != 0) {
     if (paramScale != 1) lowp<AdamLowpRule<FlagOn, FlagOn>>(format, length, param, grad, firstMoment, firstScales, secondMoment, secondScales);

@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.Adamax, one fused pass: read p, g, firstMoment, infinityNorm once; write each once.
@@ -42,10 +43,9 @@ class AdamaxRule {
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
-export function adamaxStep(
-  param: usize, grad: usize, firstMoment: usize, infinityNorm: usize, length: i32,
-  beta1: f64, beta2: f64, eps: f32, weightDecay: f32, clr: f32, maximize: bool,
-): void {
+/** Scalars (see scratch.ts): beta1, beta2, eps, weightDecay, clr. */
+export function adamaxStep(param: usize, grad: usize, firstMoment: usize, infinityNorm: usize, length: i32, maximize: bool): void {
+  const beta1 = scalar(0), beta2 = scalar(1), eps = <f32>scalar(2), weightDecay = <f32>scalar(3), clr = <f32>scalar(4);
   setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, <f32>beta1);

@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { decoupled, elementwise, gradient, setConstant, ld, st } from "./common";
 
 // ADOPT (Taniguchi et al. 2024, as its reference adopt.py), one fused pass over p, g, m, v:
@@ -54,10 +55,10 @@ class AdoptRule {
 }
 
 // β crosses as f64 so that 1 − β is rounded once (1 − f32(0.9999) would be off by 1e-4 relative).
-export function adoptStep(
-  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, length: i32,
-  lr: f32, beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32, clip: f32, first: bool,
-): void {
+/** Scalars (see scratch.ts): lr, beta1, beta2, eps, l2WeightDecay, paramScale, clip. */
+export function adoptStep(param: usize, grad: usize, firstMoment: usize, secondMoment: usize, length: i32, first: bool): void {
+  const lr = <f32>scalar(0), beta1 = scalar(1), beta2 = scalar(2), eps = <f32>scalar(3);
+  const l2WeightDecay = <f32>scalar(4), paramScale = <f32>scalar(5), clip = <f32>scalar(6);
   setConstant(0, l2WeightDecay);
   setConstant(1, paramScale);
   setConstant(2, eps);

@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 // Exponential moving average of weights (torch.optim.swa_utils.get_ema_multi_avg_fn, which
 // calls torch._foreach_lerp_(average, param, 1 − decay)):
 //   average ← average + (1 − decay)·(param − average)
@@ -5,8 +6,9 @@
 
 // The weight crosses as f64 so that 1 − decay is formed before rounding (decay = 0.999 rounded
 // to float32 first would leave 1 − decay off by 1.3e-5 relative).
-export function emaUpdate(average: usize, param: usize, length: i32, decay: f64): void {
-  const weight = <f32>(1 - decay);
+/** average ← average + (1 − decay)·(param − average). Scalar (see scratch.ts): decay. */
+export function emaUpdate(average: usize, param: usize, length: i32): void {
+  const weight = <f32>(1 - scalar(0));
   const w = f32x4.splat(weight);
   const body = <usize>(length & ~3) << 2;
   for (let offset: usize = 0; offset < body; offset += 16) {

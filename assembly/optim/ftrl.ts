@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { elementwise, setConstant, ld, st } from "./common";
 
 // keras.optimizers.Ftrl (FTRL-Proximal, McMahan et al. 2013), one fused pass: read p, g, n, z
@@ -59,10 +60,9 @@ class FtrlRule {
   ): void {}
 }
 
-export function ftrlStep(
-  param: usize, grad: usize, accumulator: usize, linear: usize, length: i32,
-  lr: f64, lrPower: f64, l1: f32, l2: f64, l2Shrinkage: f64, beta: f64,
-): void {
+/** Scalars (see scratch.ts): lr, lrPower, l1, l2, l2Shrinkage, beta. */
+export function ftrlStep(param: usize, grad: usize, accumulator: usize, linear: usize, length: i32): void {
+  const lr = scalar(0), lrPower = scalar(1), l1 = <f32>scalar(2), l2 = scalar(3), l2Shrinkage = scalar(4), beta = scalar(5);
   // The scalar combinations are formed in f64 and rounded once.
   setConstant(0, <f32>(1 / lr));
   setConstant(1, <f32>(2 * l2Shrinkage));

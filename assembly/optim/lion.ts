@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { decoupled, elementwise, movingAverage, setConstant, setSignMask, ld, st, FlagOn, FlagOff } from "./common";
 import { lowp } from "./lowp";
 
@@ -82,20 +83,19 @@ export class LionLowpRule<DECOUPLED> {
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
-export function lionStep(
-  param: usize, grad: usize, firstMoment: usize, length: i32,
-  lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
-): void {
-  lionConstants(lr, beta1, beta2, paramScale);
+/** Scalars (see scratch.ts): lr, beta1, beta2, paramScale. */
+export function lionStep(param: usize, grad: usize, firstMoment: usize, length: i32, maximize: bool): void {
+  const paramScale = <f32>scalar(3);
+  lionConstants(<f32>scalar(0), scalar(1), scalar(2), paramScale);
   elementwise<LionRule>(length, param, grad, firstMoment, 0, 0, paramScale != 1, maximize, false, false);
 }
 
-/** lionStep with the momentum stored in `format` (1 bfloat16, 2 int8 codes with absmax scales). */
+/** lionStep with the momentum stored in `format` (1 bfloat16, 2 int8 codes with absmax scales); the same scalars. */
 export function lionStepLowp(
-  param: usize, grad: usize, firstMoment: usize, firstScales: usize, length: i32, format: i32,
-  lr: f32, beta1: f64, beta2: f64, paramScale: f32, maximize: bool,
+  param: usize, grad: usize, firstMoment: usize, firstScales: usize, length: i32, format: i32, maximize: bool,
 ): void {
-  lionConstants(lr, beta1, beta2, paramScale);
+  const paramScale = <f32>scalar(3);
+  lionConstants(<f32>scalar(0), scalar(1), scalar(2), paramScale);
   setSignMask(10, maximize);
   if (paramScale != 1) lowp<LionLowpRule<FlagOn>>(format, length, param, grad, firstMoment, firstScales, 0, 0);
   else lowp<LionLowpRule<FlagOff>>(format, length, param, grad, firstMoment, firstScales, 0, 0);

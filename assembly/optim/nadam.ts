@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { decoupled, elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.NAdam, one fused pass: read p, g, m, v once; write each once.
@@ -48,11 +49,10 @@ class NadamRule {
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
-export function nadamStep(
-  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, length: i32,
-  beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32,
-  invBiasCorrection2Sqrt: f32, gradCoeff: f32, momentCoeff: f32, maximize: bool,
-): void {
+/** Scalars (see scratch.ts): beta1, beta2, eps, l2WeightDecay, paramScale, invBiasCorrection2Sqrt, gradCoeff, momentCoeff. */
+export function nadamStep(param: usize, grad: usize, firstMoment: usize, secondMoment: usize, length: i32, maximize: bool): void {
+  const beta1 = scalar(0), beta2 = scalar(1), eps = <f32>scalar(2), l2WeightDecay = <f32>scalar(3), paramScale = <f32>scalar(4);
+  const invBiasCorrection2Sqrt = <f32>scalar(5), gradCoeff = <f32>scalar(6), momentCoeff = <f32>scalar(7);
   setSignMask(0, true);
   setConstant(1, l2WeightDecay);
   setConstant(2, paramScale);

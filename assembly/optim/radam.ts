@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { adamMoments, decoupled, elementwise, gradient, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.RAdam, one fused pass: read p, g, m, v once; write each once.
@@ -43,11 +44,11 @@ class RadamRule {
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
+/** Scalars (see scratch.ts): beta1, beta2, eps, l2WeightDecay, paramScale, stepSize. */
 export function radamStep(
-  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, length: i32,
-  beta1: f64, beta2: f64, eps: f32, l2WeightDecay: f32, paramScale: f32, stepSize: f32,
-  rectified: bool, maximize: bool,
+  param: usize, grad: usize, firstMoment: usize, secondMoment: usize, length: i32, rectified: bool, maximize: bool,
 ): void {
+  const beta1 = scalar(0), beta2 = scalar(1), eps = <f32>scalar(2), l2WeightDecay = <f32>scalar(3), paramScale = <f32>scalar(4), stepSize = <f32>scalar(5);
   setSignMask(0, true);
   setConstant(1, l2WeightDecay);
   setConstant(2, paramScale);

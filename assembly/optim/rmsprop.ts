@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { elementwise, gradient, movingAverage, setConstant, setSignMask, ld, st } from "./common";
 
 // torch.optim.RMSprop, one fused pass: read p, g, squareAvg (, gradAvg, momentumBuffer) once;
@@ -59,10 +60,11 @@ class RmspropRule {
 
 // The decay coefficients cross as f64 so that 1 − β is formed before rounding: rounding β = 0.999
 // to float32 first would leave 1 − β off by 1.3e-5 relative, a bias in every moment update.
+/** Scalars (see scratch.ts): lr, alpha, eps, weightDecay, momentum. */
 export function rmspropStep(
-  param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize, length: i32,
-  lr: f32, alpha: f64, eps: f32, weightDecay: f32, momentum: f32, maximize: bool,
+  param: usize, grad: usize, squareAvg: usize, gradAvg: usize, momentumBuffer: usize, length: i32, maximize: bool,
 ): void {
+  const lr = <f32>scalar(0), alpha = scalar(1), eps = <f32>scalar(2), weightDecay = <f32>scalar(3), momentum = <f32>scalar(4);
   setSignMask(0, true);
   setConstant(1, weightDecay);
   setConstant(2, lr);

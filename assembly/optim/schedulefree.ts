@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { elementwise, setConstant, ld, st } from "./common";
 
 // Schedule-Free AdamW (schedulefree.AdamWScheduleFree), one fused pass over y (the parameter in
@@ -42,10 +43,10 @@ class ScheduleFreeRule {
 }
 
 // β2 crosses as f64 so that 1 − β2 is rounded once.
-export function scheduleFreeStep(
-  param: usize, grad: usize, z: usize, secondMoment: usize, length: i32,
-  beta2: f64, eps: f32, weightDecay: f32, invBiasCorrection2Sqrt: f32, ckp1: f32, yStep: f32, lr: f32, first: bool,
-): void {
+/** Scalars (see scratch.ts): beta2, eps, weightDecay, invBiasCorrection2Sqrt, ckp1, yStep, lr. */
+export function scheduleFreeStep(param: usize, grad: usize, z: usize, secondMoment: usize, length: i32, first: bool): void {
+  const beta2 = scalar(0), eps = <f32>scalar(1), weightDecay = <f32>scalar(2), invBiasCorrection2Sqrt = <f32>scalar(3);
+  const ckp1 = <f32>scalar(4), yStep = <f32>scalar(5), lr = <f32>scalar(6);
   setConstant(0, <f32>beta2);
   setConstant(1, <f32>(1 - beta2));
   setConstant(2, invBiasCorrection2Sqrt);

@@ -1,3 +1,4 @@
+import { scalar } from "../scratch";
 import { elementwise, elementwiseCompact, setConstant, setSignMask, ld, st, shrink, FlagOn, FlagOff } from "./common";
 
 // torch.optim.SGD, one fused pass: read p, g, buf once; write p, buf once.
@@ -45,10 +46,11 @@ class SgdRule<L1> {
 
 }
 
+/** Scalars (see scratch.ts): lr, momentum, dampening, weightDecay, l1. */
 export function sgdStep(
-  param: usize, grad: usize, momentumBuffer: usize, length: i32,
-  lr: f32, momentum: f32, dampening: f64, weightDecay: f32, maximize: bool, nesterov: bool, firstStep: bool, l1: f64,
+  param: usize, grad: usize, momentumBuffer: usize, length: i32, maximize: bool, nesterov: bool, firstStep: bool,
 ): void {
+  const lr = <f32>scalar(0), momentum = <f32>scalar(1), dampening = scalar(2), weightDecay = <f32>scalar(3), l1 = scalar(4);
   // dampening arrives in f64 so that 1 − dampening is rounded once.
   setSignMask(0, maximize);
   setConstant(1, weightDecay);

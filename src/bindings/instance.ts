@@ -8,7 +8,7 @@
 
 import type { Kernels } from "./kernels.js";
 import { checkBounded, describe, readOptions } from "../checks.js";
-import { attachMemory } from "./memory.js";
+import { attachMemory, setStepScalarsAt } from "./memory.js";
 import { version } from "../version.js";
 
 /** What `init()` accepts as the module: compiled, bytes, or where to fetch it from. */
@@ -46,7 +46,7 @@ export interface Features {
 }
 
 /** Exports checked before use, so that a foreign module is named as such. */
-const REQUIRED_EXPORTS = ["heapBase", "relaxedBuild", "adamStep", "sgdStep", "matmulF32", "allFinite"] as const;
+const REQUIRED_EXPORTS = ["heapBase", "relaxedBuild", "scalarsAt", "adamStep", "sgdStep", "matmulF32", "allFinite"] as const;
 const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
 
@@ -273,6 +273,7 @@ function instantiateSync(module: WebAssembly.Module, options: InitOptions | unde
     }
   }
   attachMemory(memory, shared, exports.heapBase());
+  setStepScalarsAt(exports.scalarsAt());
   loaded = { kernels: exports, relaxed: exports.relaxedBuild() === 1, shared, module, memory };
 }
 

@@ -8,42 +8,48 @@ export interface Kernels {
   // assembly/scratch.ts: each instance's own scratch (threads)
   setThreadScratch(ptr: number): void;
   threadScratchBytes(): number;
+  /** Where this instance's step kernels read their scalar arguments (8 f64, in the order each lists). */
+  scalarsAt(): number;
+
+  // The step kernels (and emaUpdate) take only integers: their float arguments, listed under
+  // "scalars", are written to the instance's scalar slots first (memory.ts stepScalars), so that
+  // no call boxes a float whatever V8 inlines.
 
   // assembly/optim/sgd.ts
+  /** Scalars: lr, momentum, dampening, weightDecay, l1. */
   sgdStep(param: number, grad: number, momentumBuffer: number, length: number,
-    lr: number, momentum: number, dampening: number, weightDecay: number,
-    maximize: boolean, nesterov: boolean, firstStep: boolean, l1: number): void;
+    maximize: boolean, nesterov: boolean, firstStep: boolean): void;
   // assembly/optim/adam.ts
+  /** Scalars: beta1, beta2, eps, l2WeightDecay, paramScale, stepSize, invBiasCorrection2Sqrt (also adamStepLowp). */
   adamStep(param: number, grad: number, firstMoment: number, secondMoment: number, maxSecondMoment: number,
-    length: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
-    stepSize: number, invBiasCorrection2Sqrt: number, maximize: boolean): void;
+    length: number, maximize: boolean): void;
   adamStepLowp(param: number, grad: number, firstMoment: number, firstScales: number, secondMoment: number,
-    secondScales: number, length: number, format: number, beta1: number, beta2: number, eps: number,
-    l2WeightDecay: number, paramScale: number, stepSize: number, invBiasCorrection2Sqrt: number, maximize: boolean): void;
+    secondScales: number, length: number, format: number, maximize: boolean): void;
   // assembly/optim/lowp.ts
   int8Map(signed: boolean): number;
 
   // assembly/optim/{adagrad,rmsprop,adadelta,adamax,nadam,radam,lion}.ts
-  adagradStep(param: number, grad: number, stateSum: number, length: number,
-    clr: number, eps: number, weightDecay: number, maximize: boolean, l1: number): void;
+  /** Scalars: clr, eps, weightDecay, l1. */
+  adagradStep(param: number, grad: number, stateSum: number, length: number, maximize: boolean): void;
+  /** Scalars: lr, alpha, eps, weightDecay, momentum. */
   rmspropStep(param: number, grad: number, squareAvg: number, gradAvg: number, momentumBuffer: number, length: number,
-    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number, maximize: boolean): void;
-  adadeltaStep(param: number, grad: number, squareAvg: number, accDelta: number, length: number,
-    lr: number, rho: number, eps: number, weightDecay: number, maximize: boolean): void;
-  adamaxStep(param: number, grad: number, firstMoment: number, infinityNorm: number, length: number,
-    beta1: number, beta2: number, eps: number, weightDecay: number, clr: number, maximize: boolean): void;
-  nadamStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
-    beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number,
-    invBiasCorrection2Sqrt: number, gradCoeff: number, momentCoeff: number, maximize: boolean): void;
+    maximize: boolean): void;
+  /** Scalars: lr, rho, eps, weightDecay. */
+  adadeltaStep(param: number, grad: number, squareAvg: number, accDelta: number, length: number, maximize: boolean): void;
+  /** Scalars: beta1, beta2, eps, weightDecay, clr. */
+  adamaxStep(param: number, grad: number, firstMoment: number, infinityNorm: number, length: number, maximize: boolean): void;
+  /** Scalars: beta1, beta2, eps, l2WeightDecay, paramScale, invBiasCorrection2Sqrt, gradCoeff, momentCoeff. */
+  nadamStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number, maximize: boolean): void;
+  /** Scalars: beta1, beta2, eps, l2WeightDecay, paramScale, stepSize. */
   radamStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
-    beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number, stepSize: number,
     rectified: boolean, maximize: boolean): void;
-  lionStep(param: number, grad: number, firstMoment: number, length: number,
-    lr: number, beta1: number, beta2: number, paramScale: number, maximize: boolean): void;
+  /** Scalars: lr, beta1, beta2, paramScale (also lionStepLowp). */
+  lionStep(param: number, grad: number, firstMoment: number, length: number, maximize: boolean): void;
   lionStepLowp(param: number, grad: number, firstMoment: number, firstScales: number, length: number, format: number,
-    lr: number, beta1: number, beta2: number, paramScale: number, maximize: boolean): void;
+    maximize: boolean): void;
   // assembly/optim/ema.ts
-  emaUpdate(average: number, param: number, length: number, decay: number): void;
+  /** Scalars: decay. */
+  emaUpdate(average: number, param: number, length: number): void;
   swapF32(a: number, b: number, length: number): void;
   // assembly/optim/accumulate.ts
   accumulateGrad(sum: number, grad: number, length: number): void;
@@ -60,10 +66,10 @@ export interface Kernels {
   lambApply(param: number, firstMoment: number, secondMoment: number, length: number,
     eps: number, invBiasCorrection1: number, invBiasCorrection2Sqrt: number, paramScale: number, stepScale: number): void;
   // assembly/optim/{adopt,schedulefree,muon}.ts
-  adoptStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number,
-    lr: number, beta1: number, beta2: number, eps: number, l2WeightDecay: number, paramScale: number, clip: number, first: boolean): void;
-  scheduleFreeStep(param: number, grad: number, z: number, secondMoment: number, length: number,
-    beta2: number, eps: number, weightDecay: number, invBiasCorrection2Sqrt: number, ckp1: number, yStep: number, lr: number, first: boolean): void;
+  /** Scalars: lr, beta1, beta2, eps, l2WeightDecay, paramScale, clip. */
+  adoptStep(param: number, grad: number, firstMoment: number, secondMoment: number, length: number, first: boolean): void;
+  /** Scalars: beta2, eps, weightDecay, invBiasCorrection2Sqrt, ckp1, yStep, lr. */
+  scheduleFreeStep(param: number, grad: number, z: number, secondMoment: number, length: number, first: boolean): void;
   muonMomentum(grad: number, buf: number, out: number, length: number, momentum: number, nesterov: boolean, eps: number): void;
   muonApply(param: number, update: number, length: number, paramScale: number, alpha: number): void;
 
@@ -116,6 +122,6 @@ export interface Kernels {
   scalerApply(x: number, y: number, total: number, period: number, offset: number, scale: number, invert: boolean): void;
 
   // assembly/optim/ftrl.ts
-  ftrlStep(param: number, grad: number, accumulator: number, linear: number, length: number,
-    lr: number, lrPower: number, l1: number, l2: number, l2Shrinkage: number, beta: number): void;
+  /** Scalars: lr, lrPower, l1, l2, l2Shrinkage, beta. */
+  ftrlStep(param: number, grad: number, accumulator: number, linear: number, length: number): void;
 }

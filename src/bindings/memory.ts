@@ -33,6 +33,7 @@ export function attachMemory(mem: WebAssembly.Memory, isShared: boolean, heapBas
   shared = isShared;
   buffer = mem.buffer;
   ownBuffers = new WeakSet([buffer]);
+  stepScalarsView = new Float64Array(0);
   heapTop = alignUp(Math.max(heapBase, ALIGNMENT));
   highWater = heapTop;
   freeBlocks.length = 0;
@@ -123,6 +124,7 @@ function grow(minTop: number): void {
   }
   buffer = mem.buffer;
   ownBuffers.add(buffer);
+  stepScalarsView = new Float64Array(buffer, stepScalarsAt, STEP_SCALARS);
 }
 
 /**
@@ -207,6 +209,26 @@ export function heapU8(): Uint8Array {
 export function heapF32(): Float32Array {
   if (heapF32View.buffer !== buffer) heapF32View = new Float32Array(buffer, 0, buffer.byteLength >>> 2);
   return heapF32View;
+}
+
+/** Scalar slots of the step kernels (see kernels.ts): 8 float64, in the calling thread's scratch. */
+const STEP_SCALARS = 8;
+let stepScalarsAt = 0;
+let stepScalarsView: Float64Array = new Float64Array(0);
+
+/** Records where the main instance's kernels read their scalars (at load; when threads move its scratch). */
+export function setStepScalarsAt(byteOffset: number): void {
+  stepScalarsAt = byteOffset;
+  stepScalarsView = new Float64Array(buffer, stepScalarsAt, STEP_SCALARS);
+}
+
+/**
+ * The scalar slots a step kernel reads (re-made by grow(), so no check here: a typed array's
+ * `buffer` getter is not free on the step path): write a kernel's scalars here, in the order
+ * kernels.ts lists, then call it.
+ */
+export function stepScalars(): Float64Array {
+  return stepScalarsView;
 }
 
 /** Bytes currently handed out (for tests and diagnostics). */

@@ -50,7 +50,9 @@ export class GradientAccumulator {
   add(params: readonly Parameter[]): boolean {
     // With threads on, the sums are collected and split across them in one dispatch.
     const threads = threadHooks();
-    const threaded = threads !== null && threads.beginStep();
+    let elements = 0;
+    for (let i = 0; i < params.length; i++) elements += params[i]!.size;
+    const threaded = threads !== null && threads.beginStep(elements);
     try {
       const { accumulateGrad } = kernels();
       for (let i = 0; i < params.length; i++) {

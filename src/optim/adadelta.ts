@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative, checkUnitInterval } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -29,10 +30,10 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
 
   /** @internal */
   protected validateGroup(group: AdadeltaOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
-    checkUnitInterval(prefix, "rho", group.rho, true);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.rho === "number" && group.rho >= 0 && group.rho <= 1)) checkUnitInterval(prefix, "rho", group.rho, true);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
@@ -48,7 +49,8 @@ export class Adadelta extends Optimizer<AdadeltaOptions> {
 
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdadeltaOptions>): void {
-    kernels().adadeltaStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      group.lr, group.rho, group.eps, group.weightDecay, group.maximize);
+    const s = stepScalars();
+    s[0] = group.lr; s[1] = group.rho; s[2] = group.eps; s[3] = group.weightDecay;
+    kernels().adadeltaStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length, group.maximize);
   }
 }

@@ -53,15 +53,15 @@ export class Adafactor extends Optimizer<AdafactorOptions> {
 
   /** @internal */
   protected validateGroup(group: AdafactorOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
-    checkBounded(prefix, "beta2Decay", group.beta2Decay, AT_MOST_ZERO);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.beta2Decay === "number" && group.beta2Decay > -Infinity && group.beta2Decay <= 0)) checkBounded(prefix, "beta2Decay", group.beta2Decay, AT_MOST_ZERO);
     const eps: unknown = group.eps;
     if (!Array.isArray(eps) || eps.length !== 2) reject(prefix, "eps", eps, "a pair [eps1 (null or ≥ 0), eps2 (≥ 0)]", true);
-    if (eps[0] !== null) checkNonNegative(prefix, "eps[0]", eps[0]);
-    checkNonNegative(prefix, "eps[1]", eps[1]);
+    if (eps[0] !== null && !(typeof eps[0] === "number" && eps[0] >= 0 && eps[0] < Infinity)) checkNonNegative(prefix, "eps[0]", eps[0]);
+    if (!(typeof eps[1] === "number" && eps[1] >= 0 && eps[1] < Infinity)) checkNonNegative(prefix, "eps[1]", eps[1]);
     // As torch: d = Infinity turns update clipping off.
     if (typeof group.d !== "number" || !(group.d >= 1)) reject(prefix, "d", group.d, "a number ≥ 1 (Infinity: no clipping)");
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "maximize", group.maximize);
   }
 

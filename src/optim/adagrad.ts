@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -40,13 +41,13 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   /** @internal */
   protected validateGroup(group: AdagradOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
-    checkNonNegative(prefix, "lrDecay", group.lrDecay);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
-    checkNonNegative(prefix, "initialAccumulatorValue", group.initialAccumulatorValue);
-    checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lrDecay === "number" && group.lrDecay >= 0 && group.lrDecay < Infinity)) checkNonNegative(prefix, "lrDecay", group.lrDecay);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.initialAccumulatorValue === "number" && group.initialAccumulatorValue >= 0 && group.initialAccumulatorValue < Infinity)) checkNonNegative(prefix, "initialAccumulatorValue", group.initialAccumulatorValue);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
     checkBoolean(prefix, "maximize", group.maximize);
-    checkNonNegative(prefix, "l1", group.l1);
+    if (!(typeof group.l1 === "number" && group.l1 >= 0 && group.l1 < Infinity)) checkNonNegative(prefix, "l1", group.l1);
   }
 
   /** @internal */
@@ -72,6 +73,8 @@ export class Adagrad extends Optimizer<AdagradOptions> {
 
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<AdagradOptions>, _state: ParamState, scalars: StepScalars): void {
-    kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, scalars[0]!, group.eps, group.weightDecay, group.maximize, group.l1);
+    const s = stepScalars();
+    s[0] = scalars[0]!; s[1] = group.eps; s[2] = group.weightDecay; s[3] = group.l1;
+    kernels().adagradStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, group.maximize);
   }
 }

@@ -1,9 +1,11 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
 import type { ParamState, Slice, StepScalars, StateBufferLayout } from "./types.js";
 import { checkStateDtype, dtypeFormat, lowpLayout, ADAM_NAMES } from "./lowp.js";
+import { biasCorrection, newCorrections } from "./bias.js";
 
 /** Options of Adam (torch.optim.Adam). */
 export interface AdamOptions {
@@ -44,13 +46,14 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   protected abstract readonly decoupled: boolean;
   /** [stepSize, 1/√biasCorrection2], refilled each step. */
   readonly #scalars: StepScalars = new Float64Array(2);
+  readonly #corrections = newCorrections();
 
   /** @internal */
   protected validateGroup(group: AdamOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "amsgrad", group.amsgrad);
     checkBoolean(prefix, "maximize", group.maximize);
     if (checkStateDtype(prefix, group.stateDtype) !== "float32" && group.amsgrad) {
@@ -70,13 +73,12 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
 
   /** @internal */
   protected override prepareStep(group: ParamGroup<AdamOptions>, state: ParamState): StepScalars {
-    const beta1 = group.betas[0];
-    const beta2 = group.betas[1];
-    const biasCorrection1 = 1 - beta1 ** state.step;
-    const biasCorrection2 = 1 - beta2 ** state.step;
+    const corrections = this.#corrections;
+    biasCorrection(corrections, group.betas, 0, state.step);
+    biasCorrection(corrections, group.betas, 1, state.step);
     const scalars = this.#scalars;
-    scalars[0] = group.lr / biasCorrection1;
-    scalars[1] = 1 / Math.sqrt(biasCorrection2);
+    scalars[0] = group.lr / corrections[2]!;
+    scalars[1] = 1 / Math.sqrt(corrections[5]!);
     return scalars;
   }
 
@@ -92,12 +94,13 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
     const l2WeightDecay = this.decoupled ? 0 : group.weightDecay;
     const paramScale = this.decoupled ? 1 - group.lr * group.weightDecay : 1;
     const buffers = slice.buffers;
+    const s = stepScalars();
+    s[0] = beta1; s[1] = beta2; s[2] = group.eps; s[3] = l2WeightDecay; s[4] = paramScale; s[5] = scalars[0]!; s[6] = scalars[1]!;
     if (group.stateDtype !== "float32") {
-      adamLowp(slice, group, scalars, dtypeFormat(group.stateDtype), l2WeightDecay, paramScale);
+      adamLowp(slice, dtypeFormat(group.stateDtype), group.maximize);
       return;
     }
-    kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length,
-      beta1, beta2, group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
+    kernels().adamStep(slice.param, slice.grad, buffers[0]!, buffers[1]!, group.amsgrad ? buffers[2]! : 0, slice.length, group.maximize);
   }
 }
 
@@ -119,10 +122,13 @@ export class AdamW extends AdamFamily {
   }
 }
 
-/** The reduced-precision step, apart so that `update` keeps one kernel call site (inlined by V8). */
-function adamLowp(slice: Slice, group: ParamGroup<AdamOptions>, scalars: StepScalars, format: number, l2WeightDecay: number, paramScale: number): void {
+/**
+ * The reduced-precision step (its scalars already written), apart so that `update` keeps one
+ * kernel call site (inlined by V8); it takes no float: a call V8 does not inline boxes them.
+ */
+function adamLowp(slice: Slice, format: number, maximize: boolean): void {
   const buffers = slice.buffers;
   const int8 = format === 2;
   kernels().adamStepLowp(slice.param, slice.grad, buffers[0]!, int8 ? buffers[1]! : 0, buffers[int8 ? 2 : 1]!, int8 ? buffers[3]! : 0,
-    slice.length, format, group.betas[0], group.betas[1], group.eps, l2WeightDecay, paramScale, scalars[0]!, scalars[1]!, group.maximize);
+    slice.length, format, maximize);
 }

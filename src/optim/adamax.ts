@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -32,10 +33,10 @@ export class Adamax extends Optimizer<AdamaxOptions> {
 
   /** @internal */
   protected validateGroup(group: AdamaxOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "maximize", group.maximize);
   }
 
@@ -59,7 +60,8 @@ export class Adamax extends Optimizer<AdamaxOptions> {
   protected update(slice: Slice, group: ParamGroup<AdamaxOptions>, _state: ParamState, scalars: StepScalars): void {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
-    kernels().adamaxStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      beta1, beta2, group.eps, group.weightDecay, scalars[0]!, group.maximize);
+    const s = stepScalars();
+    s[0] = beta1; s[1] = beta2; s[2] = group.eps; s[3] = group.weightDecay; s[4] = scalars[0]!;
+    kernels().adamaxStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length, group.maximize);
   }
 }

@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -42,10 +43,10 @@ export class ADOPT extends Optimizer<ADOPTOptions> {
 
   /** @internal */
   protected validateGroup(group: ADOPTOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "decoupled", group.decoupled);
   }
 
@@ -64,8 +65,9 @@ export class ADOPT extends Optimizer<ADOPTOptions> {
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<ADOPTOptions>, state: ParamState, scalars: StepScalars): void {
     const wd = group.weightDecay;
-    kernels().adoptStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      group.lr, group.betas[0], group.betas[1], group.eps, group.decoupled ? 0 : wd,
-      group.decoupled ? 1 - group.lr * wd : 1, scalars[0]!, state.step === 1);
+    const s = stepScalars();
+    s[0] = group.lr; s[1] = group.betas[0]; s[2] = group.betas[1]; s[3] = group.eps; s[4] = group.decoupled ? 0 : wd;
+    s[5] = group.decoupled ? 1 - group.lr * wd : 1; s[6] = scalars[0]!;
+    kernels().adoptStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length, state.step === 1);
   }
 }

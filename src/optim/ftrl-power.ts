@@ -1,4 +1,4 @@
-import { heapF32 } from "../bindings/memory.js";
+import { heapF32, stepScalars } from "../bindings/memory.js";
 
 const f = Math.fround;
 
@@ -8,12 +8,11 @@ const f = Math.fround;
  * three common powers; a pow per lane there would add some 3.5 KB of code to every build for a
  * setting hardly anyone uses. Every operation is the kernel's, in its order, each rounded to f32
  * as the kernel rounds it, with the power taken in f64 and rounded once (at least as accurate as
- * an f32 pow). Pointers are byte offsets; the constants are those of ftrlStep.
+ * an f32 pow). Pointers are byte offsets; the scalars are those of ftrlStep, read from the same slots.
  */
-export function ftrlGeneralPower(
-  param: number, grad: number, accumulator: number, linear: number, length: number,
-  lr: number, lrPower: number, l1: number, l2: number, l2Shrinkage: number, beta: number,
-): void {
+export function ftrlGeneralPower(param: number, grad: number, accumulator: number, linear: number, length: number): void {
+  const scalars = stepScalars();
+  const lr = scalars[0]!, lrPower = scalars[1]!, l1 = scalars[2]!, l2 = scalars[3]!, l2Shrinkage = scalars[4]!, beta = scalars[5]!;
   const heap = heapF32();
   const invLr = f(1 / lr);
   const shrinkage = f(2 * l2Shrinkage);

@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkFinite, checkNonNegative, checkPositive, reject } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -38,14 +39,16 @@ export class Ftrl extends Optimizer<FtrlOptions> {
 
   /** @internal */
   protected validateGroup(group: FtrlOptions, prefix: string): void {
-    checkPositive(prefix, "lr", group.lr);
-    const lrPower = checkFinite(prefix, "lrPower", group.lrPower);
-    if (lrPower > 0) reject(prefix, "lrPower", lrPower, "≤ 0");
-    checkNonNegative(prefix, "initialAccumulatorValue", group.initialAccumulatorValue);
-    checkNonNegative(prefix, "l1", group.l1);
-    checkNonNegative(prefix, "l2", group.l2);
-    checkNonNegative(prefix, "l2Shrinkage", group.l2Shrinkage);
-    checkNonNegative(prefix, "beta", group.beta);
+    if (!(typeof group.lr === "number" && group.lr > 0 && group.lr < Infinity)) checkPositive(prefix, "lr", group.lr);
+    if (!(typeof group.lrPower === "number" && group.lrPower > -Infinity && group.lrPower <= 0)) {
+      checkFinite(prefix, "lrPower", group.lrPower);
+      reject(prefix, "lrPower", group.lrPower, "≤ 0");
+    }
+    if (!(typeof group.initialAccumulatorValue === "number" && group.initialAccumulatorValue >= 0 && group.initialAccumulatorValue < Infinity)) checkNonNegative(prefix, "initialAccumulatorValue", group.initialAccumulatorValue);
+    if (!(typeof group.l1 === "number" && group.l1 >= 0 && group.l1 < Infinity)) checkNonNegative(prefix, "l1", group.l1);
+    if (!(typeof group.l2 === "number" && group.l2 >= 0 && group.l2 < Infinity)) checkNonNegative(prefix, "l2", group.l2);
+    if (!(typeof group.l2Shrinkage === "number" && group.l2Shrinkage >= 0 && group.l2Shrinkage < Infinity)) checkNonNegative(prefix, "l2Shrinkage", group.l2Shrinkage);
+    if (!(typeof group.beta === "number" && group.beta >= 0 && group.beta < Infinity)) checkNonNegative(prefix, "beta", group.beta);
   }
 
   /** @internal */
@@ -69,7 +72,8 @@ export class Ftrl extends Optimizer<FtrlOptions> {
     // The kernel takes the three common powers; any other runs the scalar slow path.
     const p = group.lrPower;
     const step = p === -0.5 || p === 0 || p === -1 ? kernels().ftrlStep : ftrlGeneralPower;
-    step(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      group.lr, p, group.l1, group.l2, group.l2Shrinkage, group.beta);
+    const s = stepScalars();
+    s[0] = group.lr; s[1] = p; s[2] = group.l1; s[3] = group.l2; s[4] = group.l2Shrinkage; s[5] = group.beta;
+    step(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length);
   }
 }

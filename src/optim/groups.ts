@@ -78,9 +78,10 @@ export function makeGroups<Options extends object>(
  * `paramGroups[i].params`), and remembers them in `members`. Returns the new set of members
  * when they changed, null when they are the ones validated last time.
  */
-export function checkMembers(groups: readonly ParamGroup<object>[], members: Parameter[]): Set<Parameter> | null {
+export function checkMembers(groups: readonly ParamGroup<object>[], members: Parameter[], anyDisposed: boolean): Set<Parameter> | null {
   // Fast path: the groups hold exactly the parameters validated last time (compared by
-  // identity, no allocation); only disposal can have changed since.
+  // identity, no allocation); only disposal can have changed since, and only if `anyDisposed`
+  // (some parameter was disposed since the last check that passed).
   let count = 0;
   let unchanged = true;
   for (let g = 0; g < groups.length && unchanged; g++) {
@@ -91,6 +92,7 @@ export function checkMembers(groups: readonly ParamGroup<object>[], members: Par
     }
   }
   if (unchanged && count === members.length) {
+    if (!anyDisposed) return null;
     for (let i = 0; i < members.length; i++) {
       if (members[i]!.disposed) throw new TypeError(`simdopt: parameter "${members[i]!.name}" has been disposed`);
     }

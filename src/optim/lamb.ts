@@ -37,10 +37,10 @@ export class LAMB extends Optimizer<LAMBOptions> {
 
   /** @internal */
   protected validateGroup(group: LAMBOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
   }
 
   /** @internal */

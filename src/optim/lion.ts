@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -30,10 +31,10 @@ export class Lion extends Optimizer<LionOptions> {
 
   /** @internal */
   protected validateGroup(group: LionOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     // Deliberately stricter than lion-pytorch (which allows betas up to 1): [0, 1) as everywhere.
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "maximize", group.maximize);
     checkStateDtype(prefix, group.stateDtype);
   }
@@ -63,13 +64,15 @@ export class Lion extends Optimizer<LionOptions> {
       return;
     }
     const paramScale = 1 - group.lr * group.weightDecay;
-    kernels().lionStep(slice.param, slice.grad, slice.buffers[0]!, slice.length,
-      group.lr, beta1, beta2, paramScale, group.maximize);
+    const s = stepScalars();
+    s[0] = group.lr; s[1] = beta1; s[2] = beta2; s[3] = paramScale;
+    kernels().lionStep(slice.param, slice.grad, slice.buffers[0]!, slice.length, group.maximize);
   }
 }
 
 /** The reduced-precision step, apart so that `update` keeps one kernel call site (inlined by V8). */
 function lionLowp(slice: Slice, group: ParamGroup<LionOptions>, format: number): void {
-  kernels().lionStepLowp(slice.param, slice.grad, slice.buffers[0]!, format === 2 ? slice.buffers[1]! : 0, slice.length, format,
-    group.lr, group.betas[0], group.betas[1], 1 - group.lr * group.weightDecay, group.maximize);
+  const s = stepScalars();
+  s[0] = group.lr; s[1] = group.betas[0]; s[2] = group.betas[1]; s[3] = 1 - group.lr * group.weightDecay;
+  kernels().lionStepLowp(slice.param, slice.grad, slice.buffers[0]!, format === 2 ? slice.buffers[1]! : 0, slice.length, format, group.maximize);
 }

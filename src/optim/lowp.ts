@@ -45,9 +45,13 @@ const ABSMAX: StateBufferLayout = Object.freeze({
   sliceable: false,
 });
 
+const LOWP_LAYOUTS = new Map<string, StateBufferLayout>(
+  [...ADAM_NAMES.bfloat16, ...ADAM_NAMES.int8].map((name) => [name, name.endsWith("Bf16") ? BF16 : name.endsWith("Codes") ? CODES : ABSMAX]));
+
 /** The layout of a buffer named in ADAM_NAMES / LION_NAMES. */
 export function lowpLayout(name: string): StateBufferLayout {
-  return name.endsWith("Bf16") ? BF16 : name.endsWith("Codes") ? CODES : name.endsWith("Absmax") ? ABSMAX : PARAM_SHAPED;
+  // A table rather than suffix tests: this runs per tensor on the step path.
+  return LOWP_LAYOUTS.get(name) ?? PARAM_SHAPED;
 }
 
 /** Bytes per element of a buffer of this layout. */

@@ -136,9 +136,9 @@ export class Muon extends Optimizer<MuonOptions> {
 
   /** @internal */
   protected validateGroup(group: MuonOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
-    checkNonNegative(prefix, "momentum", group.momentum);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.momentum === "number" && group.momentum >= 0 && group.momentum < Infinity)) checkNonNegative(prefix, "momentum", group.momentum);
     checkBoolean(prefix, "nesterov", group.nesterov);
     const c: unknown = group.nsCoefficients;
     if (!Array.isArray(c) || c.length !== 3) reject(prefix, "nsCoefficients", c, "three numbers [a, b, c]", true);
@@ -147,7 +147,7 @@ export class Muon extends Optimizer<MuonOptions> {
       // The name is built only on failure: validation runs every step, which allocates nothing.
       if (!(typeof value === "number" && Number.isFinite(value))) checkFinite(prefix, `nsCoefficients[${i}]`, value);
     }
-    checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
     checkInteger(prefix, "nsSteps", group.nsSteps, 1, 99);
     checkChoice(prefix, "adjustLrFn", group.adjustLrFn, ADJUST);
   }

@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative, type NumberCheck } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -43,11 +44,11 @@ export class NAdam extends Optimizer<NAdamOptions> {
 
   /** @internal */
   protected validateGroup(group: NAdamOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
-    checkNonNegative(prefix, "momentumDecay", group.momentumDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.momentumDecay === "number" && group.momentumDecay >= 0 && group.momentumDecay < Infinity)) checkNonNegative(prefix, "momentumDecay", group.momentumDecay);
     checkBoolean(prefix, "decoupledWeightDecay", group.decoupledWeightDecay);
     checkBoolean(prefix, "maximize", group.maximize);
   }
@@ -75,14 +76,13 @@ export class NAdam extends Optimizer<NAdamOptions> {
   /** @internal */
   protected override prepareStep(group: ParamGroup<NAdamOptions>, state: ParamState): StepScalars {
     const beta1 = group.betas[0];
-    const beta2 = group.betas[1];
     const step = state.step;
     const mu = beta1 * (1 - 0.5 * 0.96 ** (step * group.momentumDecay));
     const muNext = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * group.momentumDecay));
     const muProduct = state.scalars[0]! * mu;
     state.scalars[0] = muProduct;
     const scalars = this.#scalars;
-    scalars[0] = 1 / Math.sqrt(1 - beta2 ** step);
+    scalars[0] = 1 / Math.sqrt(1 - group.betas[1] ** step);
     scalars[1] = (group.lr * (1 - mu)) / (1 - muProduct);
     scalars[2] = (group.lr * muNext) / (1 - muProduct * muNext);
     return scalars;
@@ -98,8 +98,9 @@ export class NAdam extends Optimizer<NAdamOptions> {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const decoupled = group.decoupledWeightDecay;
-    kernels().nadamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,
-      scalars[0]!, scalars[1]!, scalars[2]!, group.maximize);
+    const s = stepScalars();
+    s[0] = beta1; s[1] = beta2; s[2] = group.eps; s[3] = decoupled ? 0 : group.weightDecay;
+    s[4] = decoupled ? 1 - group.lr * group.weightDecay : 1; s[5] = scalars[0]!; s[6] = scalars[1]!; s[7] = scalars[2]!;
+    kernels().nadamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length, group.maximize);
   }
 }

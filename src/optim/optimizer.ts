@@ -5,7 +5,7 @@
 
 import { F32Block } from "../bindings/memory.js";
 import { threadHooks } from "../threads/hooks.js";
-import { Parameter } from "../parameter.js";
+import { Parameter, parameterDisposals } from "../parameter.js";
 import { checkInteger, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
 import { checkMembers, checkStepOptions, groupPrefix, makeGroup, makeGroups, stripUndefined } from "./groups.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
@@ -54,6 +54,12 @@ export abstract class Optimizer<Options extends object> {
   /** The parameters the groups held when last validated, in step order, and as a set. */
   readonly #memberList: Parameter[] = [];
   #memberSet = new Set<Parameter>();
+  /** Bumped whenever the parameters in step order change (see #checkMembers); tables record it. */
+  #generation = 0;
+  /** parameterDisposals() when the members last passed their check. */
+  #disposalsSeen = -1;
+  /** Elements of all the members (set with #generation): below the threads' split size, no recording. */
+  #elements = 0;
   // Reused by every step (no allocation per step): per parameter in step order, whether its
   // state buffers were created by this call; what this call allocated, so that a failed
   // allocation can be undone; and the scratch the step's masks need.
@@ -67,6 +73,15 @@ export abstract class Optimizer<Options extends object> {
   #version = 0;
   /** Per group, the `#version` at which it was found ineligible for a table (see #buildTable). */
   readonly #noTable: number[] = [];
+  // Per parameter in step order, what the last #allocateForStep found: the parameter, its buffer
+  // names and its state; current while `#version` is `#statesVersion`. A step over the same
+  // parameters and names then skips the allocation pass and the per-tensor state look-ups.
+  readonly #stepParams: Parameter[] = [];
+  readonly #stepNames: (readonly string[])[] = [];
+  readonly #stepStates: ParamState[] = [];
+  /** And the slice of the whole parameter (its pointers, length and shape), for dense steps. */
+  readonly #stepSlices: Slice[] = [];
+  #statesVersion = -1;
   /** The option names (keys of the defaults), and with "params": what a group's keys are checked against. */
   readonly #optionNames: readonly string[];
   readonly #groupKeys: readonly string[];
@@ -114,7 +129,12 @@ export abstract class Optimizer<Options extends object> {
   // These hooks work on wasm pointers and internal state, so they are no extension point for users:
   // @internal keeps them (and the memory types they mention) out of the published declarations.
 
-  /** @internal Throws RangeError/TypeError naming the first bad option (`prefix` + name). */
+  /**
+   * @internal Throws RangeError/TypeError naming the first bad option (`prefix` + name). Runs on
+   * every step, so each number is tested in place (`typeof x === "number" && …`) and handed to a
+   * checks.ts helper only when it fails, for the message: a float passed to a call that V8 does
+   * not inline is boxed, and whether it inlines depends on timing — an allocation on some runs.
+   */
   protected abstract validateGroup(group: Options, prefix: string): void;
 
   /**
@@ -207,11 +227,14 @@ export abstract class Optimizer<Options extends object> {
     // Groups whose tables are current have every state and buffer already (multi-tensor steps
     // then skip the per-tensor look-ups).
     const accumulator = this.#accumulator;
+    // Every group with a current table: all their buffers are sliceable too (see #buildTable).
+    let tables = false;
     if (accumulator === null) {
-      if (!this.#tablesCurrent(mask, rows)) this.#allocateForStep();
+      tables = this.#tablesCurrent(mask, rows);
+      if (mask !== undefined || (!tables && !this.#statesCurrent())) this.#allocateForStep();
     } else {
       accumulator.allocate(this.#memberList);
-      if (accumulator.count + 1 === accumulator.k && !this.#tablesCurrent(mask, rows)) this.#allocateForStep();
+      if (accumulator.count + 1 === accumulator.k && !this.#tablesCurrent(mask, rows) && !this.#statesCurrent()) this.#allocateForStep();
       // Not the k-th step: the gradients are only added to the sums.
       if (!accumulator.add(this.#memberList)) return false;
       accumulator.applying = true;
@@ -223,8 +246,9 @@ export abstract class Optimizer<Options extends object> {
     // collected first, so effects keep their single-thread order.
     // Only while every buffer is sliced with its parameter: the recorder cuts each call into
     // element ranges of all its streams.
+    // One thread (none started, stopped or paused) pays one call here, nothing per tensor.
     const threads = threadHooks();
-    const threaded = threads !== null && this.#everyBufferSliceable() && threads.beginStep();
+    const threaded = threads !== null && threads.threadCount() > 1 && (tables || this.#everyBufferSliceable()) && threads.beginStep(this.#elements);
     try {
       this.#stepAll(mask, rows);
     } finally {
@@ -236,9 +260,16 @@ export abstract class Optimizer<Options extends object> {
 
   #everyBufferSliceable(): boolean {
     const groups = this.paramGroups;
+    // Buffer names are shared constant lists: each distinct list is checked once.
+    let checked: readonly string[] | null = null;
     for (let g = 0; g < groups.length; g++) {
       const params = groups[g]!.params;
-      for (let i = 0; i < params.length; i++) if (!this.#allSliceable(this.stateBufferNames(groups[g]!, params[i]!))) return false;
+      for (let i = 0; i < params.length; i++) {
+        const names = this.stateBufferNames(groups[g]!, params[i]!);
+        if (names === checked) continue;
+        if (!this.#allSliceable(names)) return false;
+        checked = names;
+      }
     }
     return true;
   }
@@ -255,8 +286,10 @@ export abstract class Optimizer<Options extends object> {
       }
       for (let i = 0; i < params.length; i++) {
         const param = params[i]!;
-        const names = this.stateBufferNames(group, param);
-        const state = this.state.get(param)!;
+        // Current: #allocateForStep ran this step, or found what it finds now (#statesCurrent).
+        const names = this.#stepNames[index]!;
+        const state = this.#stepStates[index]!;
+        this.#wholeSlice = this.#stepSlices[index]!;
         this.#freshBuffers = this.#fresh[index++]!;
         // New buffers are untouched everywhere, so per-row first-use rules start over.
         if (this.#freshBuffers && state.touchedRows !== null) state.touchedRows.fill(0);
@@ -289,17 +322,21 @@ export abstract class Optimizer<Options extends object> {
     // Optimizers that opt in keep the same buffer names for every parameter of a group.
     const names = this.stateBufferNames(group, params[0]!);
     let table = this.#tables[g];
-    if (!tableValid(table, params, names, this.#version)) {
+    if (!tableValid(table, params.length, names, this.#version, this.#generation, index)) {
       table?.block.free();
       this.#tables[g] = table = this.#buildTable(g, group, names, index);
       if (table === undefined) return false;
     }
     const states = table!.states;
     for (let i = 0; i < states.length; i++) states[i]!.step += 1;
-    // Per-parameter scalar state advances for every tensor (all alike, so the last's scalars serve all).
-    let scalars = this.prepareStep(group, states[0]!, params[0]!);
-    if (this.scalarStateNames().length > 0) {
-      for (let i = 1; i < states.length; i++) scalars = this.prepareStep(group, states[i]!, params[i]!);
+    // Per-parameter scalar state advances for every tensor: all alike (see #buildTable), so the
+    // first's new values are every tensor's. One prepareStep call site: each inlined copy eats into
+    // the budget that keeps the kernel call below inlined too (with threads on, a recorder that is
+    // not inlined gets its float arguments boxed: an allocation per step).
+    const scalars = this.prepareStep(group, states[0]!, params[0]!);
+    const advanced = states[0]!.scalars;
+    for (let j = 0; j < advanced.length; j++) {
+      for (let i = 1; i < states.length; i++) states[i]!.scalars[j] = advanced[j]!;
     }
     this.update(table!.slice, group, states[0]!, scalars);
     return true;
@@ -309,9 +346,32 @@ export abstract class Optimizer<Options extends object> {
   #tablesCurrent(mask: StepOptions["mask"], rows: StepOptions["rows"]): boolean {
     if (mask !== undefined || rows !== undefined) return false;
     const groups = this.paramGroups;
+    let index = 0;
     for (let g = 0; g < groups.length; g++) {
       const group = groups[g]!;
-      if (!this.multiTensor(group) || !tableValid(this.#tables[g], group.params, this.stateBufferNames(group, group.params[0]!), this.#version)) return false;
+      const params = group.params;
+      if (!this.multiTensor(group) || !tableValid(this.#tables[g], params.length, this.stateBufferNames(group, params[0]!), this.#version, this.#generation, index)) return false;
+      index += params.length;
+    }
+    return true;
+  }
+
+  /**
+   * True when every parameter, in step order, is the one #allocateForStep last saw, with the same
+   * buffer names, and no state changed since: then nothing needs allocating and no buffer is fresh.
+   */
+  #statesCurrent(): boolean {
+    if (this.#statesVersion !== this.#version) return false;
+    const groups = this.paramGroups;
+    let index = 0;
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g]!;
+      const params = group.params;
+      for (let i = 0; i < params.length; i++, index++) {
+        const param = params[i]!;
+        if (this.#stepParams[index] !== param || this.#stepNames[index] !== this.stateBufferNames(group, param)) return false;
+        this.#fresh[index] = false;
+      }
     }
     return true;
   }
@@ -340,7 +400,7 @@ export abstract class Optimizer<Options extends object> {
     const accumulator = this.#accumulator;
     try {
       // With accumulate, tables serve only applying steps, which read the sums.
-      return buildTable(params, states, names, this.#version, (param) => accumulator === null ? param.gradPtr : accumulator.gradPtr(param));
+      return buildTable(params, states, names, this.#version, this.#generation, index, (param) => accumulator === null ? param.gradPtr : accumulator.gradPtr(param));
     } catch {
       return undefined; // out of memory for the table: step tensor by tensor
     }
@@ -350,7 +410,7 @@ export abstract class Optimizer<Options extends object> {
   zeroGrad(): void {
     this.#checkLive("zeroGrad");
     // Every parameter is checked first: a disposed one must not leave the gradients half-zeroed.
-    this.#memberSet = checkMembers(this.paramGroups, this.#memberList) ?? this.#memberSet;
+    this.#checkMembers();
     for (const group of this.paramGroups) {
       for (const param of group.params) param.grad.fill(0);
     }
@@ -430,6 +490,8 @@ export abstract class Optimizer<Options extends object> {
 
   #freshBuffers = false;
   #scalars: StepScalars = NO_SCALARS;
+  /** The current parameter's entry of #stepSlices. */
+  #wholeSlice: Slice = this.#slice;
 
   #freeState(param: Parameter): void {
     const entry = this.state.get(param);
@@ -452,16 +514,27 @@ export abstract class Optimizer<Options extends object> {
   #allocateForStep(): void {
     const madeBlocks = this.#madeBlocks;
     const madeStates = this.#madeStates;
+    this.#statesVersion = -1;
     try {
       let index = 0;
       const groups = this.paramGroups;
       for (let g = 0; g < groups.length; g++) {
         const group = groups[g]!;
         const params = group.params;
-        for (let i = 0; i < params.length; i++) this.#fresh[index++] = this.#ensureState(params[i]!, group, this.stateBufferNames(group, params[i]!));
+        for (let i = 0; i < params.length; i++, index++) {
+          const param = params[i]!;
+          const names = this.stateBufferNames(group, param);
+          this.#fresh[index] = this.#ensureState(param, group, names);
+          this.#stepParams[index] = param;
+          this.#stepNames[index] = names;
+          const state = this.state.get(param)!;
+          this.#stepStates[index] = state;
+          this.#fillSlice(this.#stepSlices[index] ??= { param: 0, grad: 0, length: 0, shape: [], buffers: [], firstUse: false }, param, state, names, 0, param.size);
+        }
       }
       // Last: once it has grown, nothing after it can fail.
       reserveMaskScratch(this.#maskScratchBytes);
+      this.#statesVersion = this.#version;
     } catch (error) {
       for (const made of madeBlocks) {
         made.state.buffers.delete(made.name);
@@ -508,12 +581,18 @@ export abstract class Optimizer<Options extends object> {
     slice.grad = (accumulator === null ? param.gradPtr : accumulator.gradPtr(param)) + byteOffset;
     slice.length = length;
     slice.shape = param.shape;
-    slice.buffers.length = names.length;
+    // Setting an array's length is a runtime call even when it does not change.
+    if (slice.buffers.length !== names.length) slice.buffers.length = names.length;
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!;
+      const ptr = state.buffers.get(name)!.ptr;
+      if (firstElement === 0) {
+        slice.buffers[i] = ptr;
+        continue;
+      }
       // A buffer not shaped like the parameter is passed whole to every slice.
       const layout = this.stateBufferLayout(name);
-      slice.buffers[i] = state.buffers.get(name)!.ptr + (layout.sliceable ? firstElement * elementBytes(layout) : 0);
+      slice.buffers[i] = ptr + (layout.sliceable ? firstElement * elementBytes(layout) : 0);
     }
   }
 
@@ -531,12 +610,12 @@ export abstract class Optimizer<Options extends object> {
     const paramBase = slice.param;
     const gradBase = slice.grad;
     const bufferBases = this.#bufferBases;
-    bufferBases.length = slice.buffers.length;
+    if (bufferBases.length !== slice.buffers.length) bufferBases.length = slice.buffers.length;
     for (let b = 0; b < bufferBases.length; b++) bufferBases[b] = slice.buffers[b]!;
     const rowBytes = columns * 4;
     // Per buffer: its row's bytes (a bfloat16 buffer's rows are half as long).
     const bufferRowBytes = this.#bufferRowBytes;
-    bufferRowBytes.length = names.length;
+    if (bufferRowBytes.length !== names.length) bufferRowBytes.length = names.length;
     for (let b = 0; b < names.length; b++) bufferRowBytes[b] = columns * elementBytes(this.stateBufferLayout(names[b]!));
     const touched = state.touchedRows;
     for (let i = 0; i < rows.length; i++) {
@@ -559,9 +638,10 @@ export abstract class Optimizer<Options extends object> {
     // scales) is stepped whole, its rows counting as touched.
     if (touched === null || !this.#allSliceable(names)) {
       state.touchedRows = null;
-      this.#fillSlice(slice, param, state, names, 0, param.size);
-      slice.firstUse = this.#freshBuffers;
-      this.update(slice, group, state, this.#scalars);
+      const whole = this.#wholeSlice;
+      if (this.#accumulator !== null) whole.grad = this.#accumulator.gradPtr(param);
+      whole.firstUse = this.#freshBuffers;
+      this.update(whole, group, state, this.#scalars);
       return;
     }
     const columns = param.size / param.shape[0]!;
@@ -595,7 +675,7 @@ export abstract class Optimizer<Options extends object> {
       // not here: enumerating keys on every step allocates once the engine's key caches miss.
       this.validateGroup(this.paramGroups[index]!, groupPrefix(index));
     }
-    this.#memberSet = checkMembers(this.paramGroups, this.#memberList) ?? this.#memberSet;
+    this.#checkMembers();
     this.#maskScratchBytes = 0;
     if (this.#accumulator !== null && (mask !== undefined || rows !== undefined)) {
       throw new RangeError(`simdopt: step({ ${mask !== undefined ? "mask" : "rows"} }) cannot be combined with accumulate (${this.accumulate}): accumulated steps are dense`);
@@ -609,6 +689,19 @@ export abstract class Optimizer<Options extends object> {
       checkRows(rows, mask, this.#memberSet, this.#rowSeen);
       for (const param of rows.keys()) this.#checkSliceable(param);
     }
+  }
+
+  /** Checks the groups' parameters (live, each once), cheaply while they are those checked last. */
+  #checkMembers(): void {
+    const disposals = parameterDisposals();
+    const changed = checkMembers(this.paramGroups, this.#memberList, disposals !== this.#disposalsSeen);
+    if (changed !== null) {
+      this.#memberSet = changed;
+      this.#generation++;
+      this.#elements = 0;
+      for (const param of this.#memberList) this.#elements += param.size;
+    }
+    this.#disposalsSeen = disposals;
   }
 
   /** A stateDtype given to an optimizer without one would be kept as an extra key and ignored. */

@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBetas, checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -37,10 +38,10 @@ export class RAdam extends Optimizer<RAdamOptions> {
 
   /** @internal */
   protected validateGroup(group: RAdamOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "decoupledWeightDecay", group.decoupledWeightDecay);
     checkBoolean(prefix, "maximize", group.maximize);
   }
@@ -81,8 +82,9 @@ export class RAdam extends Optimizer<RAdamOptions> {
     const beta1 = group.betas[0];
     const beta2 = group.betas[1];
     const decoupled = group.decoupledWeightDecay;
-    kernels().radamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      beta1, beta2, group.eps, decoupled ? 0 : group.weightDecay, decoupled ? 1 - group.lr * group.weightDecay : 1,
-      scalars[0]!, scalars[1] === 1, group.maximize);
+    const s = stepScalars();
+    s[0] = beta1; s[1] = beta2; s[2] = group.eps; s[3] = decoupled ? 0 : group.weightDecay;
+    s[4] = decoupled ? 1 - group.lr * group.weightDecay : 1; s[5] = scalars[0]!;
+    kernels().radamStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length, scalars[1] === 1, group.maximize);
   }
 }

@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -41,12 +42,12 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   /** @internal */
   protected validateGroup(group: RMSpropOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     // PyTorch bounds alpha below only (0 ≤ alpha).
-    checkNonNegative(prefix, "alpha", group.alpha);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
-    checkNonNegative(prefix, "momentum", group.momentum);
+    if (!(typeof group.alpha === "number" && group.alpha >= 0 && group.alpha < Infinity)) checkNonNegative(prefix, "alpha", group.alpha);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.momentum === "number" && group.momentum >= 0 && group.momentum < Infinity)) checkNonNegative(prefix, "momentum", group.momentum);
     checkBoolean(prefix, "centered", group.centered);
     checkBoolean(prefix, "maximize", group.maximize);
   }
@@ -66,7 +67,8 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     const buffers = slice.buffers;
     const gradAvg = group.centered ? buffers[1]! : 0;
     const momentumBuffer = group.momentum > 0 ? buffers[group.centered ? 2 : 1]! : 0;
-    kernels().rmspropStep(slice.param, slice.grad, buffers[0]!, gradAvg, momentumBuffer, slice.length,
-      group.lr, group.alpha, group.eps, group.weightDecay, group.momentum, group.maximize);
+    const s = stepScalars();
+    s[0] = group.lr; s[1] = group.alpha; s[2] = group.eps; s[3] = group.weightDecay; s[4] = group.momentum;
+    kernels().rmspropStep(slice.param, slice.grad, buffers[0]!, gradAvg, momentumBuffer, slice.length, group.maximize);
   }
 }

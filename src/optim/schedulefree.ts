@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import type { NumberCheck } from "../checks.js";
 import { checkBetas, checkBounded, checkFinite, checkNonNegative } from "../checks.js";
@@ -94,7 +95,9 @@ export class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions> {
       for (const param of group.params) {
         const z = this.state.get(param)?.buffers.get("z");
         // p ← p + w·(z − p): to y with w = 1 − β1, to x with w = 1 − 1/β1 (as lerp weights 1 − decay).
-        if (z !== undefined) emaUpdate(param.dataPtr, z.ptr, param.size, toX ? 1 / beta1 : beta1);
+        if (z === undefined) continue;
+        stepScalars()[0] = toX ? 1 / beta1 : beta1;
+        emaUpdate(param.dataPtr, z.ptr, param.size);
       }
     }
   }
@@ -106,15 +109,15 @@ export class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions> {
 
   /** @internal */
   protected validateGroup(group: ScheduleFreeAdamWOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
     checkBetas(prefix, "betas", group.betas);
     // eval() divides by β1 to recover x from y and z.
     if (group.betas[0] === 0) throw new RangeError(`simdopt: ${prefix}betas[0] must be > 0 for ScheduleFreeAdamW (eval() divides by it), got 0`);
-    checkNonNegative(prefix, "eps", group.eps);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.eps === "number" && group.eps >= 0 && group.eps < Infinity)) checkNonNegative(prefix, "eps", group.eps);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBounded(prefix, "warmupSteps", group.warmupSteps, WARMUP);
-    checkFinite(prefix, "rPower", group.rPower);
-    checkFinite(prefix, "weightLrPower", group.weightLrPower);
+    if (!(typeof group.rPower === "number" && group.rPower > -Infinity && group.rPower < Infinity)) checkFinite(prefix, "rPower", group.rPower);
+    if (!(typeof group.weightLrPower === "number" && group.weightLrPower > -Infinity && group.weightLrPower < Infinity)) checkFinite(prefix, "weightLrPower", group.weightLrPower);
   }
 
   /** @internal */
@@ -157,7 +160,9 @@ export class ScheduleFreeAdamW extends Optimizer<ScheduleFreeAdamWOptions> {
   protected update(slice: Slice, group: ParamGroup<ScheduleFreeAdamWOptions>, _state: ParamState, scalars: StepScalars): void {
     const lr = scalars[0]!;
     const ckp1 = scalars[1]!;
-    kernels().scheduleFreeStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length,
-      group.betas[1], group.eps, group.weightDecay, scalars[2]!, ckp1, lr * (group.betas[0] * (1 - ckp1) - 1), lr, slice.firstUse);
+    const s = stepScalars();
+    s[0] = group.betas[1]; s[1] = group.eps; s[2] = group.weightDecay; s[3] = scalars[2]!;
+    s[4] = ckp1; s[5] = lr * (group.betas[0] * (1 - ckp1) - 1); s[6] = lr;
+    kernels().scheduleFreeStep(slice.param, slice.grad, slice.buffers[0]!, slice.buffers[1]!, slice.length, slice.firstUse);
   }
 }

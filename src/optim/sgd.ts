@@ -1,4 +1,5 @@
 import { kernels } from "../bindings/instance.js";
+import { stepScalars } from "../bindings/memory.js";
 import type { Parameter } from "../parameter.js";
 import { checkBoolean, checkNonNegative } from "../checks.js";
 import { Optimizer, type AccumulateOption, type ParamGroup, type ParamGroupInput } from "./optimizer.js";
@@ -37,13 +38,13 @@ export class SGD extends Optimizer<SGDOptions> {
 
   /** @internal */
   protected validateGroup(group: SGDOptions, prefix: string): void {
-    checkNonNegative(prefix, "lr", group.lr);
-    checkNonNegative(prefix, "momentum", group.momentum);
-    checkNonNegative(prefix, "dampening", group.dampening);
-    checkNonNegative(prefix, "weightDecay", group.weightDecay);
+    if (!(typeof group.lr === "number" && group.lr >= 0 && group.lr < Infinity)) checkNonNegative(prefix, "lr", group.lr);
+    if (!(typeof group.momentum === "number" && group.momentum >= 0 && group.momentum < Infinity)) checkNonNegative(prefix, "momentum", group.momentum);
+    if (!(typeof group.dampening === "number" && group.dampening >= 0 && group.dampening < Infinity)) checkNonNegative(prefix, "dampening", group.dampening);
+    if (!(typeof group.weightDecay === "number" && group.weightDecay >= 0 && group.weightDecay < Infinity)) checkNonNegative(prefix, "weightDecay", group.weightDecay);
     checkBoolean(prefix, "nesterov", group.nesterov);
     checkBoolean(prefix, "maximize", group.maximize);
-    checkNonNegative(prefix, "l1", group.l1);
+    if (!(typeof group.l1 === "number" && group.l1 >= 0 && group.l1 < Infinity)) checkNonNegative(prefix, "l1", group.l1);
     if (group.nesterov && (group.momentum <= 0 || group.dampening !== 0)) {
       throw new RangeError(`simdopt: ${prefix}nesterov requires momentum > 0 and dampening 0 (got momentum ${group.momentum}, dampening ${group.dampening})`);
     }
@@ -61,7 +62,9 @@ export class SGD extends Optimizer<SGDOptions> {
 
   /** @internal */
   protected update(slice: Slice, group: ParamGroup<SGDOptions>): void {
+    const s = stepScalars();
+    s[0] = group.lr; s[1] = group.momentum; s[2] = group.dampening; s[3] = group.weightDecay; s[4] = group.l1;
     kernels().sgdStep(slice.param, slice.grad, group.momentum !== 0 ? slice.buffers[0]! : 0, slice.length,
-      group.lr, group.momentum, group.dampening, group.weightDecay, group.maximize, group.nesterov, slice.firstUse, group.l1);
+      group.maximize, group.nesterov, slice.firstUse);
   }
 }

@@ -26,6 +26,9 @@ export interface GroupTable {
   states: ParamState[];
   names: readonly string[];
   version: number;
+  /** The optimizer's member generation and the group's first index in step order when built. */
+  generation: number;
+  offset: number;
   block: F32Block;
   /** The slice `update` is called with (see above). */
   slice: Slice;
@@ -33,7 +36,7 @@ export interface GroupTable {
 
 /** Writes the table of a group (at most three state buffers per tensor); throws if memory runs out. */
 export function buildTable(params: Parameter[], states: ParamState[], names: readonly string[], version: number,
-  gradPtr: (param: Parameter) => number): GroupTable {
+  generation: number, offset: number, gradPtr: (param: Parameter) => number): GroupTable {
   const block = new F32Block(params.length * 6);
   const table = new Int32Array(heapU8().buffer, block.ptr, params.length * 6);
   for (let i = 0; i < params.length; i++) {
@@ -45,12 +48,15 @@ export function buildTable(params: Parameter[], states: ParamState[], names: rea
   }
   const buffers = names.map((name) => states[0]!.buffers.get(name)!.ptr);
   const slice: Slice = { param: block.ptr, grad: gradPtr(params[0]!), length: -params.length, buffers, firstUse: false, shape: params[0]!.shape };
-  return { params: [...params], states: [...states], names, version, block, slice };
+  return { params: [...params], states: [...states], names, version, generation, offset, block, slice };
 }
 
-/** Whether `table` still describes the group: the same parameters, buffer names and state. */
-export function tableValid(table: GroupTable | undefined, params: Parameter[], names: readonly string[], version: number): boolean {
-  if (table === undefined || table.version !== version || table.names !== names || table.params.length !== params.length) return false;
-  for (let i = 0; i < params.length; i++) if (table.params[i] !== params[i]) return false;
-  return true;
+/**
+ * Whether `table` still describes the group: the same buffer names and state, and the same
+ * parameters — while the optimizer's parameters in step order are those of `generation` (it
+ * checks them every step), a group with the same first index and length holds the same ones.
+ */
+export function tableValid(table: GroupTable | undefined, length: number, names: readonly string[], version: number, generation: number, offset: number): boolean {
+  return table !== undefined && table.version === version && table.names === names && table.params.length === length &&
+    table.generation === generation && table.offset === offset;
 }

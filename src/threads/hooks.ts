@@ -31,7 +31,10 @@ export interface ThreadHooks {
   reduceEach(wasm: Kernels, kernel: "sumSquares" | "sumAbs" | "maxAbs" | "allFinite", ptrs: readonly number[], lengths: readonly number[], out: number[]): void;
   elementwiseEach(wasm: Kernels, kernel: "scaleInPlace" | "clampInPlace", ptrs: readonly number[], lengths: readonly number[], value: number): void;
   nchwSplit(wasm: Kernels, kernel: NchwKernel, args: number[], batch: number, channels: number, spatial: number): void;
-  beginStep(): boolean;
+  /** Threads now sharing work (1 while paused). */
+  threadCount(): number;
+  /** Records the step's kernels for one dispatch (see step-batch.ts); false when not worth it. */
+  beginStep(elements: number): boolean;
   endStep(): void;
 }
 

@@ -14,7 +14,7 @@
 // are short).
 
 import { kernels as loadedKernels, moduleForThreads, setThreadCount } from "../bindings/instance.js";
-import { F32Block } from "../bindings/memory.js";
+import { F32Block, setStepScalarsAt, stepScalars } from "../bindings/memory.js";
 import { checkBounded } from "../checks.js";
 import type { Kernels } from "../bindings/kernels.js";
 import { startWorker, type WorkerHandle } from "./spawn.js";
@@ -154,6 +154,7 @@ export async function initThreads(n?: number): Promise<number> {
   const scratchFloats = Math.ceil(kernels.threadScratchBytes() / 4);
   const mainScratch = new F32Block(scratchFloats);
   kernels.setThreadScratch(mainScratch.ptr);
+  setStepScalarsAt(kernels.scalarsAt());
   for (const block of scratchBlocks) block.free();
   scratchBlocks = [mainScratch];
   const sab = layout(MAX_PIECES, MAX_TASKS);
@@ -223,10 +224,11 @@ export function runBatch(tasks: number): void {
   const bounds = sab.bounds;
   const pieces = sab.pieces;
   const results = sab.results;
+  const scalars = stepScalars();
   for (;;) {
     const t = Atomics.add(ctrl, CTRL.NEXT, 1);
     if (t >= tasks) break;
-    for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(mainKernels!, pieces, p * PIECE_STRIDE);
+    for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(mainKernels!, scalars, pieces, p * PIECE_STRIDE);
     Atomics.add(ctrl, CTRL.DONE, 1);
   }
   let spins = 0;

@@ -17,7 +17,7 @@ export const CTRL = {
 } as const;
 const CTRL_INTS = 16;
 
-/** A piece: [kernel index, argument count, arguments…]. */
+/** A piece: [kernel index, argument count, arguments…] (a step kernel's: see SCALARS_ARG). */
 export const MAX_ARGS = 16;
 export const PIECE_STRIDE = 2 + MAX_ARGS;
 
@@ -74,23 +74,40 @@ export const THREAD_KERNELS = [
 export type ThreadKernel = (typeof THREAD_KERNELS)[number];
 
 /**
- * Calls the piece at `at`. One call site per kernel, with its exact arity: each site then always
- * calls the same wasm function, which V8 calls with unboxed arguments — a shared call site over
- * many functions boxes every float argument (an allocation per call).
+ * A step kernel's piece holds its integer arguments first and its scalars (see kernels.ts) from
+ * this argument on; runPiece writes them to the running instance's scalar slots before the call.
  */
-export function runPiece(kernels: Kernels, p: Float64Array, at: number): number {
+export const SCALARS_ARG = 8;
+
+/** Per dispatch index: whether the kernel reads the scalar slots (the step kernels and emaUpdate). */
+const READS_SCALARS: readonly boolean[] = THREAD_KERNELS.map((name) => name.endsWith("Step") || name === "emaUpdate");
+
+/** Copies the piece's scalars (at `from`) to the instance's scalar slots. */
+function setScalars(scalars: Float64Array, p: Float64Array, from: number): void {
+  for (let i = 0; i < 8; i++) scalars[i] = p[from + i]!;
+}
+
+/**
+ * Calls the piece at `at` with `scalars`, the running instance's scalar slots. One call site per
+ * kernel, with its exact arity: each site then always calls the same wasm function, which V8
+ * calls with unboxed arguments — a shared call site over many functions boxes every float
+ * argument (an allocation per call).
+ */
+export function runPiece(kernels: Kernels, scalars: Float64Array, p: Float64Array, at: number): number {
   const k = kernels as unknown as Record<ThreadKernel, (...args: number[]) => number>;
   const a = at + 2;
-  switch (p[at]) {
-    case 0: k.sgdStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
-    case 1: k.adamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!); return 0;
-    case 2: k.adagradStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!); return 0;
-    case 3: k.rmspropStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
-    case 4: k.adadeltaStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!); return 0;
-    case 5: k.adamaxStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
-    case 6: k.nadamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!); return 0;
-    case 7: k.radamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!); return 0;
-    case 8: k.lionStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!); return 0;
+  const id = p[at]!;
+  if (READS_SCALARS[id]) setScalars(scalars, p, a + SCALARS_ARG);
+  switch (id) {
+    case 0: k.sgdStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;
+    case 1: k.adamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;
+    case 2: k.adagradStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!); return 0;
+    case 3: k.rmspropStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;
+    case 4: k.adadeltaStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!); return 0;
+    case 5: k.adamaxStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!); return 0;
+    case 6: k.nadamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!); return 0;
+    case 7: k.radamStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!); return 0;
+    case 8: k.lionStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!); return 0;
     case 9: k.matmulF32(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!, p[a + 12]!, p[a + 13]!, p[a + 14]!); return 0;
     case 10: return k.sumSquares(p[a]!, p[a + 1]!);
     case 11: return k.sumAbs(p[a]!, p[a + 1]!);
@@ -101,10 +118,10 @@ export function runPiece(kernels: Kernels, p: Float64Array, at: number): number 
     case 16: k.batchNormNormalizeNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!); return 0;
     case 17: k.batchNormBackwardReduceNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
     case 18: k.batchNormBackwardDxNchw(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!, p[a + 11]!); return 0;
-    case 19: k.ftrlStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!, p[a + 5]!, p[a + 6]!, p[a + 7]!, p[a + 8]!, p[a + 9]!, p[a + 10]!); return 0;
+    case 19: k.ftrlStep(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!, p[a + 4]!); return 0;
     case 20: return k.allFinite(p[a]!, p[a + 1]!);
-    case 21: k.emaUpdate(p[a]!, p[a + 1]!, p[a + 2]!, p[a + 3]!); return 0;
+    case 21: k.emaUpdate(p[a]!, p[a + 1]!, p[a + 2]!); return 0;
     case 22: k.accumulateGrad(p[a]!, p[a + 1]!, p[a + 2]!); return 0;
-    default: throw new Error(`simdopt: internal error: no thread kernel ${p[at]!}`);
+    default: throw new Error(`simdopt: internal error: no thread kernel ${id}`);
   }
 }

@@ -14,6 +14,8 @@ type Post = (message: unknown) => void;
 function serve(start: WorkerStart, post: Post): void {
   if (start.fail) throw new Error("simulated start-up failure");
   const kernels = instantiateForWorker(start.module, start.memory, start.scratch);
+  // This instance's scalar slots (in its scratch block, allocated before the worker started).
+  const scalars = new Float64Array(start.memory.buffer, kernels.scalarsAt(), 8);
   const { ctrl, bounds, pieces, results } = layout(MAX_PIECES, MAX_TASKS, start.buffer);
   post({ ready: true });
   let seen = Atomics.load(ctrl, CTRL.GEN);
@@ -37,7 +39,7 @@ function serve(start: WorkerStart, post: Post): void {
       const t = Atomics.add(ctrl, CTRL.NEXT, 1);
       if (t >= Atomics.load(ctrl, CTRL.COUNT)) break;
       try {
-        for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(kernels, pieces, p * PIECE_STRIDE);
+        for (let p = bounds[t]!; p < bounds[t + 1]!; p++) results[p] = runPiece(kernels, scalars, pieces, p * PIECE_STRIDE);
       } catch {
         Atomics.store(ctrl, CTRL.ERROR, 1);
       }

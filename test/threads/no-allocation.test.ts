@@ -4,9 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { probeEach } from "../support/run-probe.js";
 
-// NAdam and RAdam are left out: with threads on they still allocate (1-2 scavenges per 20,000
-// steps, about 50-100 bytes a step) — an open defect, not a guarantee this test may claim.
-const THREADED = ["SGD", "Adam", "Adam accumulate 4", "EMA update", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "Lion", "Ftrl"];
+const THREADED = ["SGD", "Adam", "Adam accumulate 4", "EMA update", "AdamW", "Adagrad", "RMSprop", "Adadelta", "Adamax", "NAdam", "RAdam", "Lion", "Ftrl"];
 
 describe("threaded optimizer steps allocate nothing", () => {
   it.each([1, 6])("20,000 two-thread steps of every threaded optimizer over %i tensors trigger no scavenge", (tensors) => {
