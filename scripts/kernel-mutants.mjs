@@ -56,6 +56,14 @@ const MUTANTS = [
     "f32x4.add(f32x4.mul(oneMinusDecay, average), f32x4.mul(decay, x))"),
   m("shrink-keeps-small", O("common"), L1, "proximal L1 step lets |x| ≤ threshold through",
     "f32x4.pmax(f32x4.sub(f32x4.abs(x), threshold), f32x4.splat(0))", "f32x4.abs(x)"),
+  // The scalar slots the step kernels read their floats from (assembly/scratch.ts).
+  m("scalar-slot-stride", "assembly/scratch.ts", [...OPTIM, ...EXTRA], "scalar i read 4 bytes apart instead of 8 (halves of two f64)",
+    "return load<f64>(scratchBase + SCALARS_AT + (<usize>i << 3));", "return load<f64>(scratchBase + SCALARS_AT + (<usize>i << 2));"),
+  m("adam-scalars-swapped", O("adam"), OPTIM, "Adam reads beta2 for beta1 and beta1 for beta2",
+    "adamConstants(scalar(0), scalar(1), <f32>scalar(2), l2WeightDecay, paramScale, <f32>scalar(5), <f32>scalar(6));\n  elementwise<AdamRule>",
+    "adamConstants(scalar(1), scalar(0), <f32>scalar(2), l2WeightDecay, paramScale, <f32>scalar(5), <f32>scalar(6));\n  elementwise<AdamRule>"),
+  m("ema-decay-slot", O("ema"), ["test/optim/ema.test.ts"], "EMA update reads its decay from the second slot",
+    "const weight = <f32>(1 - scalar(0));", "const weight = <f32>(1 - scalar(1));"),
   // One or more per optimizer.
   m("sgd-nesterov", O("sgd"), OPTIM, "Nesterov adds buf instead of momentum·buf",
     "g = nesterov ? f32x4.add(g, f32x4.mul(k3, buf)) : buf;", "g = nesterov ? f32x4.add(g, buf) : buf;"),
