@@ -47,7 +47,7 @@ describe("CyclicLR details", () => {
     const s = new CyclicLR(optimizer, { ...CYCLIC, mode: "triangular2" });
     for (let t = 0; t < 9; t++) s.step();
     s.loadStateDict({ ...s.stateDict(), scaleMode: "iterations" });
-    expect(s.scaleMode).toBe("cycle");
+    expect(s.stateDict().scaleMode).toBe("cycle");
     for (let t = 9; t < 12; t++) s.step();
     // Epoch 12: the second cycle's peak, at half height (triangular2 by cycle, not 0.5^(12−1)).
     expectSequenceClose([s.getLastLr()], [[0.055, 0.055]]);
