@@ -80,6 +80,7 @@ describe("OneCycleLR option and state messages", () => {
     [{ phases: [{ endStep: 2, startLr: "initialLr", endLr: "lr", startMomentum: "maxMomentum", endMomentum: "baseMomentum" }, {}] },
       "RangeError: simdopt: OneCycleLR.loadStateDict: phases[0].endLr must be one of \"initialLr\", \"maxLr\", \"minLr\", got \"lr\" (string)"],
     [{ phases: [null, null] }, "TypeError: simdopt: OneCycleLR.loadStateDict: phases[0] must be an object, got null"],
+    [{ phases: [3, {}] }, "TypeError: simdopt: OneCycleLR.loadStateDict: phases[0] must be an object, got 3"],
     [{ phases: [{}, {}, {}, {}] }, "TypeError: simdopt: OneCycleLR.loadStateDict: phases must be an array of 2 or 3 phases, got an array of length 4"],
   ])("loadStateDict refuses %o", (patch, message) => {
     const s = new OneCycleLR(sgdLike(), { maxLr: 0.1, totalSteps: 10 });

@@ -23,6 +23,8 @@ describe("ReduceLROnPlateau state", () => {
     [{ modeWorse: -Infinity }, `RangeError: simdopt: ${W} modeWorse must be Infinity in mode "min", got -Infinity`],
     [{ mode: "max" }, `RangeError: simdopt: ${W} modeWorse must be -Infinity in mode "max", got Infinity`],
     [{ best: NaN }, `TypeError: simdopt: ${W} best must be a number, got NaN`],
+    [{ best: null }, `TypeError: simdopt: ${W} best must be a number, got null`],
+    [{ minLrs: null }, `TypeError: simdopt: ${W} minLrs must be an array of numbers, got null`],
     [{ numBadEpochs: -1 }, `RangeError: simdopt: ${W} numBadEpochs must be a finite integer ≥ 0, got -1`],
     [{ numBadEpochs: 1.5 }, `RangeError: simdopt: ${W} numBadEpochs must be a finite integer ≥ 0, got 1.5`],
     [{ cooldownCounter: -1 }, `RangeError: simdopt: ${W} cooldownCounter must be a finite integer ≥ 0, got -1`],

@@ -63,6 +63,9 @@ describe("scheduler base checks", () => {
       "TypeError: simdopt: StepLR optimizer must be an optimizer (an object with paramGroups), got a function");
     expect(messageOf(() => new StepLR({ paramGroups: [{ lr: 0.1 }, null] } as never, { stepSize: 2 }))).toBe(
       "TypeError: simdopt: StepLR optimizer.paramGroups[1].lr must be a number");
+    const callableGroup = Object.assign(() => 0, { lr: 0.1 });
+    expect(messageOf(() => new StepLR({ paramGroups: [{ lr: 0.1 }, callableGroup] } as never, { stepSize: 2 }))).toBe(
+      "TypeError: simdopt: StepLR optimizer.paramGroups[1].lr must be a number");
     const scheduler = new StepLR(optimizer, { stepSize: 2 });
     expect(messageOf(() => scheduler.step(NaN))).toBe("TypeError: simdopt: StepLR.step(epoch): epoch must be a finite number, got NaN");
     expect(messageOf(() => scheduler.step(-Infinity))).toBe("TypeError: simdopt: StepLR.step(epoch): epoch must be a finite number, got -Infinity");
