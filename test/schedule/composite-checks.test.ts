@@ -1,6 +1,6 @@
 // SequentialLR and ChainedScheduler refusals, message by message, with nothing written first.
 import { describe, expect, it } from "vitest";
-import { ChainedScheduler, ExponentialLR, SequentialLR, StepLR } from "../../src/index.js";
+import { ChainedScheduler, ConstantLR, ExponentialLR, SequentialLR, StepLR } from "../../src/index.js";
 import { messageOf, sgdLike } from "./helpers.js";
 
 describe("composite scheduler checks", () => {
@@ -49,5 +49,48 @@ describe("composite scheduler checks", () => {
     const { schedulers: _omitted, ...withoutMembers } = saved;
     target.loadStateDict(withoutMembers);
     expect(target.lastEpoch).toBe(source.lastEpoch);
+  });
+
+  it("a member must be a scheduler, even one that points at the same optimizer", () => {
+    const optimizer = sgdLike();
+    const a = new StepLR(optimizer, { stepSize: 2 });
+    const lookalike = { optimizer, lastEpoch: 0, step() {}, getLastLr: () => [0.1, 0.025] };
+    expect(messageOf(() => new ChainedScheduler([a, lookalike as never]))).toBe(
+      "TypeError: simdopt: ChainedScheduler schedulers[1] is not a scheduler");
+    expect(messageOf(() => new SequentialLR(optimizer, { schedulers: [lookalike as never, a], milestones: [2] }))).toBe(
+      "TypeError: simdopt: SequentialLR schedulers[0] is not a scheduler");
+  });
+
+  it("SequentialLR needs initialLr in every group, including a group added after its members", () => {
+    const optimizer = sgdLike();
+    const members = [new StepLR(optimizer, { stepSize: 2 }), new ExponentialLR(optimizer, { gamma: 0.9 })];
+    optimizer.paramGroups.push({ lr: 0.5, momentum: 0.9 });
+    expect(messageOf(() => new SequentialLR(optimizer, { schedulers: members, milestones: [2] }))).toBe(
+      "TypeError: simdopt: SequentialLR needs paramGroups[2].initialLr (set by the member schedulers)");
+    expect(optimizer.paramGroups.map((g) => g.lr)).toEqual([0.1, 0.025, 0.5]);
+  });
+
+  it("SequentialLR takes a lastEpoch option as PyTorch does (its own lastEpoch is lastEpoch + 1)", () => {
+    const optimizer = sgdLike();
+    const members = [new ConstantLR(optimizer, { factor: 0.5, totalIters: 2 }), new ExponentialLR(optimizer, { gamma: 0.9 })];
+    const s = new SequentialLR(optimizer, { schedulers: members, milestones: [2], lastEpoch: -1 });
+    expect(s.lastEpoch).toBe(0);
+    expect(s.getLastLr()).toEqual([0.05, 0.0125]);
+  });
+
+  it("SequentialLR.loadStateDict: milestones must increase strictly, checked pairwise", () => {
+    const optimizer = sgdLike();
+    const make = () => new SequentialLR(optimizer, {
+      schedulers: [new StepLR(optimizer, { stepSize: 2 }), new ExponentialLR(optimizer, { gamma: 0.9 }), new StepLR(optimizer, { stepSize: 3 })],
+      milestones: [2, 5],
+    });
+    const target = make();
+    const before = target.stateDict();
+    const where = "RangeError: simdopt: SequentialLR.loadStateDict: milestones must be increasing, got";
+    expect(messageOf(() => target.loadStateDict({ ...before, milestones: [4, 4] }))).toBe(`${where} 4, 4`);
+    expect(messageOf(() => target.loadStateDict({ ...before, milestones: [6, 3] }))).toBe(`${where} 6, 3`);
+    expect(target.stateDict()).toEqual(before);
+    target.loadStateDict({ ...before, milestones: [3, 4] });
+    expect(target.milestones).toEqual([3, 4]);
   });
 });

@@ -2,7 +2,7 @@
 // loadStateDict accepts (known keys of the same kind, plain data only), leaving the scheduler as
 // it was when it refuses; and Python's floor modulo behind PyTorch's cyclic formulas.
 import { describe, expect, it } from "vitest";
-import { StepLR } from "../../src/index.js";
+import { ChainedScheduler, LambdaLR, LRScheduler, StepLR, type SchedulableOptimizer } from "../../src/index.js";
 import { floorMod } from "../../src/schedule/scheduler.js";
 import { messageOf, sgdLike } from "./helpers.js";
 
@@ -52,5 +52,73 @@ describe("scheduler base checks", () => {
     expect([floorMod(-1, 3), floorMod(4, 3), floorMod(3, 3), floorMod(1, -3), floorMod(-4, -3), floorMod(-3, 3)])
       .toEqual([2, 1, 0, -2, -1, -0]);
     expect([floorMod(-0.5, 2), floorMod(2.5, -2)]).toEqual([1.5, -1.5]);
+  });
+
+  it("names what it refuses exactly: a missing options object, a function as the optimizer, a null group, a bad epoch", () => {
+    const optimizer = sgdLike();
+    expect(messageOf(() => new StepLR(optimizer, undefined as never))).toBe(
+      "TypeError: simdopt: StepLR options must be an object, got undefined");
+    const callable = Object.assign(() => 0, { paramGroups: [{ lr: 0.1 }] });
+    expect(messageOf(() => new StepLR(callable as never, { stepSize: 2 }))).toBe(
+      "TypeError: simdopt: StepLR optimizer must be an optimizer (an object with paramGroups), got a function");
+    expect(messageOf(() => new StepLR({ paramGroups: [{ lr: 0.1 }, null] } as never, { stepSize: 2 }))).toBe(
+      "TypeError: simdopt: StepLR optimizer.paramGroups[1].lr must be a number");
+    const callableGroup = Object.assign(() => 0, { lr: 0.1 });
+    expect(messageOf(() => new StepLR({ paramGroups: [{ lr: 0.1 }, callableGroup] } as never, { stepSize: 2 }))).toBe(
+      "TypeError: simdopt: StepLR optimizer.paramGroups[1].lr must be a number");
+    const scheduler = new StepLR(optimizer, { stepSize: 2 });
+    expect(messageOf(() => scheduler.step(NaN))).toBe("TypeError: simdopt: StepLR.step(epoch): epoch must be a finite number, got NaN");
+    expect(messageOf(() => scheduler.step(-Infinity))).toBe("TypeError: simdopt: StepLR.step(epoch): epoch must be a finite number, got -Infinity");
+    expect(scheduler.lastEpoch).toBe(0);
+  });
+
+  it("writes only the groups it has lrs for (as Python's zip), leaving a group added later alone", () => {
+    // LambdaLR computes one lr per base lr, so a group added after it was built gets none.
+    const optimizer = sgdLike();
+    const scheduler = new LambdaLR(optimizer, { lrLambda: (t) => 0.5 ** t });
+    optimizer.paramGroups.push({ lr: 0.3 });
+    scheduler.step();
+    expect(optimizer.paramGroups.map((g) => g.lr)).toEqual([0.05, 0.0125, 0.3]);
+    expect(scheduler.getLastLr()).toEqual([0.05, 0.0125, 0.3]);
+  });
+
+  it("a subclass's own function fields are not state, and its undefined fields can be loaded", () => {
+    class Halving extends LRScheduler {
+      readonly rule = (lr: number): number => lr / 2;
+      note: string | undefined = undefined;
+      constructor(optimizer: SchedulableOptimizer) {
+        super(optimizer);
+        this.attach(-1);
+        this.initialStep();
+      }
+      protected computeLr(): number[] {
+        return this.isInitial ? this.groupLrs() : this.groupLrs().map(this.rule);
+      }
+    }
+    const scheduler = new Halving(sgdLike());
+    scheduler.step();
+    const state = scheduler.stateDict();
+    expect(Object.keys(state).sort()).toEqual(["baseLrs", "lastEpoch", "lastLr", "stepCount"]);
+    expect(messageOf(() => scheduler.loadStateDict({ ...state, rule: null }))).toBe(
+      "TypeError: simdopt: Halving.loadStateDict: unknown key \"rule\" (is this the state of another kind of scheduler?)");
+    scheduler.loadStateDict({ ...state, note: "warm" });
+    expect(scheduler.note).toBe("warm");
+    scheduler.step();
+    expect(scheduler.getLastLr()).toEqual([0.025, 0.00625]);
+  });
+
+  it("a composite's state holds its members' state dicts, even for members with functions (LambdaLR)", () => {
+    const optimizer = sgdLike();
+    const chained = new ChainedScheduler([new LambdaLR(optimizer, { lrLambda: (t) => 1 / (t + 1) }), new StepLR(optimizer, { stepSize: 2 })]);
+    chained.step();
+    const state = chained.stateDict() as { schedulers: Array<Record<string, unknown>> };
+    expect(state.schedulers[0]!.lrLambdas).toEqual([null, null]);
+    expect(state.schedulers[1]!.stepSize).toBe(2);
+  });
+
+  it("floorMod of an exact multiple is zero with either sign of divisor (no divisor added)", () => {
+    expect(Object.is(floorMod(3, -3), 0)).toBe(true);
+    expect(Object.is(floorMod(-6, -3), -0)).toBe(true);
+    expect(Object.is(floorMod(6, 3), 0)).toBe(true);
   });
 });
