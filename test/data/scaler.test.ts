@@ -229,3 +229,18 @@ describe("scaler refusals by exact message, x and out left as they were", () => 
     }
   });
 });
+
+describe("scaler staging failure", () => {
+  it("a scratch that cannot grow fails the call with the out-of-memory error, x unchanged; the next call works", async () => {
+    const { failNthAllocation } = await import("../../src/bindings/memory.js");
+    const x = Float32Array.from({ length: 3 << 18 }, (_, i) => i % 7);
+    const before = x.slice();
+    failNthAllocation(1);
+    expect(() => applyScaler(x, [1 << 18, 3], { offset: [1, 2, 3], scale: [2, 2, 2] })).toThrow(/^simdopt: out of wasm memory: cannot grow to \d+ MiB/);
+    failNthAllocation(1);
+    expect(() => fitScaler(x, [1 << 18, 3])).toThrow(/^simdopt: out of wasm memory/);
+    failNthAllocation(0);
+    expect(Array.from(x.subarray(0, 14))).toEqual(Array.from(before.subarray(0, 14)));
+    expect(Array.from(applyScaler(x, [1 << 18, 3], { offset: [1, 2, 3], scale: [2, 2, 2] }).subarray(0, 3))).toEqual([-0.5, -0.5, -0.5]);
+  });
+});
