@@ -1,6 +1,7 @@
 // Bring your own arrays: mirror() against the float64 references, and moving arrays in once.
 import { beforeAll, describe, expect, it } from "vitest";
 import { Adam, AdamW, clipGradNorm, init, mirror, Mirror, parameter, SGD } from "../src/index.js";
+import { allocatedBytes } from "../src/bindings/memory.js";
 import { maxRelativeError, randomArray, seededRandom } from "./reference/random.js";
 import { AdamReference, SGDReference } from "./reference/sgd-adam.js";
 
@@ -103,5 +104,60 @@ describe("moving the arrays in once", () => {
     expect(maxRelativeError(weights, reference.param, 1).error).toBeLessThan(1e-5);
     opt.dispose();
     p.dispose();
+  });
+});
+
+describe("mirror: exact messages, and nothing left behind by a bad call", () => {
+  const f = (n: number) => new Float32Array(n);
+  it.each<[string, () => unknown, ErrorConstructor, string]>([
+    ["no pairs", () => mirror([]), TypeError, "simdopt: mirror needs a non-empty array of { data, grad } pairs"],
+    ["not an array", () => mirror({ data: f(1), grad: f(1) } as never), TypeError, "simdopt: mirror needs a non-empty array of { data, grad } pairs"],
+    ["a null pair", () => mirror([{ data: f(1), grad: f(1) }, null as never]), TypeError, "simdopt: mirror pairs[1] must be { data, grad }, got null"],
+    ["a number as pair", () => mirror([3 as never]), TypeError, "simdopt: mirror pairs[0] must be { data, grad }, got 3"],
+    ["an unknown key", () => mirror([{ data: f(1), grad: f(1), grads: 1 } as never]), TypeError, 'simdopt: mirror pairs[0] has no option "grads"; allowed: data, grad, shape, name'],
+    ["data not a Float32Array", () => mirror([{ data: [1] as never, grad: f(1) }]), TypeError, "simdopt: mirror pairs[0].data must be a Float32Array"],
+    ["grad not a Float32Array", () => mirror([{ data: f(2), grad: f(2) }, { data: f(2), grad: new Float64Array(2) as never }]), TypeError, "simdopt: mirror pairs[1].grad must be a Float32Array"],
+    ["lengths differ", () => mirror([{ data: f(4), grad: f(3) }]), RangeError, "simdopt: mirror pairs[0].grad has 3 values, .data has 4"],
+    ["shape of another size", () => mirror([{ data: f(4), grad: f(4), shape: [3, 2] }]), RangeError, "simdopt: mirror pairs[0].shape [3,2] does not hold 4 values"],
+    ["shape not an array", () => mirror([{ data: f(4), grad: f(4), shape: 4 as never }]), RangeError, "simdopt: mirror pairs[0].shape [4] does not hold 4 values"],
+  ])("%s", (_label, run, type, message) => {
+    expect(run).toThrow(type);
+    expect(run).toThrow(new type(message));
+  });
+
+  it("Mirror.step refuses what is not an optimizer, by message, before copying anything", () => {
+    const w = Float32Array.of(1, 2);
+    const m = mirror([{ data: w, grad: Float32Array.of(1, 1) }]);
+    m.params[0]!.data.set([5, 6]);
+    for (const [bad, shown] of [[null, "null"], [undefined, "undefined"], [{}, "[object Object]"], [{ step: 1 }, "[object Object]"], [7, "7"]] as const) {
+      expect(() => m.step(bad as never)).toThrow(new TypeError(`simdopt: Mirror.step needs an optimizer, got ${shown}`));
+    }
+    expect(Array.from(w)).toEqual([1, 2]);
+    expect(Array.from(m.params[0]!.data)).toEqual([5, 6]);
+    m.dispose();
+  });
+
+  it("a pair whose Parameter cannot be made frees the Parameters made before it", () => {
+    const before = allocatedBytes();
+    expect(() => mirror([{ data: f(8), grad: f(8) }, { data: f(8), grad: f(8), name: 5 as never }]))
+      .toThrow(/^simdopt: parameter options\.name must be a string, got 5/);
+    expect(allocatedBytes()).toBe(before);
+  });
+
+  it("shapes multiply out; params are frozen; the pairs are the ones given at construction", () => {
+    const a = Float32Array.of(1, 2, 3, 4, 5, 6);
+    const pairs = [{ data: a, grad: f(6), shape: [3, 2] }];
+    const m = mirror(pairs);
+    expect(m.params[0]!.shape).toEqual([3, 2]);
+    expect(Object.isFrozen(m.params)).toBe(true);
+    expect(Array.from(m.params[0]!.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    // Replacing the caller's entry afterwards does not redirect the mirror.
+    const other = f(6);
+    pairs[0] = { data: other, grad: f(6), shape: [3, 2] };
+    m.params[0]!.data.set([7, 7, 7, 7, 7, 7]);
+    m.push();
+    expect(Array.from(a)).toEqual([7, 7, 7, 7, 7, 7]);
+    expect(Array.from(other)).toEqual([0, 0, 0, 0, 0, 0]);
+    m.dispose();
   });
 });

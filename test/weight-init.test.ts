@@ -8,6 +8,8 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { init, parameter } from "../src/index.js";
+import { computeFans } from "../src/weight-init.js";
+import { Random } from "../src/random.js";
 
 beforeAll(async () => {
   await init();
@@ -195,5 +197,55 @@ describe("bad init arguments", () => {
     expect(() => parameter([3, 3], { init: "kaimingNormal" as never })).toThrow(RangeError);
     expect(() => parameter([3, 3], { init: "heNormal", seed: NaN })).toThrow(/seed/);
     expect(() => parameter([3, 3], { init: "heNormal", seed: "1" as never })).toThrow(TypeError);
+  });
+});
+
+describe("computeFans and the generator, directly", () => {
+  it("fewer than 2 dimensions: RangeError naming the scheme and the shape", () => {
+    expect(() => computeFans([4])).toThrow(new RangeError("simdopt: this initialisation needs a parameter with at least 2 dimensions (fan-in and fan-out), got shape [4]"));
+    expect(() => computeFans([], "heNormal")).toThrow(new RangeError("simdopt: heNormal needs a parameter with at least 2 dimensions (fan-in and fan-out), got shape []"));
+    expect(computeFans([3, 5, 2, 7])).toEqual({ fanIn: 70, fanOut: 42 });
+  });
+
+  // xoshiro128** seeded by splitmix32 (Blackman & Vigna), written out independently.
+  function reference(seed: number): () => number {
+    let state = seed >>> 0;
+    const split = () => {
+      state = (state + 0x9e3779b9) >>> 0;
+      let z = state;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    const s = [split(), split(), split(), split()];
+    const rotl = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
+    return () => {
+      const result = Math.imul(rotl(Math.imul(s[1]!, 5) >>> 0, 7), 9) >>> 0;
+      const t = (s[1]! << 9) >>> 0;
+      s[2] = (s[2]! ^ s[0]!) >>> 0; s[3] = (s[3]! ^ s[1]!) >>> 0;
+      s[1] = (s[1]! ^ s[2]!) >>> 0; s[0] = (s[0]! ^ s[3]!) >>> 0;
+      s[2] = (s[2]! ^ t) >>> 0; s[3] = rotl(s[3]!, 11);
+      return result;
+    };
+  }
+
+  it("Random follows xoshiro128** from splitmix32 exactly; normals come in Box–Muller pairs (cos, then sin)", () => {
+    for (const seed of [0, 1, 42, 0xffffffff]) {
+      const next = reference(seed);
+      const random = new Random(seed);
+      for (let i = 0; i < 8; i++) expect(random.nextUint32()).toBe(next());
+      const u = new Random(seed);
+      const bits = reference(seed);
+      expect(u.uniform()).toBe((bits() >>> 8) / 16777216);
+      const normal = new Random(seed);
+      const draw = reference(seed);
+      for (let pair = 0; pair < 3; pair++) {
+        const u1 = 1 - (draw() >>> 8) / 16777216;
+        const u2 = (draw() >>> 8) / 16777216;
+        const radius = Math.sqrt(-2 * Math.log(u1));
+        expect(normal.normal()).toBe(radius * Math.cos(2 * Math.PI * u2));
+        expect(normal.normal()).toBe(radius * Math.sin(2 * Math.PI * u2));
+      }
+    }
   });
 });

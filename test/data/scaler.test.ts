@@ -172,3 +172,75 @@ describe("applyScaler / invertScaler", () => {
     expect(x).toEqual(before);
   });
 });
+
+describe("scaler refusals by exact message, x and out left as they were", () => {
+  const x = Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+  const good = { offset: [0, 0], scale: [1, 1] };
+  const cases: [string, () => unknown, Error][] = [
+    ["fit: x not a Float32Array", () => fitScaler([1, 2] as never, [2]), new TypeError("simdopt: fitScaler: x must be a Float32Array, got [1, 2]")],
+    ["fit: shape []", () => fitScaler(new Float32Array(1), []), new RangeError("simdopt: fitScaler: shape must have at least 1 dimension, got []")],
+    ["fit: shape not an array", () => fitScaler(x, 8 as never), new TypeError("simdopt: shape must be an array of dimensions, got 8")],
+    ["fit: shape of another size", () => fitScaler(x, [4, 3]), new RangeError("simdopt: fitScaler: x has 8 elements but shape [4, 3] needs 12")],
+    ["fit: unknown kind", () => fitScaler(x, [4, 2], { kind: "robust" as never }), new RangeError('simdopt: fitScaler: kind must be one of "standard", "minmax", got "robust" (string)')],
+    ["fit: options not an object", () => fitScaler(x, [4, 2], 3 as never), new TypeError("simdopt: fitScaler options must be an object, got 3")],
+    ["apply: x null", () => applyScaler(null as never, [2], good), new TypeError("simdopt: applyScaler: x must be a Float32Array, got null")],
+    ["apply: shape []", () => applyScaler(new Float32Array(1), [], { offset: [0], scale: [1] }), new RangeError("simdopt: applyScaler: shape must have at least 1 dimension, got []")],
+    ["invert: shape of another size", () => invertScaler(x, [4, 3], good), new RangeError("simdopt: invertScaler: x has 8 elements but shape [4, 3] needs 12")],
+    ["apply: out not a Float32Array", () => applyScaler(x, [4, 2], good, { out: [] as never }), new TypeError("simdopt: applyScaler: out must be a Float32Array, got []")],
+    ["invert: out too short", () => invertScaler(x, [4, 2], good, { out: new Float32Array(5) }), new RangeError("simdopt: invertScaler: out has 5 elements, expected 8 (the size of x)")],
+    ["apply: unknown option", () => applyScaler(x, [4, 2], good, { ot: 1 } as never), new TypeError('simdopt: applyScaler has no option "ot"; did you mean "out"? (options: out)')],
+    ["apply: scaler null", () => applyScaler(x, [4, 2], null as never), new TypeError("simdopt: applyScaler: scaler must be an object { offset, scale }, got null")],
+    ["invert: scaler a number", () => invertScaler(x, [4, 2], 5 as never), new TypeError("simdopt: invertScaler: scaler must be an object { offset, scale }, got 5")],
+    ["offset missing", () => applyScaler(x, [4, 2], { scale: [1, 1] } as never), new TypeError("simdopt: applyScaler: scaler.offset must be an array of numbers, got undefined")],
+    ["offset null", () => applyScaler(x, [4, 2], { offset: null, scale: [1, 1] } as never), new TypeError("simdopt: applyScaler: scaler.offset must be an array of numbers, got null")],
+    ["offset a number", () => applyScaler(x, [4, 2], { offset: 3, scale: [1, 1] } as never), new TypeError("simdopt: applyScaler: scaler.offset must be an array of numbers, got 3")],
+    ["offset without length", () => applyScaler(x, [4, 2], { offset: {}, scale: [1, 1] } as never), new TypeError("simdopt: applyScaler: scaler.offset must be an array of numbers, got an object")],
+    ["scale missing", () => applyScaler(x, [4, 2], { offset: [0, 0] } as never), new TypeError("simdopt: applyScaler: scaler.scale must be an array of numbers, got undefined")],
+    ["offset too short", () => applyScaler(x, [4, 2], { offset: [0], scale: [1, 1] }), new RangeError("simdopt: applyScaler: scaler.offset has 1 entries, x has 2 features")],
+    ["scale too long", () => applyScaler(x, [4, 2], { offset: [0, 0], scale: [1, 1, 1] }), new RangeError("simdopt: applyScaler: scaler.scale has 3 entries, x has 2 features")],
+    ["scale 0", () => applyScaler(x, [4, 2], { offset: [0, 0], scale: [1, 0] }), new RangeError("simdopt: applyScaler: scaler.scale[1] must be a finite non-zero number (in float32), got 0")],
+    ["scale 0 in float32", () => applyScaler(x, [4, 2], { offset: [0, 0], scale: [1e-50, 1] }), new RangeError("simdopt: applyScaler: scaler.scale[0] must be a finite non-zero number (in float32), got 1e-50")],
+    ["offset NaN", () => applyScaler(x, [4, 2], { offset: [0, NaN], scale: [1, 1] }), new TypeError("simdopt: applyScaler: scaler.offset[1] must be a finite number (in float32), got NaN")],
+    ["offset past float32", () => applyScaler(x, [4, 2], { offset: [1e39, 0], scale: [1, 1] }), new RangeError("simdopt: applyScaler: scaler.offset[0] must be a finite number (in float32), got 1e+39")],
+    ["offset a string", () => applyScaler(x, [4, 2], { offset: ["1", 0], scale: [1, 1] } as never), new TypeError('simdopt: applyScaler: scaler.offset[0] must be a finite number (in float32), got "1" (string)')],
+    ["scale −∞", () => invertScaler(x, [4, 2], { offset: [0, 0], scale: [1, -Infinity] }), new RangeError("simdopt: invertScaler: scaler.scale[1] must be a finite non-zero number (in float32), got -Infinity")],
+    ["scale entry missing", () => invertScaler(x, [4, 2], { offset: [0, 0], scale: { length: 2, 0: 1 } } as never), new TypeError("simdopt: invertScaler: scaler.scale[1] must be a finite non-zero number (in float32), got undefined")],
+  ];
+  it.each(cases)("%s", (_label, run, error) => {
+    const before = x.slice();
+    expect(run).toThrow(error);
+    expect(run).toThrow(error.constructor as ErrorConstructor);
+    expect(Array.from(x)).toEqual(Array.from(before));
+  });
+
+  it("a 1-D shape is one feature; a feature count of 1, 2, 3 or 4 (every period rule) fits and applies exactly", () => {
+    for (const channels of [1, 2, 3, 4, 6]) {
+      const rows = 5;
+      const v = Float32Array.from({ length: rows * channels }, (_, i) => (i * 7) % 11 - 3);
+      const shape = channels === 1 ? [rows] : [rows, channels];
+      const { offset, scale } = fitScaler(v, shape, { kind: "minmax" });
+      const expected = reference(v, channels, "minmax");
+      expect(Array.from(offset)).toEqual(expected.offset);
+      expect(Array.from(scale)).toEqual(expected.scale);
+      const y = applyScaler(v, shape, { offset, scale }, { out: new Float32Array(v.length) });
+      for (let i = 0; i < v.length; i++) expect(y[i]).toBe(Math.fround((v[i]! - offset[i % channels]!) / scale[i % channels]!));
+      const back = invertScaler(y, shape, { offset, scale }, { out: new Float32Array(v.length) });
+      for (let i = 0; i < v.length; i++) expect(back[i]).toBe(Math.fround(Math.fround(y[i]! * scale[i % channels]!) + offset[i % channels]!));
+    }
+  });
+});
+
+describe("scaler staging failure", () => {
+  it("a scratch that cannot grow fails the call with the out-of-memory error, x unchanged; the next call works", async () => {
+    const { failNthAllocation } = await import("../../src/bindings/memory.js");
+    const x = Float32Array.from({ length: 3 << 18 }, (_, i) => i % 7);
+    const before = x.slice();
+    failNthAllocation(1);
+    expect(() => applyScaler(x, [1 << 18, 3], { offset: [1, 2, 3], scale: [2, 2, 2] })).toThrow(/^simdopt: out of wasm memory: cannot grow to \d+ MiB/);
+    failNthAllocation(1);
+    expect(() => fitScaler(x, [1 << 18, 3])).toThrow(/^simdopt: out of wasm memory/);
+    failNthAllocation(0);
+    expect(Array.from(x.subarray(0, 14))).toEqual(Array.from(before.subarray(0, 14)));
+    expect(Array.from(applyScaler(x, [1 << 18, 3], { offset: [1, 2, 3], scale: [2, 2, 2] }).subarray(0, 3))).toEqual([-0.5, -0.5, -0.5]);
+  });
+});

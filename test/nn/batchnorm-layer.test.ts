@@ -2,7 +2,7 @@
 // use after dispose), its parameter names, and its mode logic (which statistics a forward uses
 // and updates) against hand-computed values.
 
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { BatchNorm, init } from "../../src/index.js";
 import { allocatedBytes } from "../../src/bindings/memory.js";
 
@@ -90,6 +90,9 @@ describe("BatchNorm forward/backward", () => {
     expect(() => bn.forward(new Float32Array(6), [2, 3])).toThrow(new RangeError("simdopt: BatchNorm.forward: shape [2, 3] has 3 channels, the layer has 2"));
     expect(() => bn.forward(new Float32Array(4), [2, 2], { outt: null } as never)).toThrow(
       new TypeError('simdopt: BatchNorm.forward has no option "outt"; did you mean "out"? (options: out)'));
+    expect(() => bn.forward(new Float32Array(4), [4])).toThrow(
+      new RangeError("simdopt: BatchNorm.forward: shape must have at least 2 dimensions ([N, C, ...] or [N, ..., C]), got [4]"));
+    expect(() => bn.forward(new Float32Array(4), [2, 3])).toThrow(new RangeError("simdopt: BatchNorm.forward: x has 4 elements but shape [2, 3] needs 6"));
     bn.forward(Float32Array.of(1, 2, 3, 4), [2, 2]);
     expect(() => bn.backward(new Float32Array(4), { ou: null } as never)).toThrow(
       new TypeError('simdopt: BatchNorm.backward has no option "ou"; did you mean "out"? (options: out)'));
@@ -101,5 +104,13 @@ describe("BatchNorm forward/backward", () => {
     expect(() => bn.forward(new Float32Array(4), [2, 2])).toThrow(gone);
     expect(() => bn.backward(new Float32Array(4))).toThrow(gone);
     expect(() => bn.resetRunningStats()).toThrow(gone);
+  });
+});
+
+describe("BatchNorm before init", () => {
+  it("says to call init(), allocating nothing", async () => {
+    vi.resetModules();
+    const fresh = await import("../../src/index.js");
+    expect(() => new fresh.BatchNorm(2, { affine: false })).toThrow(new Error("simdopt: the WebAssembly module is not loaded; call `await init()` (or `initSync()`) first"));
   });
 });

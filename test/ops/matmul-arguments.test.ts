@@ -1,7 +1,7 @@
 // matmul's error messages (each names the argument, the expected shape and what was given) and
 // the ownership of its result: without `out` it returns a fresh array that later calls leave
 // alone.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { init, matmul, parameter, type MatmulOptions } from "../../src/index.js";
 import { randomArray, seededRandom } from "../reference/random.js";
 import { matmulReference, worstErrorRatio } from "../reference/matmul.mjs";
@@ -56,5 +56,23 @@ describe("matmul results", () => {
     }
     pa.dispose();
     pb.dispose();
+  });
+});
+
+describe("matmul scratch", () => {
+  it("a first call takes one block: packing plus a, b and C, each rounded up to whole v128s", async () => {
+    vi.resetModules();
+    const fresh = await import("../../src/index.js");
+    const memory = await import("../../src/bindings/memory.js");
+    const instance = await import("../../src/bindings/instance.js");
+    await fresh.init();
+    const wasm = instance.kernels();
+    const slots = (floats: number) => Math.ceil(floats / 4) * 4;
+    const before = memory.allocatedBytes();
+    const [m, k, n] = [3, 5, 7];
+    const result = fresh.matmul(floats(11, m * k), floats(12, k * n), { m, k, n, out: new Float32Array(m * n) });
+    expect(worstErrorRatio(result, matmulReference(floats(11, m * k), floats(12, k * n), { m, k, n }))).toBeLessThanOrEqual(1);
+    const expected = slots(wasm.matmulPackedBSize(k, n)) + slots(m * k) + slots(k * n) + slots(m * n);
+    expect(memory.allocatedBytes() - before).toBe(Math.ceil((expected * 4) / 16) * 16);
   });
 });
