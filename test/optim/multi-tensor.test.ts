@@ -114,6 +114,32 @@ describe("kernel calls per step", () => {
       setKernelOverride(null);
     }
   });
+
+  // Every optimizer above takes the table form (FtrlPower's −0.7 runs the scalar path instead).
+  const KERNEL: Record<string, string> = {
+    SGD: "sgdStep", SGDL1: "sgdStep", Adam: "adamStep", AdamW: "adamStep", AdamAmsgrad: "adamStep", Adagrad: "adagradStep",
+    RMSprop: "rmspropStep", RMSpropMomentum: "rmspropStep", Adadelta: "adadeltaStep", Adamax: "adamaxStep", NAdam: "nadamStep",
+    RAdam: "radamStep", Lion: "lionStep", Ftrl: "ftrlStep",
+  };
+  it.each(Object.keys(KERNEL))("%s: a dense step after the first is one kernel call for the group", async (name) => {
+    const { kernels, setKernelOverride } = await import("../../src/bindings/instance.js");
+    const real = kernels() as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const kernel = KERNEL[name]!;
+    let calls = 0;
+    const counting = { ...real, [kernel]: (...args: unknown[]) => { calls++; return real[kernel]!(...args); } };
+    const params = makeParams(4);
+    const optimizer = MAKERS[name]!(params);
+    params.forEach((p) => p.grad.fill(0.25));
+    optimizer.step();
+    setKernelOverride(counting as unknown as ReturnType<typeof kernels>);
+    try {
+      optimizer.step();
+      optimizer.step();
+      expect(calls).toBe(2);
+    } finally {
+      setKernelOverride(null);
+    }
+  });
 });
 
 describe("accumulate and per-buffer layouts", () => {
