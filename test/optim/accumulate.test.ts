@@ -84,6 +84,20 @@ describe("accumulate", () => {
     for (const x of [a, b, c]) { x.opt.dispose(); x.p.dispose(); }
   });
 
+  it("a state dict holds copies of the sums: later steps leave it as it was", () => {
+    const p = simdopt.parameter([SIZE], { init: "ones" });
+    const opt = new simdopt.SGD([p], { accumulate: K });
+    expect(opt.stateDict().accumulation!.sums[0]).toEqual(new Float32Array(SIZE));
+    p.grad.set(gradientAt(0));
+    opt.step();
+    const saved = opt.stateDict();
+    const copy = structuredClone(saved);
+    p.grad.set(gradientAt(1));
+    opt.step();
+    expect(saved).toEqual(copy);
+    opt.dispose(); p.dispose();
+  });
+
   it("a parameter joining mid-accumulation ahead of the others gets its own zeroed sum; theirs are kept", () => {
     const initial = new Float32Array(SIZE).map((_, i) => (i - 6) / 7);
     const a = simdopt.parameter([SIZE], { init: initial });
