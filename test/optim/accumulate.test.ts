@@ -84,6 +84,47 @@ describe("accumulate", () => {
     for (const x of [a, b, c]) { x.opt.dispose(); x.p.dispose(); }
   });
 
+  it("a state dict holds copies of the sums: later steps leave it as it was", () => {
+    const p = simdopt.parameter([SIZE], { init: "ones" });
+    const opt = new simdopt.SGD([p], { accumulate: K });
+    expect(opt.stateDict().accumulation!.sums[0]).toEqual(new Float32Array(SIZE));
+    p.grad.set(gradientAt(0));
+    opt.step();
+    const saved = opt.stateDict();
+    const copy = structuredClone(saved);
+    p.grad.set(gradientAt(1));
+    opt.step();
+    expect(saved).toEqual(copy);
+    opt.dispose(); p.dispose();
+  });
+
+  it("a parameter joining mid-accumulation ahead of the others gets its own zeroed sum; theirs are kept", () => {
+    const initial = new Float32Array(SIZE).map((_, i) => (i - 6) / 7);
+    const a = simdopt.parameter([SIZE], { init: initial });
+    const b = simdopt.parameter([SIZE], { init: initial });
+    const opt = new simdopt.SGD([a], { lr: 0.05, accumulate: K });
+    const aGrads = [0, 1, 2].map(gradientAt);
+    const bGrads = [new Float32Array(SIZE), gradientAt(5), gradientAt(6)];
+    a.grad.set(aGrads[0]!);
+    expect(opt.step()).toBe(false);
+    // First in step order, so the "is a sum missing?" scan meets it before the others.
+    opt.paramGroups[0]!.params.unshift(b);
+    for (const t of [1, 2]) {
+      a.grad.set(aGrads[t]!);
+      b.grad.set(bGrads[t]!);
+      expect(opt.step()).toBe(t === 2);
+    }
+    for (const [p, grads] of [[a, aGrads], [b, bGrads]] as const) {
+      const q = simdopt.parameter([SIZE], { init: initial });
+      const plain = new simdopt.SGD([q], { lr: 0.05 });
+      q.grad.set(float32Mean(grads));
+      plain.step();
+      expect(p.data).toEqual(q.data);
+      plain.dispose(); q.dispose();
+    }
+    opt.dispose(); a.dispose(); b.dispose();
+  });
+
   it("rejects bad values, mask and rows, and skips non-finite gradients without accumulating", () => {
     const p = simdopt.parameter([2, 3], { init: "ones" });
     expect(() => new simdopt.SGD([p], { accumulate: 0 })).toThrow(/accumulate/);

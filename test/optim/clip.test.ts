@@ -291,3 +291,26 @@ describe("clipping refusals by exact message, gradients untouched", () => {
     p.dispose();
   });
 });
+
+describe("clipGradNorm's reductions", () => {
+  it("norms 1, 2 and ∞ are one SIMD reduction per parameter; other orders read the gradients in a JS loop", async () => {
+    const { kernels, setKernelOverride } = await import("../../src/bindings/instance.js");
+    const real = kernels();
+    const calls: string[] = [];
+    const counting = { ...real };
+    for (const name of ["sumSquares", "sumAbs", "maxAbs"] as const) {
+      counting[name] = (ptr: number, length: number) => { calls.push(name); return real[name](ptr, length); };
+    }
+    const params = makeParams([5, 17], 3);
+    setKernelOverride(counting);
+    try {
+      for (const [normType, expected] of [[2, ["sumSquares", "sumSquares"]], [1, ["sumAbs", "sumAbs"]], [Infinity, ["maxAbs", "maxAbs"]], [3, ["maxAbs", "maxAbs"]]] as const) {
+        calls.length = 0;
+        clipGradNorm(params, Infinity, normType);
+        expect(calls, `norm ${normType}`).toEqual(expected);
+      }
+    } finally {
+      setKernelOverride(null);
+    }
+  });
+});

@@ -167,6 +167,8 @@ describe("EMA refusals by exact message, nothing changed", () => {
     expect([...p.data]).toEqual([3, 4, 5]);
     const load = (state: unknown) => () => ema.loadStateDict(state as never);
     expect(load(null)).toThrow(new TypeError("simdopt: EMA.loadStateDict expects an object made by EMA.stateDict(), got null"));
+    expect(load(undefined)).toThrow(new TypeError("simdopt: EMA.loadStateDict expects an object made by EMA.stateDict(), got undefined"));
+    expect(load("EMA")).toThrow(new TypeError('simdopt: EMA.loadStateDict expects an object made by EMA.stateDict(), got "EMA" (string)'));
     expect(load({ ...saved, kind: "SGD" })).toThrow(new TypeError("simdopt: EMA.loadStateDict expects an object made by EMA.stateDict(), got an object"));
     expect(load({ ...saved, nAveraged: 1.5 })).toThrow(new RangeError("simdopt: stateDict.nAveraged must be a finite integer ≥ 0, got 1.5"));
     expect(load({ ...saved, averages: [] })).toThrow(new RangeError("simdopt: stateDict.averages must hold 1 Float32Arrays, got []"));

@@ -114,6 +114,32 @@ describe("kernel calls per step", () => {
       setKernelOverride(null);
     }
   });
+
+  // Every optimizer above takes the table form (FtrlPower's −0.7 runs the scalar path instead).
+  const KERNEL: Record<string, string> = {
+    SGD: "sgdStep", SGDL1: "sgdStep", Adam: "adamStep", AdamW: "adamStep", AdamAmsgrad: "adamStep", Adagrad: "adagradStep",
+    RMSprop: "rmspropStep", RMSpropMomentum: "rmspropStep", Adadelta: "adadeltaStep", Adamax: "adamaxStep", NAdam: "nadamStep",
+    RAdam: "radamStep", Lion: "lionStep", Ftrl: "ftrlStep",
+  };
+  it.each(Object.keys(KERNEL))("%s: a dense step after the first is one kernel call for the group", async (name) => {
+    const { kernels, setKernelOverride } = await import("../../src/bindings/instance.js");
+    const real = kernels() as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const kernel = KERNEL[name]!;
+    let calls = 0;
+    const counting = { ...real, [kernel]: (...args: unknown[]) => { calls++; return real[kernel]!(...args); } };
+    const params = makeParams(4);
+    const optimizer = MAKERS[name]!(params);
+    params.forEach((p) => p.grad.fill(0.25));
+    optimizer.step();
+    setKernelOverride(counting as unknown as ReturnType<typeof kernels>);
+    try {
+      optimizer.step();
+      optimizer.step();
+      expect(calls).toBe(2);
+    } finally {
+      setKernelOverride(null);
+    }
+  });
 });
 
 describe("accumulate and per-buffer layouts", () => {
@@ -154,5 +180,52 @@ describe("accumulate and per-buffer layouts", () => {
     for (let step = 0; step < 3; step++) optimizer.step();
     const sizes = params.map((p) => p.size);
     expect(optimizer.lengths).toEqual([...sizes, ...sizes, ...sizes]);
+  });
+});
+
+describe("table reuse", () => {
+  it("parameters swapped between groups of one tensor each step with their new group's options", () => {
+    // The same shapes, so the swapped groups keep their lengths and first indices.
+    const make = (seed: number) => parameter([17], { init: Array.from(randomArray(seededRandom(seed), 17, 1)) });
+    const [a, b, a1, b1] = [make(1), make(2), make(1), make(2)];
+    const optimizer = new SGD([{ params: [a!], lr: 0.1 }, { params: [b!], lr: 0.01 }]);
+    const singleA = new SGD([a1!], { lr: 0.1 });
+    const singleB = new SGD([b1!], { lr: 0.01 });
+    const grads = [a!, b!].map((p, i) => randomArray(seededRandom(20 + i), p.size, 1));
+    const step = () => {
+      a!.grad.set(grads[0]!); a1!.grad.set(grads[0]!);
+      b!.grad.set(grads[1]!); b1!.grad.set(grads[1]!);
+      optimizer.step(); singleA.step(); singleB.step();
+    };
+    step();
+    step();
+    optimizer.paramGroups[0]!.params = [b!];
+    optimizer.paramGroups[1]!.params = [a!];
+    singleA.paramGroups[0]!.lr = 0.01;
+    singleB.paramGroups[0]!.lr = 0.1;
+    step();
+    expect(Array.from(a!.data)).toEqual(Array.from(a1!.data));
+    expect(Array.from(b!.data)).toEqual(Array.from(b1!.data));
+  });
+
+  it("a parameter made after a table is built does not overlap it", () => {
+    const together = makeParams(8);
+    const alone = makeParams(8);
+    const group = new SGD(together, { lr: 0.05, momentum: 0.9 });
+    const singles = alone.map((p) => new SGD([p], { lr: 0.05, momentum: 0.9 }));
+    const random = seededRandom(9);
+    const extras: Parameter[] = [];
+    for (let step = 0; step < 4; step++) {
+      const grads = together.map((p) => randomArray(random, p.size, 1));
+      together.forEach((p, i) => p.grad.set(grads[i]!));
+      alone.forEach((p, i) => p.grad.set(grads[i]!));
+      group.step();
+      singles.forEach((opt) => opt.step());
+      // Allocated right after the table (made on the second step), then filled.
+      extras.push(parameter([64], { init: "ones" }));
+      extras[extras.length - 1]!.grad.fill(1);
+    }
+    together.forEach((p, i) => expect(Array.from(p.data), `tensor ${i}`).toEqual(Array.from(alone[i]!.data)));
+    for (const extra of extras) expect(Array.from(extra.data)).toEqual(new Array(64).fill(1));
   });
 });

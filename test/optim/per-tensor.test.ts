@@ -33,6 +33,27 @@ describe("biasCorrection", () => {
     expect(wrong).toEqual([]);
     expect(saturated).toBeGreaterThan(0);
   });
+
+  it("remembers β and the first step at which β^t ≤ 2^-60 in its own three slots", () => {
+    const at = newCorrections();
+    const seen = (): number[] => Array.from(at);
+    // 0.5^60 is exactly 2^-60: step 60 is the first.
+    for (let step = 1; step < 60; step++) biasCorrection(at, [0.5, 0.9], 0, step);
+    expect(seen()).toEqual([0.5, Infinity, 1 - 0.5 ** 59, NaN, Infinity, 0]);
+    biasCorrection(at, [0.5, 0.9], 0, 60);
+    expect(seen()).toEqual([0.5, 60, 1, NaN, Infinity, 0]);
+    biasCorrection(at, [0.5, 0.9], 0, 59);
+    expect(seen()).toEqual([0.5, 60, 1 - 0.5 ** 59, NaN, Infinity, 0]);
+    // Out of order (tensors at different steps): a later step keeps the earlier first step.
+    const other = newCorrections();
+    for (const [step, first] of [[70, 70], [80, 70], [65, 65], [90, 65], [59, 65]] as const) {
+      biasCorrection(other, [0.9, 0.5], 1, step);
+      expect(Array.from(other), `step ${step}`).toEqual([NaN, Infinity, 0, 0.5, first, step === 59 ? 1 - 0.5 ** 59 : 1]);
+    }
+    // A new β (a scheduler's change) forgets the old first step.
+    biasCorrection(other, [0.9, 0.25], 1, 2);
+    expect(Array.from(other)).toEqual([NaN, Infinity, 0, 0.25, Infinity, 1 - 0.25 ** 2]);
+  });
 });
 
 function makeParams(seed: number, sizes: number[]): Parameter[] {

@@ -30,7 +30,7 @@ export const OPTIMIZERS = [
     name: "SGD", source: "torch.optim.SGD",
     defaults: { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, l1: 0 },
     buffers: [[{}, []], [{ momentum: 0.9 }, ["momentumBuffer"]], [{ l1: 0.1 }, []]],
-    bad: [[{ lr: -1 }, RangeError, "simdopt: lr must be a finite number ≥ 0, got -1"], [{ nesterov: true }, RangeError, "simdopt: nesterov requires momentum > 0 and dampening 0 (got momentum 0, dampening 0)"], [{ maximize: 1 }, TypeError, "simdopt: maximize must be a boolean (true or false), got 1"], [{ l1: -1 }, RangeError, "simdopt: l1 must be a finite number ≥ 0, got -1"]],
+    bad: [[{ lr: -1 }, RangeError, "simdopt: lr must be a finite number ≥ 0, got -1"], [{ nesterov: true }, RangeError, "simdopt: nesterov requires momentum > 0 and dampening 0 (got momentum 0, dampening 0)"], [{ nesterov: true, momentum: 0.9, dampening: 0.1 }, RangeError, "simdopt: nesterov requires momentum > 0 and dampening 0 (got momentum 0.9, dampening 0.1)"], [{ maximize: 1 }, TypeError, "simdopt: maximize must be a boolean (true or false), got 1"], [{ l1: -1 }, RangeError, "simdopt: l1 must be a finite number ≥ 0, got -1"]],
     reference: "sgd-adam.ts SGDReference; l1: proximal.ts ProximalSGDReference", mistakes: ["thresholdBeforeStep", "subgradient"], bench: ["SGD momentum 0.9"],
     variants: [["SGD", { lr: 0.1, weightDecay: 0.01 }], ["SGD momentum+dampening", { lr: 0.05, momentum: 0.9, dampening: 0.3, weightDecay: 0.01 }],
       ["SGD nesterov maximize", { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01, maximize: true }], ["SGD l1 momentum", { lr: 0.05, momentum: 0.9, l1: 0.05 }]],

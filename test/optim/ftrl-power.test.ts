@@ -1,0 +1,38 @@
+// Ftrl's scalar path for powers the kernel does not take repeats the kernel's operations in its
+// order and rounding: run on a power the kernel does take (−0.5, 0, −1), it must give the
+// kernel's bits, with every term (l1, l2, shrinkage, beta) and z on both sides of ±l1.
+import { beforeAll, describe, expect, it } from "vitest";
+import { init, parameter } from "../../src/index.js";
+import { kernels } from "../../src/bindings/instance.js";
+import { stepScalars } from "../../src/bindings/memory.js";
+import { ftrlGeneralPower } from "../../src/optim/ftrl-power.js";
+import { randomArray, seededRandom } from "../reference/random.js";
+import { bits } from "./factories.js";
+
+beforeAll(async () => {
+  await init();
+});
+
+describe("ftrlGeneralPower", () => {
+  it.each([[-0.5, 0.1, 0.01, 0.02, 0.3], [0, 0.05, 0, 0, 0], [-1, 0.2, 0.5, 0, 1], [-0.5, 0, 0.3, 0.1, 0]])(
+    "lrPower %s, l1 %s, l2 %s, l2Shrinkage %s, beta %s: the kernel's bits", (lrPower, l1, l2, l2Shrinkage, beta) => {
+      const n = 37;
+      const random = seededRandom(11);
+      const init0 = { p: randomArray(random, n, 1), g: randomArray(random, n, 1), acc: randomArray(random, n, 1).map((x) => 0.1 + Math.abs(x)), z: randomArray(random, n, 0.6) };
+      const run = (step: (p: number, g: number, a: number, z: number, n: number) => void) => {
+        const p = parameter([n], { init: Array.from(init0.p) });
+        const acc = parameter([n], { init: Array.from(init0.acc) });
+        const z = parameter([n], { init: Array.from(init0.z) });
+        p.grad.set(init0.g);
+        for (let t = 0; t < 3; t++) {
+          const s = stepScalars();
+          s[0] = 0.05; s[1] = lrPower; s[2] = l1; s[3] = l2; s[4] = l2Shrinkage; s[5] = beta;
+          step(p.dataPtr, p.gradPtr, acc.dataPtr, z.dataPtr, n);
+        }
+        const out = [bits(p.data), bits(acc.data), bits(z.data)].map((b) => Array.from(b));
+        p.dispose(); acc.dispose(); z.dispose();
+        return out;
+      };
+      expect(run(ftrlGeneralPower)).toEqual(run((...args) => kernels().ftrlStep(...args)));
+    });
+});
