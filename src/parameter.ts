@@ -141,6 +141,13 @@ export function parameterDisposals(): number {
   return disposals;
 }
 
+/** @internal The elements of `params` in all. */
+export function totalSize(params: readonly Parameter[]): number {
+  let elements = 0;
+  for (let i = 0; i < params.length; i++) elements += params[i]!.size;
+  return elements;
+}
+
 /** Creates a parameter of `shape` (zeros unless `options.init` says otherwise). */
 export function parameter(shape: readonly number[], options?: ParameterOptions): Parameter {
   return new Parameter(shape, options);

@@ -5,7 +5,7 @@
 import { kernels } from "../bindings/instance.js";
 import { F32Block } from "../bindings/memory.js";
 import { checkBounded, describe } from "../checks.js";
-import type { Parameter } from "../parameter.js";
+import { totalSize, type Parameter } from "../parameter.js";
 import { threadHooks } from "../threads/hooks.js";
 
 /** The accumulation part of a state dict: steps accumulated so far and the sums, per parameter in order. */
@@ -50,9 +50,7 @@ export class GradientAccumulator {
   add(params: readonly Parameter[]): boolean {
     // With threads on, the sums are collected and split across them in one dispatch.
     const threads = threadHooks();
-    let elements = 0;
-    for (let i = 0; i < params.length; i++) elements += params[i]!.size;
-    const threaded = threads !== null && threads.beginStep(elements);
+    const threaded = threads !== null && threads.beginStep(totalSize(params));
     try {
       const { accumulateGrad } = kernels();
       for (let i = 0; i < params.length; i++) {

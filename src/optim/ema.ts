@@ -3,10 +3,9 @@
 // the averages toward them by (1 − decay). Averages live in wasm memory beside the parameters.
 
 import { kernels } from "../bindings/instance.js";
-import { stepScalars } from "../bindings/memory.js";
-import { F32Block } from "../bindings/memory.js";
+import { F32Block, stepScalars } from "../bindings/memory.js";
 import { checkBounded, checkObject, checkOptionKeys, describe } from "../checks.js";
-import { Parameter } from "../parameter.js";
+import { Parameter, totalSize } from "../parameter.js";
 import { threadHooks } from "../threads/hooks.js";
 
 /** Options of EMA. */
@@ -72,15 +71,13 @@ export class EMA {
     if (this.#swapped) throw new Error("simdopt: EMA.update() while swapped: call swap() again to put the trained weights back first");
     // With threads on, the calls are collected and split across them in one dispatch.
     const threads = threadHooks();
-    let elements = 0;
-    for (let i = 0; i < this.params.length; i++) elements += this.params[i]!.size;
-    const threaded = threads !== null && threads.beginStep(elements);
+    const threaded = threads !== null && threads.beginStep(totalSize(this.params));
     try {
       const { emaUpdate } = kernels();
+      // decay 0 copies: the same as PyTorch's first call (n_averaged == 0).
+      stepScalars()[0] = this.#nAveraged === 0 ? 0 : this.decay;
       for (let i = 0; i < this.params.length; i++) {
         const param = this.params[i]!;
-        // decay 0 copies: the same as PyTorch's first call (n_averaged == 0).
-        stepScalars()[0] = this.#nAveraged === 0 ? 0 : this.decay;
         emaUpdate(this.#averages[i]!.ptr, param.dataPtr, param.size);
       }
     } finally {

@@ -5,7 +5,7 @@
 
 import { F32Block } from "../bindings/memory.js";
 import { threadHooks } from "../threads/hooks.js";
-import { Parameter, parameterDisposals } from "../parameter.js";
+import { Parameter, parameterDisposals, totalSize } from "../parameter.js";
 import { checkInteger, checkObject, checkOptionKeys, type NumberCheck } from "../checks.js";
 import { checkMembers, checkStepOptions, groupPrefix, makeGroup, makeGroups, stripUndefined } from "./groups.js";
 import { loadState, makeStateDict, type StateAccess } from "./state-dict.js";
@@ -698,8 +698,7 @@ export abstract class Optimizer<Options extends object> {
     if (changed !== null) {
       this.#memberSet = changed;
       this.#generation++;
-      this.#elements = 0;
-      for (const param of this.#memberList) this.#elements += param.size;
+      this.#elements = totalSize(this.#memberList);
     }
     this.#disposalsSeen = disposals;
   }

@@ -120,19 +120,21 @@ function drain(): void {
 /** The caller's scalars, kept while recorded calls run (they write the same slots). */
 const savedScalars = new Float64Array(8);
 
+/** Runs `run` (drain or flush: recorded calls, which write the scalar slots) and puts the caller's scalars back. */
+function keepingScalars(run: () => void): void {
+  const scalars = stepScalars();
+  savedScalars.set(scalars);
+  run();
+  scalars.set(savedScalars);
+}
+
 /**
  * Takes the slot of the next noted call (draining first when they are all taken) and notes the
  * kernel, its argument count and the scalars written for it; returns where its arguments go.
  */
 function note(id: number, argc: number): number {
-  const s = stepScalars();
-  if (rawCount === RAW_MAX) {
-    // drain() may dispatch, which runs calls here that write the scalar slots.
-    savedScalars.set(s);
-    drain();
-    s.set(savedScalars);
-  }
-  const o = rawCount++ * PIECE_STRIDE, r = raw;
+  if (rawCount === RAW_MAX) keepingScalars(drain); // drain() may dispatch
+  const o = rawCount++ * PIECE_STRIDE, r = raw, s = stepScalars();
   r[o] = id;
   r[o + 1] = argc;
   for (let i = 0; i < 8; i++) r[o + 2 + SCALARS_ARG + i] = s[i]!;
@@ -164,10 +166,7 @@ function makeRecorder(real: Kernels): Kernels {
     if (typeof f !== "function" || name in RECORDERS) continue;
     out[name] = (...a: number[]) => {
       // The caller wrote this call's scalars already; the recorded calls run first write theirs.
-      const scalars = stepScalars();
-      savedScalars.set(scalars);
-      flush();
-      scalars.set(savedScalars);
+      keepingScalars(flush);
       return f(...a);
     };
   }
