@@ -150,6 +150,9 @@ describe("bad options", () => {
     [{ beta2Decay: 0.5 }, RangeError, /beta2Decay must be a finite number ≤ 0, got 0.5/],
     [{ d: 0.5 }, RangeError, /d must be a number ≥ 1 \(Infinity: no clipping\), got 0.5/],
     [{ d: Number.NaN }, TypeError, /d must be a number ≥ 1/],
+    // Not a number, though `"2" >= 1` and `true >= 1` hold.
+    [{ d: "2" }, TypeError, /^simdopt: d must be a number ≥ 1 \(Infinity: no clipping\), got "2" \(string\)$/],
+    [{ d: true }, TypeError, /^simdopt: d must be a number ≥ 1 \(Infinity: no clipping\), got true \(boolean\)$/],
     [{ eps: [-1, 1e-3] }, RangeError, /eps\[0\] must be a finite number ≥ 0/],
     [{ eps: [null, -1] }, RangeError, /eps\[1\]/],
     [{ eps: [null] }, TypeError, /eps must be a pair \[eps1 \(null or ≥ 0\), eps2 \(≥ 0\)\]/],

@@ -30,6 +30,8 @@ const CASES: { [A in FactoredAlgorithm]: Partial<FactoredOptions[A]>[] } = {
     { lr: 0.1, beta2Decay: -0.5 },
     { eps: [0, 1e-3], beta2Decay: 0 },
     { d: Infinity, weightDecay: 0.5, lr: 0.02 },
+    // The relative step min(lr, 1/√t) is 1/√t from t = 5 on.
+    { lr: 0.5 },
   ],
   LAMB: [
     {},
