@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL("../", import.meta.url));
 const reports = process.argv.slice(2);
 if (reports.length === 0) reports.push(resolve(root, "reports/mutation/mutation.json"));
 
-/** @type {Array<{ file: string, line: number, mutator: string, replacement?: string, why: string }>} */
+/** @type {Array<{ file: string, line: number, column?: number, mutator: string, replacement?: string, why: string }>} */
 const equivalents = JSON.parse(readFileSync(resolve(root, "test/mutation/equivalent-mutants.json"), "utf8")).mutants;
 
 const files = new Map();
@@ -30,7 +30,8 @@ for (const report of reports) {
 
 const isEquivalent = (file, mutant) => equivalents.some((e) =>
   e.file === file && e.line === mutant.location.start.line && e.mutator === mutant.mutatorName &&
-  (e.replacement === undefined || e.replacement === mutant.replacement));
+  (e.replacement === undefined || e.replacement === mutant.replacement) &&
+  (e.column === undefined || e.column === mutant.location.start.column));
 
 const rows = [];
 const unexplained = [];
