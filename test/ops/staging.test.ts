@@ -1,6 +1,8 @@
 // Staging's exact-alias rule (src/ops/staging.ts), seen through batch norm: only y = x and
 // dx = dy are computed in place; any other written array that is exactly an input's floats is
-// staged through scratch, or the kernels would overwrite an input they still read.
+// staged through scratch, or the kernels would overwrite an input they still read. (Batch norm
+// runs inside the tests only: StrykerJS counts calls made while a file is collected as covered
+// by no test.)
 import { describe, expect, it } from "vitest";
 import { batchNormBackward, batchNormForward, init, parameter } from "../../src/index.js";
 
@@ -17,9 +19,8 @@ const runningVar = Float32Array.of(1, 4, 0.25, 2, 9, 0.5);
 const gamma = Float32Array.of(1.5, -0.5, 0.75, 2, 1, -1);
 
 describe("batchNormForward (eval): meanOut or invStdOut exactly x", () => {
-  const expected = batchNormForward(Float32Array.from(xValues), shape, { training: false, runningMean, runningVar, gamma });
-
   it.each(["meanOut", "invStdOut"] as const)("%s over x's floats: y from the original x", (name) => {
+    const expected = batchNormForward(Float32Array.from(xValues), shape, { training: false, runningMean, runningVar, gamma });
     const p = parameter([C], { init: xValues });
     const result = batchNormForward(p.data, shape, { training: false, runningMean, runningVar, gamma, [name]: p.data });
     expect(Array.from(result.y)).toEqual(Array.from(expected.y));
@@ -33,7 +34,7 @@ describe("batchNormBackward: out exactly x, dgammaOut or dbetaOut exactly dy (ev
   const mean = Float32Array.of(0.1, -0.2, 0.3, 1, -1, 0);
   const invStd = Float32Array.of(1, 2, 0.5, 1.5, 0.25, 3);
   const options = { mean, invStd, gamma, training: false };
-  const expected = batchNormBackward(Float32Array.from(dyValues), Float32Array.from(xValues), shape, options);
+  const reference = () => batchNormBackward(Float32Array.from(dyValues), Float32Array.from(xValues), shape, options);
 
   it("out over x's floats (training): dx from the original x", () => {
     // Training: the dx pass reads x again after the reductions.
@@ -51,6 +52,7 @@ describe("batchNormBackward: out exactly x, dgammaOut or dbetaOut exactly dy (ev
   });
 
   it.each(["dgammaOut", "dbetaOut"] as const)("%s over dy's floats: dx and the sums from the original dy", (name) => {
+    const expected = reference();
     const p = parameter([C], { init: dyValues });
     const result = batchNormBackward(p.data, Float32Array.from(xValues), shape, { ...options, [name]: p.data });
     expect(Array.from(result.dx)).toEqual(Array.from(expected.dx));
