@@ -49,7 +49,8 @@ function gemmShares(rows: number, cols: number): number {
   if (hooks === null) return 1;
   const s = Math.min(rows, cols);
   const long = Math.max(rows, cols);
-  return Math.max(hooks.matmulShares(s, s, long), hooks.matmulShares(s, s, s), hooks.matmulShares(rows > cols ? rows : s, rows > cols ? s : cols, s));
+  // The third GEMM's output is rows×cols either way (Y·poly when tall, poly·X when wide).
+  return Math.max(hooks.matmulShares(s, s, long), hooks.matmulShares(s, s, s), hooks.matmulShares(rows, cols, s));
 }
 
 /** Refilled by scratchLayout: a step allocates nothing. */
