@@ -6,9 +6,9 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { init, Muon, parameter, type Parameter } from "../../src/index.js";
 import { kernels } from "../../src/bindings/instance.js";
 import { allocatedBytes, allocationCount, heapF32 } from "../../src/bindings/memory.js";
-import { installThreadHooks, type ThreadHooks } from "../../src/threads/hooks.js";
 import { MuonReference } from "../reference/optimizers-more.js";
 import { seededRandom } from "../reference/random.js";
+import { installSplitHooks, removeSplitHooks } from "../support/split-hooks.js";
 import { excess } from "./extra-harness.js";
 import { fullOptions } from "./more-harness.js";
 
@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  installThreadHooks(null as unknown as ThreadHooks);
+  removeSplitHooks();
 });
 
 const align = (floats: number) => Math.ceil(floats / 4) * 4;
@@ -107,5 +107,48 @@ describe("Muon's scratch", () => {
       expect(() => optimizer.addParamGroup(group as never)).toThrow(new TypeError("simdopt: paramGroups[1] must be a Parameter or an object { params: Parameter[], ...options }"));
     }
     optimizer.dispose(); p.dispose();
+  });
+});
+
+describe("Muon's GEMMs split across threads", () => {
+  // Shares asked for, by GEMM shape: the three GEMMs of an iteration ask for different counts.
+  const sharesFor = (m: number, n: number, k: number) => 2 + ((31 * m + 17 * n + 7 * k) % 5);
+
+  function trajectory(rows: number, cols: number, split: boolean) {
+    const random = seededRandom(rows + 100 * cols);
+    const { p } = makeParam([rows, cols], random);
+    const optimizer = new Muon([p], { lr: 0.05, nsSteps: 3 });
+    const calls = split ? installSplitHooks(sharesFor) : [];
+    const bytes = allocatedBytes();
+    let firstStepBytes = 0;
+    for (let t = 0; t < 3; t++) {
+      for (let j = 0; j < p.size; j++) p.grad[j] = 2 * random() - 1;
+      optimizer.step();
+      if (t === 0) firstStepBytes = allocatedBytes() - bytes;
+    }
+    removeSplitHooks();
+    const result = { data: Array.from(p.data), buffer: Array.from(optimizer.stateDict().state[0]!.buffers.momentumBuffer!), calls, firstStepBytes };
+    optimizer.dispose(); p.dispose();
+    return result;
+  }
+
+  it.each([[7, 13], [13, 7], [9, 9], [40, 24], [24, 40]] as const)("%i×%i: every GEMM is split as asked, each share packing into its own space; bit-identical to one thread", (rows, cols) => {
+    const one = trajectory(rows, cols, false);
+    const split = trajectory(rows, cols, true);
+    expect(split.data).toEqual(one.data);
+    expect(split.buffer).toEqual(one.buffer);
+    const { matmulPackedASize: packA, matmulPackedBSize: packB, relaxedBuild } = kernels();
+    expect(split.calls.length).toBe(3 * 3 * 3); // three GEMMs per iteration, three iterations, three steps
+    for (const call of split.calls) {
+      expect(call.shares).toBe(sharesFor(call.m, call.n, call.k));
+      // Bands of rows are cut at multiples of the micro-kernel's rows.
+      expect(call.rowMultiple).toBe(relaxedBuild() === 1 ? 6 : 5);
+      expect(call.packedB - call.packedA).toBeGreaterThanOrEqual(call.transA ? 4 * packA(call.m, call.k) : 0);
+      expect(call.packedStride - (call.packedB - call.packedA)).toBeGreaterThanOrEqual(4 * packB(call.k, call.n));
+    }
+    // Packing space for the most shares any GEMM asked for, no more.
+    const most = Math.max(...split.calls.map((call) => call.shares));
+    expect(most).toBeGreaterThan(1);
+    expect(split.firstStepBytes).toBe(4 * (align(rows * cols) + scratchFloats(rows, cols, most)));
   });
 });
