@@ -1,10 +1,13 @@
 // matmul's error messages (each names the argument, the expected shape and what was given) and
 // the ownership of its result: without `out` it returns a fresh array that later calls leave
 // alone.
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { init, matmul, parameter, type MatmulOptions } from "../../src/index.js";
 import { randomArray, seededRandom } from "../reference/random.js";
 import { matmulReference, worstErrorRatio } from "../reference/matmul.mjs";
+import * as instance from "../../src/bindings/instance.js";
+import { allocatedBytes } from "../../src/bindings/memory.js";
+import { installSplitHooks, removeSplitHooks } from "../support/split-hooks.js";
 
 beforeAll(async () => {
   await init();
@@ -74,5 +77,57 @@ describe("matmul scratch", () => {
     expect(worstErrorRatio(result, matmulReference(floats(11, m * k), floats(12, k * n), { m, k, n }))).toBeLessThanOrEqual(1);
     const expected = slots(wasm.matmulPackedBSize(k, n)) + slots(m * k) + slots(k * n) + slots(m * n);
     expect(memory.allocatedBytes() - before).toBe(Math.ceil((expected * 4) / 16) * 16);
+  });
+});
+
+describe("matmul scratch growth", () => {
+  it("a call that needs more scratch grows it by exactly what it needs more: packing, a, b and C", () => {
+    const { matmulPackedASize: packA, matmulPackedBSize: packB } = instance.kernels();
+    const slots = (floats: number) => Math.ceil(floats / 4) * 4;
+    const need = (m: number, k: number, n: number, transA: boolean) =>
+      (transA ? slots(packA(m, k)) : 0) + slots(packB(k, n)) + slots(m * k) + slots(k * n) + slots(m * n);
+    // Larger than any call before in this file, so the first one sets the scratch's size.
+    const first = [45, 31, 53] as const, second = [47, 33, 61] as const;
+    for (const transA of [false, true]) {
+      matmul(floats(1, first[0] * first[1]), floats(2, first[1] * first[2]), { m: first[0], k: first[1], n: first[2], transA, out: new Float32Array(first[0] * first[2]) });
+      const before = allocatedBytes();
+      const [m, k, n] = transA ? [second[0] + 2, second[1] + 2, second[2] + 2] : second;
+      const result = matmul(floats(3, m * k), floats(4, k * n), { m, k, n, transA, out: new Float32Array(m * n) });
+      expect(worstErrorRatio(result, matmulReference(floats(3, m * k), floats(4, k * n), { m, k, n, transA }))).toBeLessThanOrEqual(1);
+      const had = transA ? need(second[0], second[1], second[2], false) : need(first[0], first[1], first[2], false);
+      expect(allocatedBytes() - before).toBe(4 * (need(m, k, n, transA) - had));
+    }
+  });
+});
+
+describe("matmul split across threads", () => {
+  afterEach(() => {
+    removeSplitHooks();
+  });
+
+  // Bands of columns (n ≥ 32 per share) and of rows (narrow C, or Aᵀ with m ≥ n).
+  it.each([
+    [13, 9, 70, false, false], [13, 9, 70, true, true], [37, 11, 6, false, true], [37, 11, 6, true, false], [5, 3, 40, true, false],
+  ] as const)("%i×%i by %i (transA %s, transB %s): split as asked, each share packing into its own space; bit-identical to one call", (m, k, n, transA, transB) => {
+    const a = floats(m + k, m * k), b = floats(n + k, k * n);
+    const options: MatmulOptions = { m, k, n, transA, transB, alpha: 0.5, beta: 2 };
+    const start = floats(m * n, m * n);
+    const one = matmul(a, b, { ...options, out: start.slice() });
+    const shares = 2 + ((m + n + k) % 3);
+    const calls = installSplitHooks(() => shares);
+    const viewOut = parameter([m * n], { init: start });
+    const split = matmul(a, b, { ...options, out: start.slice() });
+    const inPlace = matmul(a, b, { ...options, out: viewOut.data });
+    removeSplitHooks();
+    expect(Array.from(split)).toEqual(Array.from(one));
+    expect(Array.from(inPlace)).toEqual(Array.from(one));
+    const { matmulPackedASize: packA, matmulPackedBSize: packB, relaxedBuild } = instance.kernels();
+    expect(calls).toHaveLength(2);
+    for (const call of calls) {
+      expect(call).toMatchObject({ m, k, n, transA, transB, shares, rowMultiple: relaxedBuild() === 1 ? 6 : 5 });
+      expect(call.packedB - call.packedA).toBe(transA ? 4 * Math.ceil(packA(m, k) / 4) * 4 : 0);
+      expect(call.packedStride).toBe(call.packedB - call.packedA + 4 * Math.ceil(packB(k, n) / 4) * 4);
+    }
+    viewOut.dispose();
   });
 });
