@@ -1,8 +1,8 @@
 // Staging's exact-alias rule (src/ops/staging.ts), seen through batch norm: only y = x and
 // dx = dy are computed in place; any other written array that is exactly an input's floats is
-// staged through scratch, or the kernels would overwrite an input they still read. (Batch norm
-// runs inside the tests only: StrykerJS counts calls made while a file is collected as covered
-// by no test.)
+// staged through scratch, or the kernels would overwrite an input they still read (dx over
+// invStd or gamma in eval mode, meanOut over x, dgammaOut over dy). Batch norm runs inside the
+// tests only: StrykerJS counts calls made while a file is collected as covered by no test.
 import { describe, expect, it } from "vitest";
 import { batchNormBackward, batchNormForward, init, parameter } from "../../src/index.js";
 
@@ -48,6 +48,18 @@ describe("batchNormBackward: out exactly x, dgammaOut or dbetaOut exactly dy (ev
     expect(result.dx).toBe(p.data);
     expect(Array.from(p.data)).toEqual(Array.from(reference.dx));
     expect(Array.from(result.dgamma)).toEqual(Array.from(reference.dgamma));
+    p.dispose();
+  });
+
+  it.each(["invStd", "gamma"] as const)("out over %s's floats: dgamma from the original values", (name) => {
+    // Eval mode writes dx during the reduction, and dgamma is formed from invStd and gamma after it.
+    const expected = reference();
+    const p = parameter([C], { init: options[name] });
+    const result = batchNormBackward(Float32Array.from(dyValues), Float32Array.from(xValues), shape, { ...options, [name]: p.data, out: p.data });
+    expect(result.dx).toBe(p.data);
+    expect(Array.from(p.data)).toEqual(Array.from(expected.dx));
+    expect(Array.from(result.dgamma)).toEqual(Array.from(expected.dgamma));
+    expect(Array.from(result.dbeta)).toEqual(Array.from(expected.dbeta));
     p.dispose();
   });
 
