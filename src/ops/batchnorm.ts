@@ -234,7 +234,7 @@ export function batchNormForward(x: Float32Array, shape: readonly number[], opti
     stage.writeBack(runningVarSlot);
   }
   const result = {
-    y: stage.result(ySlot, x.length),
+    y: stage.result(ySlot, geo.count * C), // not x.length: growing a plain memory detaches a view x (length 0)
     mean: stage.result(meanSlot, C),
     invStd: stage.result(invStdSlot, C),
   };
@@ -311,7 +311,7 @@ export function batchNormBackwardImpl(
     else nchwSplit(k, "batchNormBackwardDxNchw", [dyPtr, xPtr, dxPtr, geo.batch, C, geo.spatial, meanPtr, coefDy, coefCentred, coefConst, coefScale, 0], geo.batch, C, geo.spatial);
   }
   const result = {
-    dx: stage.result(dxSlot, x.length),
+    dx: stage.result(dxSlot, geo.count * C), // as in the forward
     dgamma: paramGrads ? stage.result(dgammaSlot, C) : new Float32Array(0),
     dbeta: paramGrads ? stage.result(dbetaSlot, C) : new Float32Array(0),
   };

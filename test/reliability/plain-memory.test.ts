@@ -88,6 +88,43 @@ describe("plain memory: results are live views after growth", () => {
     host.dispose();
   });
 
+  it("batch norm running statistics (views) overlapping x are staged from, and written back to, their offsets after growth", () => {
+    const C = 4;
+    const N = Math.ceil(beyondFreeRoom() / C);
+    const L = N * C;
+    const host = library.parameter([L + C]);
+    host.data.set(values(7, L), 0);
+    // runningMean's first two floats are x's last two.
+    host.data.set([0.5, -0.5, 1, 2], L - 2);
+    const x = host.data.slice(0, L);
+    const runningVar = Float32Array.of(1, 2, 3, 4);
+    const expectedMean = Float32Array.of(0.5, -0.5, 1, 2);
+    const expectedVar = runningVar.slice();
+    const result = growing(() => library.batchNormForward(host.data.subarray(0, L), [N, C], { runningMean: host.data.subarray(L - 2, L - 2 + C), runningVar }));
+    // After the call under test: the reference's own scratch would grow the memory first.
+    const reference = library.batchNormForward(x, [N, C], { runningMean: expectedMean, runningVar: expectedVar });
+    expect(firstDifference(result.y, reference.y)).toBe(-1);
+    expect(firstDifference(host.data.subarray(L - 2, L - 2 + C), expectedMean)).toBe(-1);
+    expect(firstDifference(runningVar, expectedVar)).toBe(-1);
+    host.dispose();
+  });
+
+  it("with x a library view that growth detaches, y and dx (no out) still hold every element", () => {
+    const C = 4;
+    const N = Math.ceil(beyondFreeRoom() / C);
+    const host = library.parameter([N, C], { init: values(8, N * C) });
+    const x = host.data.slice();
+    const forward = growing(() => library.batchNormForward(host.data, [N, C]));
+    expect(forward.y.length).toBe(N * C);
+    expect(firstDifference(forward.y, library.batchNormForward(x, [N, C]).y)).toBe(-1);
+    const dy = values(9, N * C);
+    const options = { mean: forward.mean, invStd: forward.invStd };
+    const backward = growing(() => library.batchNormBackward(dy, library.parameter([N, C], { init: x }).data, [N, C], options));
+    expect(backward.dx.length).toBe(N * C);
+    expect(firstDifference(backward.dx, library.batchNormBackward(dy, x, [N, C], options).dx)).toBe(-1);
+    host.dispose();
+  });
+
   it("batchNormForward(..., { out }) and batchNormBackward(..., { out }) return live views after growth", () => {
     const C = 4;
     let N = Math.ceil(beyondFreeRoom() / C);
