@@ -3,9 +3,10 @@
 // variables it has no state for, how buffers and float64 scalars travel as tensors; the class
 // per namespace, its config round trip, and what dispose() frees.
 import { beforeAll, describe, expect, it } from "vitest";
+import * as core from "../../src/index.js";
 import { Adafactor, AdamW, NAdam, SGD } from "../../src/index.js";
 import { parameterDisposals } from "../../src/parameter.js";
-import { tfOptimizer } from "../../src/interop/tfjs.js";
+import { registerTfOptimizers, tfOptimizer } from "../../src/interop/tfjs.js";
 import { loadTf, variable } from "./tfjs-setup.js";
 
 type Tf = Awaited<ReturnType<typeof loadTf>>;
@@ -49,6 +50,9 @@ describe("state by position", () => {
     opt.applyGradients({ [b.name]: tf.ones([3]) });
     expect(Array.from(b.dataSync())).toEqual([-1, -1, -1]);
     expect(Array.from(a.dataSync())).toEqual([-0.75, -0.75]);
+    // b's joining left a's state alone: momentum 0.5·1.5 + 1 = 1.75, a = −0.75 − 0.875.
+    opt.applyGradients({ [a.name]: tf.ones([2]) });
+    expect(Array.from(a.dataSync())).toEqual([-1.625, -1.625]);
     opt.dispose();
     a.dispose();
     b.dispose();
@@ -135,6 +139,33 @@ describe("state as tensors", () => {
 });
 
 describe("the adapter class", () => {
+  it("registerTfOptimizers registers one class per simdopt optimizer, named simdopt.<Optimizer>", () => {
+    const registered: string[] = [];
+    const fake = {
+      Optimizer: class {}, engine: () => ({}), tensor: () => ({}), backend: () => ({}), keep: (t: unknown) => t,
+      serialization: { registerClass: (cls: { className: string }) => registered.push(cls.className) },
+    };
+    registerTfOptimizers(fake);
+    const expected = Object.entries(core).filter(([, value]) => typeof value === "function" && value.prototype instanceof core.Optimizer).map(([name]) => `simdopt.${name}`);
+    expect(expected).toContain("simdopt.AdamW");
+    expect(expected).toContain("simdopt.Muon");
+    expect(registered.sort()).toEqual(expected.sort());
+    // Once per namespace.
+    registerTfOptimizers(fake);
+    expect(registered).toHaveLength(expected.length);
+  });
+
+  it("a scalar variable joins as a one-element parameter named after it", () => {
+    const opt = tfOptimizer(tf, SGD, { lr: 0.5 });
+    const v = tf.variable(tf.scalar(2), true, "scalar_v");
+    opt.applyGradients({ [v.name]: tf.scalar(1) });
+    expect(v.dataSync()[0]).toBe(1.5);
+    expect(opt.parameterOf(v)!.shape).toEqual([1]);
+    expect(opt.parameterOf(v)!.name).toBe("scalar_v");
+    opt.dispose();
+    v.dispose();
+  });
+
   it("one class per namespace and optimizer, named simdopt.<Optimizer>", () => {
     const one = tfOptimizer(tf, AdamW), two = tfOptimizer(tf, AdamW), sgd = tfOptimizer(tf, SGD);
     expect(one.constructor).toBe(two.constructor);
