@@ -16,6 +16,7 @@ vi.mock("node:os", () => ({
 
 import { features, init } from "../../src/index.js";
 import { kernels, moduleForThreads } from "../../src/bindings/instance.js";
+import { stepScalars } from "../../src/bindings/memory.js";
 import { initThreads, terminateThreads, threadsInternal } from "../../src/threads/api.js";
 import { MAX_PIECES, MAX_TASKS } from "../../src/threads/limits.js";
 import { CTRL, PIECE_STRIDE, layout } from "../../src/threads/shared.js";
@@ -126,6 +127,22 @@ describe("with the module loaded", () => {
     pool.setSimulatedFailure("unavailable");
     expect(await initThreads(4)).toBe(1);
     expect(fakeWorkers).toHaveLength(0);
+  });
+
+  it("the calling thread's scratch (and its scalar slots) moves out of the static block into a block of its own", async () => {
+    const before = kernels().scalarsAt();
+    const bytes = kernels().threadScratchBytes();
+    expect(await initThreads(3)).toBe(3);
+    const at = kernels().scalarsAt();
+    expect(at).not.toBe(before);
+    expect(stepScalars().byteOffset).toBe(at);
+    // One block of the scratch's size per thread, one after the other: the caller's first.
+    const [w0, w1] = fakeWorkers.slice(-2).map((w) => w.start.scratch);
+    expect(w1! - w0!).toBe(bytes);
+    expect(at).toBeGreaterThanOrEqual(w0! - bytes);
+    expect(at).toBeLessThan(w0!);
+    terminateThreads();
+    expect(kernels().scalarsAt()).toBe(at);
   });
 
   it("n defaults to the cores Node reports, else to navigator.hardwareConcurrency, else 1", async () => {
@@ -257,6 +274,37 @@ describe("with the module loaded", () => {
       expect(ctrl[CTRL.WAITING]).toBe(0);
       expect(pool.workerTaskCount()).toBe(1);
       expect(pool.threadCount()).toBe(2);
+    });
+
+    it("where Atomics.wait is not allowed (a browser's main thread) the caller only spins", async () => {
+      const wait = vi.spyOn(Atomics, "wait").mockImplementation(() => { throw new TypeError("Atomics.wait cannot be called in this context"); });
+      await initThreads(2);
+      expect(wait).toHaveBeenCalledTimes(1); // the probe
+      wait.mockClear();
+      let claimed = -1;
+      const publish = onNextPublish((c) => { claimed = claim(c); });
+      let reads = 0;
+      // The worker's task is in at the first clock read (after 2¹⁴ spins).
+      vi.spyOn(Date, "now").mockImplementation(() => {
+        if (++reads === 1) runTask(claimed);
+        return 0;
+      });
+      const { expected, got } = sums();
+      publish.restore();
+      expect(got).toEqual(expected);
+      expect(reads).toBe(1);
+      expect(wait).not.toHaveBeenCalled();
+    });
+
+    it("a warning where there is no console is dropped", async () => {
+      await initThreads(2);
+      vi.stubGlobal("console", undefined);
+      try {
+        fakeWorkers.at(-1)!.lose("exit code 1");
+      } finally {
+        vi.unstubAllGlobals();
+      }
+      expect(pool.threadCount()).toBe(1);
     });
 
     it("a worker's failed kernel call turns threads off and throws", async () => {
