@@ -35,6 +35,7 @@ afterEach(() => {
   pool.setSimulatedFailure("");
   pool.pauseThreads(false);
   warnings.length = 0;
+  fakeWorkers.length = 0;
 });
 
 function catchWarnings(): void {
@@ -68,6 +69,23 @@ describe("with the module loaded", () => {
     for (const block of blocks) block.free();
     return { expected, got };
   }
+
+  it("the calling thread's scratch (and its scalar slots) moves out of the static block into a block of its own", async () => {
+    // First in this file to start threads: the blocks are allocated one after the other.
+    const before = kernels().scalarsAt();
+    const bytes = kernels().threadScratchBytes();
+    expect(await initThreads(3)).toBe(3);
+    const at = kernels().scalarsAt();
+    expect(at).not.toBe(before);
+    expect(stepScalars().byteOffset).toBe(at);
+    // One block of the scratch's size per thread, one after the other: the caller's first.
+    const [w0, w1] = fakeWorkers.slice(-2).map((w) => w.start.scratch);
+    expect(w1! - w0!).toBe(bytes);
+    expect(at).toBeGreaterThanOrEqual(w0! - bytes);
+    expect(at).toBeLessThan(w0!);
+    terminateThreads();
+    expect(kernels().scalarsAt()).toBe(at);
+  });
 
   it("checks n: a finite integer from 1 to 256", async () => {
     await expect(initThreads(0)).rejects.toThrow(new RangeError("simdopt: initThreads n must be a finite number ≥ 1 and ≤ 256, got 0"));
@@ -127,22 +145,6 @@ describe("with the module loaded", () => {
     pool.setSimulatedFailure("unavailable");
     expect(await initThreads(4)).toBe(1);
     expect(fakeWorkers).toHaveLength(0);
-  });
-
-  it("the calling thread's scratch (and its scalar slots) moves out of the static block into a block of its own", async () => {
-    const before = kernels().scalarsAt();
-    const bytes = kernels().threadScratchBytes();
-    expect(await initThreads(3)).toBe(3);
-    const at = kernels().scalarsAt();
-    expect(at).not.toBe(before);
-    expect(stepScalars().byteOffset).toBe(at);
-    // One block of the scratch's size per thread, one after the other: the caller's first.
-    const [w0, w1] = fakeWorkers.slice(-2).map((w) => w.start.scratch);
-    expect(w1! - w0!).toBe(bytes);
-    expect(at).toBeGreaterThanOrEqual(w0! - bytes);
-    expect(at).toBeLessThan(w0!);
-    terminateThreads();
-    expect(kernels().scalarsAt()).toBe(at);
   });
 
   it("n defaults to the cores Node reports, else to navigator.hardwareConcurrency, else 1", async () => {
