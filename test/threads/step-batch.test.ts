@@ -97,20 +97,19 @@ CASES["SGD over 1100 groups"] = () => {
   return out;
 };
 
-const single: Record<string, number[][]> = {};
 beforeAll(async () => {
   await s.init();
-  // One thread, before any thread code is loaded.
-  for (const [name, run] of Object.entries(CASES)) single[name] = run();
 });
 
 const generation = () => pool.batchArrays().ctrl[CTRL.GEN]!;
 
 describe("recorded steps on two threads", () => {
   it.each(Object.keys(CASES))("%s: the bits of one thread", async (name) => {
+    terminateThreads();
+    const single = CASES[name]!();
     await initThreads(2);
     const before = generation();
-    expect(CASES[name]!()).toEqual(single[name]);
+    expect(CASES[name]!()).toEqual(single);
     expect(generation()).toBeGreaterThan(before);
     terminateThreads();
   });
