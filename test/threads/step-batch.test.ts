@@ -35,11 +35,11 @@ const OPTIMIZERS: Record<string, Make> = {
 const VARIANTS: Record<string, (params: Parameter[], step: number) => s.StepOptions | undefined> = {
   dense: () => undefined,
   mask: (params, step) => ({ mask: new Map([[params[0]!, randomF32(params[0]!.size, 7 + step).map((v) => (v > 0 ? 1 : 0))], [params[2]!, new Uint8Array(params[2]!.size).map((_, i) => (i * 7 + step) % 3 === 0 ? 1 : 0)]]) }),
-  rows: (params, step) => ({ rows: new Map([[params[0]!, Int32Array.from({ length: 40 + 100 * step }, (_, i) => (i * 7 + step) % 300).filter((v, i, a) => a.indexOf(v) === i)], [params[4]!, new Int32Array([step, 800 - step])]]) }),
+  rows: (params, step) => ({ rows: new Map([[params[0]!, Int32Array.from({ length: 40 + 100 * step }, (_, i) => (i * 7 + step) % 300).filter((v, i, a) => a.indexOf(v) === i)], [params[3]!, new Int32Array([0])]]) }),
   guard: () => ({ skipIfNonfinite: true }),
 };
 // Long tensors (cut into chunks), short ones (grouped into runs of table entries), scalar tails.
-const SHAPES = [[300, 77], [5], [40001], [1, 3], [801, 65], ...Array.from({ length: 40 }, (_, i) => [i + 60])];
+const SHAPES = [[300, 27], [5], [20001], [1, 3], [801, 45], ...Array.from({ length: 30 }, (_, i) => [i + 60])];
 
 function params(shapes: number[][], seed: number): Parameter[] {
   return shapes.map((shape, i) => s.parameter(shape, { init: randomF32(shape.reduce((x, y) => x * y), seed + i) }));
@@ -54,9 +54,9 @@ for (const [name, make] of Object.entries(OPTIMIZERS)) {
       const ps = params(SHAPES, 10);
       const optimizer = make(ps);
       const results: number[] = [];
-      for (let step = 0; step < 4; step++) {
+      for (let step = 0; step < 3; step++) {
         ps.forEach((p, i) => p.grad.set(randomF32(p.size, 100 * step + i)));
-        if (variant === "guard" && step === 2) ps[2]!.grad[40000] = NaN;
+        if (variant === "guard" && step === 1) ps[2]!.grad[20000] = NaN;
         results.push(optimizer.step(options(ps, step)) ? 1 : 0);
       }
       const out = [results, ...ps.map((p) => bits(p.data))];
@@ -67,10 +67,10 @@ for (const [name, make] of Object.entries(OPTIMIZERS)) {
   }
 }
 CASES["Adam accumulate 3 with EMA"] = () => {
-  const ps = params([[300, 77], [5], [40001], ...Array.from({ length: 20 }, (_, i) => [i + 60])], 30);
+  const ps = params([[300, 27], [5], [30001], ...Array.from({ length: 20 }, (_, i) => [i + 60])], 30);
   const optimizer = new s.Adam(ps, { lr: 0.01, accumulate: 3 });
   const ema = new s.EMA(ps, { decay: 0.9 });
-  for (let step = 0; step < 7; step++) {
+  for (let step = 0; step < 4; step++) {
     ps.forEach((p, i) => p.grad.set(randomF32(p.size, 300 * step + i)));
     optimizer.step();
     ema.update();
