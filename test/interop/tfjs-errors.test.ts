@@ -26,6 +26,8 @@ describe("tfOptimizer and registerTfOptimizers", () => {
     expect(() => tfOptimizer({ ...complete, serialization: {} } as never, AdamW)).toThrow(new TypeError(`${NOT_TF}[object Object]`));
     expect(() => tfOptimizer({ ...complete, serialization: null } as never, AdamW)).toThrow(new TypeError(`${NOT_TF}[object Object]`));
     expect(() => tfOptimizer(() => 0 as never, AdamW)).toThrow(TypeError);
+    // A function that carries every member is still not the namespace.
+    expect(() => tfOptimizer(Object.assign(function fakeTf() {}, complete) as never, AdamW)).toThrow(new TypeError(`${NOT_TF}function fakeTf`));
   });
 
   it("the optimizer class must be one of simdopt's", () => {
@@ -119,6 +121,7 @@ describe("applyGradients", () => {
       [null, new TypeError("simdopt: applyGradients expects a NamedTensorMap or NamedTensor[], got null")],
       [[{ name: a.name, tensor: tf.ones([2]) }, 7], new TypeError("simdopt: applyGradients entry 1 must be { name, tensor }, got 7")],
       [[null], new TypeError("simdopt: applyGradients entry 0 must be { name, tensor }, got null")],
+      [[function named() {}], new TypeError("simdopt: applyGradients entry 0 must be { name, tensor }, got function named")],
       [[{ name: 3, tensor: tf.ones([2]) }], new TypeError("simdopt: applyGradients entry 0 must be { name, tensor }, got [object Object]")],
       [{ [a.name]: tf.ones([2]), nope: tf.ones([1]) }, new RangeError(`${at("nope")} is not a variable registered with tfjs`)],
       [[{ name: a.name, tensor: tf.ones([2]) }, { name: a.name, tensor: tf.ones([2]) }], new RangeError(`${at(a.name)} is named twice`)],
@@ -169,6 +172,8 @@ describe("setWeights", () => {
     await expectBad([iter(), { name: "x/m", tensor: tf.tensor([1, 0], [2], "bool") }], new TypeError(`simdopt: setWeights entry "x/m" (bool, 2 values) is not simdopt optimizer state`));
     await expectBad([iter(), { name: "x/m", tensor: tf.tensor([1, 2, 3], [3], "int32") }], new TypeError(`simdopt: setWeights entry "x/m" (int32, 3 values) is not simdopt optimizer state`));
     await expectBad([iter(), { name: "x/expAvg", tensor: tf.ones([2]) }], new RangeError(`simdopt: setWeights has no "x/step" entry`));
+    await expectBad([iter(), { name: "x/step", tensor: tf.scalar(1, "int32") }, { name: "x/count", tensor: tf.scalar(5, "int32") }],
+      new TypeError(`simdopt: setWeights entry "x/count" (int32, 1 values) is not simdopt optimizer state`));
     await expectBad([iter(), { name: "x/step", tensor: tf.tensor([1, 2], [2], "int32") }], new RangeError(`simdopt: setWeights has no "x/step" entry`));
     await expectBad([iter(), { name: "x/step", tensor: tf.scalar(-2, "int32") }], new RangeError(`simdopt: setWeights has no "x/step" entry`));
     // A step held as float32 is a buffer named "step", and the step itself is then missing.

@@ -4,7 +4,7 @@
 // per namespace, its config round trip, and what dispose() frees.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as core from "../../src/index.js";
-import { Adafactor, AdamW, NAdam, SGD } from "../../src/index.js";
+import { Adafactor, AdamW, Muon, NAdam, SGD } from "../../src/index.js";
 import { parameterDisposals } from "../../src/parameter.js";
 import { registerTfOptimizers, tfOptimizer } from "../../src/interop/tfjs.js";
 import { loadTf, variable } from "./tfjs-setup.js";
@@ -35,6 +35,11 @@ describe("state by position", () => {
       ["x/step", "int32", [], [2]], ["x/momentumBuffer", "float32", [2], [1, 1]],
       ["y/step", "int32", [], [3]], ["y/momentumBuffer", "float32", [3], [2, 2, 2]],
     ]);
+    // A 2-D buffer keeps its shape while pending.
+    const held = tfOptimizer(tf, SGD, { lr: 0.5, momentum: 0.5 });
+    await held.setWeights([{ name: "iter", tensor: tf.scalar(1, "int32") }, { name: "m/step", tensor: tf.scalar(1, "int32") }, { name: "m/momentumBuffer", tensor: tf.ones([2, 3]) }] as never);
+    expect((await summary(await held.getWeights() as never))[2]).toEqual(["m/momentumBuffer", "float32", [2, 3], [1, 1, 1, 1, 1, 1]]);
+    held.dispose();
     const a = variable([0, 0], [2], "a");
     const b = variable([0, 0, 0], [3], "b");
     // a joins at position 0: momentum 0.5·1 + 1 = 1.5, so a = −0.75.
@@ -183,13 +188,22 @@ describe("the adapter class", () => {
     opt.simdopt.paramGroups[0]!.lr = 0.005;
     const Cls = opt.constructor as unknown as { fromConfig(cls: unknown, config: Record<string, unknown>): typeof opt };
     const made = Cls.fromConfig(Cls, opt.getConfig());
+    expect(made.simdopt.defaults).toEqual(opt.simdopt.defaults);
     expect(made.simdopt.paramGroups.map((g) => [g.params.length, g.lr, g.weightDecay])).toEqual([[0, 0.005, 0.3], [0, 0.01, 0]]);
     expect(made.getConfig()).toEqual(opt.getConfig());
     const plain = tfOptimizer(tf, SGD, { lr: 0.1 });
     expect(plain.simdopt.paramGroups).toHaveLength(1);
     const fromPlain = (plain.constructor as unknown as typeof Cls).fromConfig(Cls, plain.getConfig());
     expect(fromPlain.simdopt.paramGroups.map((g) => g.lr)).toEqual([0.1]);
-    [opt, made, plain, fromPlain].forEach((o) => o.dispose());
+    // A config's groups never replace the groups' own (empty) parameter lists.
+    const config = JSON.parse(decodeURIComponent(plain.getConfig().simdopt!.replace(/%5F/g, "_"))) as { groups: Record<string, unknown>[] };
+    config.groups[0]!.params = ["x"];
+    const crafted = (plain.constructor as unknown as typeof Cls).fromConfig(Cls, { simdopt: JSON.stringify(config) });
+    expect(crafted.simdopt.paramGroups[0]!.params).toEqual([]);
+    // Optimizers that need matrices get matrix placeholders in both groups.
+    const muon = tfOptimizer(tf, Muon, { lr: 0.02 }, { noDecay: /bias/ });
+    expect(muon.simdopt.paramGroups).toHaveLength(2);
+    [opt, made, plain, fromPlain, crafted, muon].forEach((o) => o.dispose());
   });
 
   it("dispose frees the weights getWeights returned last (the earlier ones at the next getWeights)", async () => {
