@@ -73,6 +73,9 @@ describe("with the module loaded", () => {
   it("the calling thread's scratch (and its scalar slots) moves out of the static block into a block of its own", async () => {
     // First in this file to start threads: the blocks are allocated one after the other.
     const before = kernels().scalarsAt();
+    // One thread moves nothing.
+    expect(await initThreads(1)).toBe(1);
+    expect(kernels().scalarsAt()).toBe(before);
     const bytes = kernels().threadScratchBytes();
     expect(await initThreads(3)).toBe(3);
     const at = kernels().scalarsAt();
@@ -156,6 +159,8 @@ describe("with the module loaded", () => {
     vi.stubGlobal("navigator", { hardwareConcurrency: 4 });
     expect(await initThreads()).toBe(4);
     vi.stubGlobal("navigator", { hardwareConcurrency: 0 });
+    expect(await initThreads()).toBe(1);
+    vi.stubGlobal("navigator", { hardwareConcurrency: NaN });
     expect(await initThreads()).toBe(1);
     vi.stubGlobal("navigator", { hardwareConcurrency: "4" });
     expect(await initThreads()).toBe(1);
@@ -286,15 +291,16 @@ describe("with the module loaded", () => {
       let claimed = -1;
       const publish = onNextPublish((c) => { claimed = claim(c); });
       let reads = 0;
-      // The worker's task is in at the first clock read (after 2¹⁴ spins).
+      // The worker's task is in at the second clock read (after 2·2¹⁴ spins: a caller that could
+      // block would have slept by then).
       vi.spyOn(Date, "now").mockImplementation(() => {
-        if (++reads === 1) runTask(claimed);
+        if (++reads === 2) runTask(claimed);
         return 0;
       });
       const { expected, got } = sums();
       publish.restore();
       expect(got).toEqual(expected);
-      expect(reads).toBe(1);
+      expect(reads).toBe(2);
       expect(wait).not.toHaveBeenCalled();
     });
 
@@ -342,6 +348,30 @@ describe("with the module loaded", () => {
       expect(ctrl[CTRL.NEXT]).toBe(PARKED);
       expect(ctrl[CTRL.STOP]).toBe(1);
       expect(pool.threadCount()).toBe(1);
+    });
+
+    it("the clock is read every 2¹⁴ spins, and a batch stuck from its first read is declared stuck 30 s later", async () => {
+      await initThreads(2);
+      const publish = onNextPublish((c) => { claim(c); });
+      vi.spyOn(Atomics, "wait").mockReturnValue("timed-out");
+      let loads = 0;
+      const realLoad = Atomics.load.bind(Atomics) as (a: Int32Array, i: number) => number;
+      vi.spyOn(Atomics, "load").mockImplementation(((array: Int32Array, index: number) => {
+        if (index === CTRL.DONE) loads++;
+        return realLoad(array, index);
+      }) as typeof Atomics.load);
+      const at: number[] = [];
+      let clock = 0;
+      vi.spyOn(Date, "now").mockImplementation(() => {
+        at.push(loads);
+        return (clock += 10_000);
+      });
+      // Two tensors, two tasks: the worker holds one, so one task is done at every read.
+      const data = [randomBlock(20000, 1), randomBlock(20000, 2)];
+      expect(() => reduceEach(pool.ownKernels(), "sumSquares", data.map((b) => b.ptr), [20000, 20000], [0, 0])).toThrow(/stopped responding/);
+      publish.restore();
+      expect(at.map((n, i) => n - (at[i - 1] ?? 0))).toEqual([1 << 14, 1 << 14, 1 << 14, 1 << 14, 1 << 14]);
+      for (const block of data) block.free();
     });
 
     it("progress restarts the 30 s clock", async () => {
