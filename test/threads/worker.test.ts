@@ -145,6 +145,8 @@ describe("in Node (parentPort)", () => {
     const s = freshStart();
     const ctrl = sab.ctrl;
     writePiece(0, 12, [data.ptr, 1000]);
+    // The piece after the task's last (which would throw) is not run.
+    writePiece(1, 99, []);
     sab.bounds.set([0, 1]);
     ctrl[CTRL.COUNT] = 1;
     const notify = vi.spyOn(Atomics, "notify");
@@ -159,6 +161,7 @@ describe("in Node (parentPort)", () => {
     port.listener!(s);
     expect(sab.results[0]).toBe(kernels().maxAbs(data.ptr, 1000));
     expect(ctrl[CTRL.DONE]).toBe(1);
+    expect(ctrl[CTRL.ERROR]).toBe(0);
     expect(notify).not.toHaveBeenCalled();
     expect(ctrl[CTRL.NEXT]).toBe(0);
     expect(ctrl[CTRL.WORKER_TASKS]).toBe(1);
