@@ -159,3 +159,16 @@ describe("runtimes without shared memory", () => {
     expect(() => other.initSync(moduleImporting(memoryImport(0x01)))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
   });
 });
+
+
+describe("more refusals and rewrites", () => {
+  it("a Node Buffer given on a runtime without shared memory is not changed (its slice() shares its bytes)", async () => {
+    const library = await freshLibrary();
+    spyMemory((d) => d.shared === true);
+    const original = readFileSync(new URL("../../build/simdopt-simd.wasm", import.meta.url));
+    const given = Buffer.from(original);
+    library.initSync(given, { initialMemoryMiB: 1 });
+    expect(given.equals(original)).toBe(true);
+    expect(library.features().threads).toBe(false);
+  });
+});
