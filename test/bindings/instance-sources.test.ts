@@ -105,6 +105,15 @@ describe("fetchable sources", () => {
     works(library);
   });
 
+  it("a function, even with a then, is not a source; without a Response class a plain object is still named", async () => {
+    const { library } = await fresh();
+    await expect(library.init(Object.assign(() => undefined, { then: (resolve: (r: Response) => void) => resolve(new Response("", { status: 404 })) }) as never)).rejects.toThrow(
+      new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response, got a function"));
+    vi.stubGlobal("Response", undefined);
+    await expect(library.init({} as never)).rejects.toThrow(
+      new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response, got an object"));
+  });
+
   it("concurrent calls share one pending promise; a failed load leaves the next call free to load", async () => {
     const { library, instance } = await fresh();
     const first = library.init(new Response("missing", { status: 500, statusText: "Server Error" }));
