@@ -94,6 +94,20 @@ describe("fetchable sources", () => {
     }
   });
 
+  it("a runtime with a process object but no Node version (a browser polyfill) fetches file: URLs too", async () => {
+    const asked = serveWasm();
+    const { library } = await fresh();
+    const versions = Object.getOwnPropertyDescriptor(process, "versions")!;
+    Object.defineProperty(process, "versions", { ...versions, value: { ...process.versions, node: undefined } });
+    try {
+      await library.init(wasmUrl);
+    } finally {
+      Object.defineProperty(process, "versions", versions);
+    }
+    works(library);
+    expect(asked.map(String)).toEqual([wasmUrl.href]);
+  });
+
   it("any thenable resolving to a Response; an object whose then is not a function is not a source", async () => {
     let { library } = await fresh();
     const thenable = { then: (resolve: (r: Response) => void) => resolve(new Response(wasmBytes.slice())) };
@@ -105,11 +119,12 @@ describe("fetchable sources", () => {
     works(library);
   });
 
-  it("a function, even with a then, is not a source; without a Response class a plain object is still named", async () => {
+  it("a function, even with a then, is not a source; without Response and SharedArrayBuffer classes a plain object is still named", async () => {
     const { library } = await fresh();
     await expect(library.init(Object.assign(() => undefined, { then: (resolve: (r: Response) => void) => resolve(new Response("", { status: 404 })) }) as never)).rejects.toThrow(
       new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response, got a function"));
     vi.stubGlobal("Response", undefined);
+    vi.stubGlobal("SharedArrayBuffer", undefined);
     await expect(library.init({} as never)).rejects.toThrow(
       new TypeError("simdopt: init(source) takes a WebAssembly.Module, bytes, a URL or a Response, got an object"));
   });

@@ -167,6 +167,8 @@ describe("more refusals and rewrites", () => {
     // env.memory with flags 0x00 (plain, no maximum): rewriting it would break the module.
     const noMaximum = [3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 0x00, 1];
     expect(() => library.initSync(moduleImporting(noMaximum))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
+    // An import section with no entries, last in the module: nothing to rewrite.
+    expect(() => library.initSync(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 1, 0]))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
     // Only the type section: nothing to rewrite, nothing imported.
     expect(() => library.initSync(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0]))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
   });

@@ -49,3 +49,26 @@ describe("reclaiming dropped blocks", () => {
 
 });
 
+
+describe("without FinalizationRegistry", () => {
+  it("blocks still allocate and free; nothing is reclaimed behind the caller's back", async () => {
+    vi.stubGlobal("FinalizationRegistry", undefined);
+    try {
+      const { m } = await attached(1);
+      ((): void => {
+        new m.F32Block(4).view.fill(1);
+      })();
+      const block = new m.F32Block(8);
+      expect(block.ptr).toBe(32);
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await sleep(5);
+      }
+      expect(m.allocatedBytes()).toBe(16 + 32);
+      block.free();
+      expect(m.allocatedBytes()).toBe(16);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
