@@ -74,6 +74,9 @@ describe("library views across growth", () => {
     expect(m.viewsOverlap(wasm(64, 4), wasm(80, 4))).toBe(false);
     expect(m.viewsOverlap(wasm(80, 4), wasm(64, 4))).toBe(false);
     expect(m.viewsOverlap(wasm(64, 4), new Uint8Array(memory.buffer, 79, 1))).toBe(true);
+    // Offset 0 of the memory is a wasm view like any other.
+    expect(m.viewsOverlap(wasm(0, 4), wasm(8, 4))).toBe(true);
+    expect(m.viewsOverlap(wasm(8, 4), wasm(0, 4))).toBe(true);
     const old = memory.buffer;
     m.allocate(PAGE); // grows: views of the old buffer share bytes with views of the new one
     expect(m.viewsOverlap(wasm(64, 4, old), wasm(76, 2))).toBe(true);
