@@ -35,6 +35,15 @@ describe("the embedded wasm", () => {
     // total 7; copy base[200..203); literal [9, 8]; copy base[290..292) (offset 290 = 0xa2 0x02); no literal
     const patch = Uint8Array.from([7, 0xc8, 0x01, 3, 2, 9, 8, 0xa2, 0x02, 2, 0]);
     expect(Array.from(applyPatch(base, patch))).toEqual([200, 201, 202, 9, 8, 34, 35]);
+    // A varuint whose low byte is exactly 0x80 (128 = 0x80 0x01) and a record of literals only.
+    const literalOnly = Uint8Array.from([4, 0x80, 0x01, 1, 1, 7, 0, 0, 2, 5, 6]);
+    expect(Array.from(applyPatch(base, literalOnly))).toEqual([128, 7, 5, 6]);
+  });
+
+  it("decodeWasm maps each character through the alphabet given", () => {
+    const alphabet = String.fromCharCode(...Array.from({ length: 256 }, (_, byte) => 0x100 + ((byte * 7) & 0xff)));
+    const text = String.fromCharCode(0x100, 0x107, 0x1ff, 0x100 + ((255 * 7) & 0xff));
+    expect(Array.from(decodeWasm(text, alphabet))).toEqual([0, 1, (0xff * 183) & 0xff, 255]);
   });
 
   it("init() loads the relaxed build where relaxed SIMD is supported, the plain one where not", () => {

@@ -164,7 +164,8 @@ function checkOptions(options: InitOptions | undefined): { initialPages: number;
  * atomics, so the module is otherwise unchanged.
  */
 function unshareMemoryImport(bytes: Uint8Array): Uint8Array {
-  const copy = bytes.slice();
+  // Not bytes.slice(): a Node Buffer's slice() is a view of the caller's bytes.
+  const copy = new Uint8Array(bytes);
   let at = 8;
   const readU32 = () => {
     let result = 0;

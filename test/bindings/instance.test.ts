@@ -159,3 +159,52 @@ describe("runtimes without shared memory", () => {
     expect(() => other.initSync(moduleImporting(memoryImport(0x01)))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
   });
 });
+
+describe("more refusals and rewrites", () => {
+  it("without shared memory: a memory import without a maximum is left alone; a module with no imports compiles as it is", async () => {
+    const library = await freshLibrary();
+    spyMemory((d) => d.shared === true);
+    // env.memory with flags 0x00 (plain, no maximum): rewriting it would break the module.
+    const noMaximum = [3, 101, 110, 118, 6, 109, 101, 109, 111, 114, 121, 2, 0x00, 1];
+    expect(() => library.initSync(moduleImporting(noMaximum))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
+    // An import section with no entries, last in the module: nothing to rewrite.
+    expect(() => library.initSync(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 2, 1, 0]))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
+    // Only the type section: nothing to rewrite, nothing imported.
+    expect(() => library.initSync(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0]))).toThrow(/^simdopt: the given WebAssembly module is not simdopt's \(it has no "heapBase" export\)/);
+  });
+
+  it("a compiled module that needs a shared memory, on a runtime without one; an instantiation error that is not a link error passes through", async () => {
+    const library = await freshLibrary();
+    const module = new WebAssembly.Module(wasmBytes);
+    spyMemory((d) => d.shared === true);
+    expect(() => library.initSync(module)).toThrow(/^simdopt: the given module does not accept a non-shared memory \(.+\); pass one of the \.wasm files that ship with this version of simdopt$/);
+    vi.restoreAllMocks();
+    const other = await freshLibrary();
+    const failure = new RangeError("out of memory while instantiating");
+    vi.spyOn(WebAssembly, "Instance").mockImplementationOnce(function () { throw failure; } as never);
+    expect(() => other.initSync(module)).toThrow(failure);
+    vi.restoreAllMocks();
+    other.initSync(module);
+    expect(Array.from(other.parameter([2], { init: [1, 2] }).data)).toEqual([1, 2]);
+  });
+
+  it("a Node Buffer given on a runtime without shared memory is not changed (its slice() shares its bytes)", async () => {
+    const library = await freshLibrary();
+    spyMemory((d) => d.shared === true);
+    const original = readFileSync(new URL("../../build/simdopt-simd.wasm", import.meta.url));
+    const given = Buffer.from(original);
+    library.initSync(given, { initialMemoryMiB: 1 });
+    expect(given.equals(original)).toBe(true);
+    expect(library.features().threads).toBe(false);
+  });
+
+  it("every wording of a compile refusal by the embedder names the fix", async () => {
+    const library = await freshLibrary();
+    for (const reason of ["Wasm code generation disallowed", "WebAssembly compilation DISALLOWED", "Compiling is not allowed here", "blocked by CSP", "needs 'wasm-unsafe-eval'"]) {
+      vi.spyOn(WebAssembly, "Module").mockImplementationOnce(function () { throw new Error(reason); } as never);
+      expect(() => library.initSync(wasmBytes)).toThrow(`simdopt: this runtime forbids compiling WebAssembly from bytes (${reason}), so initSync() cannot load`);
+    }
+    vi.spyOn(WebAssembly, "Module").mockImplementationOnce(function () { throw new Error("unexpected end of section"); } as never);
+    expect(() => library.initSync(wasmBytes)).toThrow(new Error("unexpected end of section"));
+  });
+});
