@@ -3,8 +3,8 @@
 // boundary between two groups, shifting a group to another first index) or keep every group's
 // first index and length (swapping members between groups) must each rebuild the tables, so
 // every tensor steps with its own group's options: bit for bit what optimizers of one tensor
-// each give. And LENGTH_ARG, which the
-// thread pool splits kernel calls by, must name each kernel's `length` argument.
+// each give. And LENGTH_ARG, which the thread pool splits kernel calls by, must name each
+// kernel's `length` argument.
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
