@@ -64,4 +64,19 @@ describe("ftrlGeneralPower", () => {
     if (lrPower !== 0) expect(kernel[0]!.slice(2, 4)).toEqual(Array.from(bits(new Float32Array([Infinity, -Infinity]))));
     expect(run(ftrlGeneralPower)).toEqual(kernel);
   });
+
+  it("writes `length` elements and nothing after them", () => {
+    const n = 9, length = 6;
+    const p = parameter([n], { init: Array.from({ length: n }, (_, i) => (i - 4) / 3) });
+    const acc = parameter([n], { init: new Array<number>(n).fill(0.1) });
+    const z = parameter([n], { init: Array.from({ length: n }, (_, i) => (4 - i) / 5) });
+    p.grad.fill(0.5);
+    const before = [bits(p.data), bits(acc.data), bits(z.data)].map((b) => Array.from(b.subarray(length)));
+    const s = stepScalars();
+    s[0] = 0.05; s[1] = -0.7; s[2] = 0.01; s[3] = 0.1; s[4] = 0; s[5] = 0;
+    ftrlGeneralPower(p.dataPtr, p.gradPtr, acc.dataPtr, z.dataPtr, length);
+    expect([bits(p.data), bits(acc.data), bits(z.data)].map((b) => Array.from(b.subarray(length)))).toEqual(before);
+    expect(Array.from(acc.data.subarray(0, length))).toEqual(new Array<number>(length).fill(Math.fround(0.1 + 0.25)));
+    p.dispose(); acc.dispose(); z.dispose();
+  });
 });
