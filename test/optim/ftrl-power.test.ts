@@ -37,9 +37,9 @@ describe("ftrlGeneralPower", () => {
     });
 
   // Signed zeros and infinities, where a reordered comparison or an always-taken shrinkage term
-  // would still agree on ordinary values: z exactly 0 with l1 = 0 (clip to [−0, 0] must keep +0),
+  // would still agree on ordinary values: z exactly 0 with l1 = ±0 (clipping to [∓0, ±0] keeps +0),
   // and an infinite parameter without shrinkage (0·∞ would turn it into NaN).
-  it.each([-0.5, 0, -1])("lrPower %s, l1 0, zero and infinite entries: the kernel's bits", (lrPower) => {
+  it.each([[-0.5, 0], [0, 0], [-1, 0], [-0.5, -0], [-1, -0]])("lrPower %s, l1 %s, zero and infinite entries: the kernel's bits", (lrPower, l1) => {
     const p0 = [0, 0, Infinity, -Infinity, 0.5, -0.25];
     const g0 = [0, -0, 0.75, -0.5, 0, 0];
     const run = (step: (p: number, g: number, a: number, z: number, n: number) => void) => {
@@ -50,7 +50,7 @@ describe("ftrlGeneralPower", () => {
       p.grad.set(g0);
       for (let t = 0; t < 2; t++) {
         const s = stepScalars();
-        s[0] = 0.05; s[1] = lrPower; s[2] = 0; s[3] = 0; s[4] = 0; s[5] = 0;
+        s[0] = 0.05; s[1] = lrPower; s[2] = l1; s[3] = 0; s[4] = 0; s[5] = 0;
         step(p.dataPtr, p.gradPtr, acc.dataPtr, z.dataPtr, n);
       }
       const out = [bits(p.data), bits(acc.data), bits(z.data)].map((b) => Array.from(b));
