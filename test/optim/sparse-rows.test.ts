@@ -1,0 +1,56 @@
+// Row steps' edges not covered by sparse.test.ts: the refusal of a parameter that is not 2-D
+// shows its whole shape, and the guarded row step reads the listed rows' gradients and nothing
+// else — not the other rows, and not past the list (a row index read from past its end would
+// make a NaN pointer, which wasm takes as address 0; a NaN planted there must go unseen).
+import { beforeAll, describe, expect, it } from "vitest";
+import { Adam, init, parameter } from "../../src/index.js";
+import { heapF32 } from "../../src/bindings/memory.js";
+import { bits, randomFill } from "./factories.js";
+
+beforeAll(async () => {
+  await init();
+});
+
+describe("step({ rows }) edges", () => {
+  it("a 3-D or 1-D parameter is refused with its shape", () => {
+    const cube = parameter([2, 3, 4], { name: "cube" });
+    const line = parameter([5], { name: "line" });
+    const adam = new Adam([cube, line], { lr: 0.1 });
+    expect(() => adam.step({ rows: new Map([[cube, Int32Array.of(0)]]) })).toThrow(
+      new RangeError('simdopt: rows need a 2-D parameter, "cube" has shape [2, 3, 4]'));
+    expect(() => adam.step({ rows: new Map([[line, Int32Array.of(0)]]) })).toThrow(
+      new RangeError('simdopt: rows need a 2-D parameter, "line" has shape [5]'));
+    expect(adam.stateDict().state).toEqual([null, null]);
+    adam.dispose();
+    cube.dispose();
+    line.dispose();
+  });
+
+  it("skipIfNonfinite reads only the listed rows' gradients", () => {
+    const table = parameter([5, 3]);
+    randomFill(table.data, 1);
+    randomFill(table.grad, 2);
+    table.grad[3 * 3 + 2] = Number.NaN; // row 3, not listed
+    const adam = new Adam([table], { lr: 0.1 });
+    const heap = heapF32();
+    const saved = heap.slice(0, 3);
+    const before = bits(table.data);
+    let stepped: boolean;
+    try {
+      heap.fill(Number.NaN, 0, 3);
+      stepped = adam.step({ rows: new Map([[table, Int32Array.of(4, 0)]]), skipIfNonfinite: true });
+    } finally {
+      heapF32().set(saved, 0);
+    }
+    expect(stepped).toBe(true);
+    const after = bits(table.data);
+    // Rows 0 and 4 moved; rows 1 to 3 did not.
+    for (let row = 0; row < 5; row++) {
+      const moved = [0, 1, 2].some((c) => after[row * 3 + c] !== before[row * 3 + c]);
+      expect(moved).toBe(row === 0 || row === 4);
+    }
+    expect(adam.step({ rows: new Map([[table, Int32Array.of(3)]]), skipIfNonfinite: true })).toBe(false);
+    adam.dispose();
+    table.dispose();
+  });
+});
