@@ -3,7 +3,7 @@
 // else — not the other rows, and not past the list (a row index read from past its end would
 // make a NaN pointer, which wasm takes as address 0; a NaN planted there must go unseen).
 import { beforeAll, describe, expect, it } from "vitest";
-import { Adam, init, parameter } from "../../src/index.js";
+import { Adam, init, parameter, SGD } from "../../src/index.js";
 import { heapF32 } from "../../src/bindings/memory.js";
 import { bits, randomFill } from "./factories.js";
 
@@ -52,5 +52,30 @@ describe("step({ rows }) edges", () => {
     expect(adam.step({ rows: new Map([[table, Int32Array.of(3)]]), skipIfNonfinite: true })).toBe(false);
     adam.dispose();
     table.dispose();
+  });
+
+  it("a buffer made after row steps starts with first-use rules on every row, in dense and row steps", () => {
+    for (const next of ["dense", "rows"] as const) {
+      const table = parameter([4, 2]);
+      table.grad.fill(1);
+      const sgd = new SGD([table], { lr: 0.5 });
+      // No buffer yet: the row step leaves a row history.
+      sgd.step({ rows: new Map([[table, Int32Array.of(0, 2)]]) });
+      expect(sgd.stateDict().state[0]!.touchedRows).toEqual(Uint8Array.of(1, 1, 1, 1));
+      // Momentum with dampening: a first use takes the gradient itself (1), a later one 0.9·buf + 0.5·g.
+      Object.assign(sgd.paramGroups[0]!, { momentum: 0.9, dampening: 0.5 });
+      if (next === "dense") {
+        sgd.step();
+        expect(Array.from(table.data)).toEqual([-1, -1, -0.5, -0.5, -1, -1, -0.5, -0.5]);
+        expect(sgd.stateDict().state[0]!.buffers.momentumBuffer).toEqual(new Float32Array(8).fill(1));
+      } else {
+        sgd.step({ rows: new Map([[table, Int32Array.of(2, 3)]]) });
+        expect(Array.from(table.data)).toEqual([-0.5, -0.5, 0, 0, -1, -1, -0.5, -0.5]);
+        expect(sgd.stateDict().state[0]!.buffers.momentumBuffer).toEqual(Float32Array.of(0, 0, 0, 0, 1, 1, 1, 1));
+        expect(sgd.stateDict().state[0]!.touchedRows).toEqual(Uint8Array.of(0, 0, 1, 1));
+      }
+      sgd.dispose();
+      table.dispose();
+    }
   });
 });

@@ -118,6 +118,16 @@ describe("optimizer steps: every allocation point fails cleanly", () => {
     expect(points).toBe(3 * 2 + 1); // three buffers each, then the scratch
   });
 
+  it("masked step over existing state: only the mask scratch grows, before any parameter steps", () => {
+    // The unmasked first parameter steps before the second's mask is staged: the scratch must
+    // have been reserved up front even though no state is created. (Larger than the masks above:
+    // the scratch they grew is kept.)
+    expect(failEveryAllocation((round) => optimizerCase(round, [[6], [60, 9]],
+      (params) => new Adam(params) as Optimizer<object>,
+      (optimizer, [, b]) => optimizer.step({ mask: new Map([[b!, Uint8Array.from({ length: b!.size }, (_, i) => i % 2)]]) }),
+      (optimizer) => optimizer.step()))).toBe(1);
+  });
+
   it("row step, fresh state, and a row step after dense steps once a new buffer is needed", () => {
     const rows = (p: Parameter) => Int32Array.from([0, 2, p.shape[0]! - 1]);
     expect(failEveryAllocation((round) => optimizerCase(round, [[5, 3], [6, 2]],
