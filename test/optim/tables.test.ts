@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Adam, init, parameter, SGD, type Parameter } from "../../src/index.js";
+import { Adam, init, parameter, RMSprop, SGD, type Parameter } from "../../src/index.js";
 import { LENGTH_ARG } from "../../src/optim/tables.js";
 import { bits, randomFill, type AnyOptimizer } from "./factories.js";
 
@@ -79,6 +79,33 @@ describe.each(Object.keys(MAKERS))("%s: tables after regrouping", (name) => {
 
   it("swapping tensors between groups of unchanged sizes", () => {
     regroup(make, [[0, 1], [2, 3]], [[0, 2], [1, 3]]);
+  });
+});
+
+describe("tables after an option drops a state buffer (no state is made, so only the names change)", () => {
+  const cases: Array<[string, (params: Parameter[]) => AnyOptimizer, Record<string, unknown>]> = [
+    ["Adam amsgrad off", (params) => new Adam(params, { lr: 0.01, amsgrad: true }), { amsgrad: false }],
+    ["SGD momentum off", (params) => new SGD(params, { lr: 0.1, momentum: 0.9 }), { momentum: 0 }],
+    // [squareAvg, gradAvg, momentumBuffer] becomes [squareAvg, momentumBuffer]: a buffer moves up a slot.
+    ["RMSprop centered off", (params) => new RMSprop(params, { lr: 0.01, centered: true, momentum: 0.9 }), { centered: false }],
+  ];
+  it.each(cases)("%s", (_, make, change) => {
+    const together = makeParams(3, 7);
+    const alone = makeParams(3, 7);
+    const optimizer = make(together);
+    const singles = alone.map((p) => make([p]));
+    for (let t = 0; t < 6; t++) {
+      if (t === 3) for (const o of [optimizer, ...singles]) Object.assign(o.paramGroups[0]!, change);
+      for (let i = 0; i < 3; i++) {
+        randomFill(together[i]!.grad, 10 * t + i);
+        alone[i]!.grad.set(together[i]!.grad);
+      }
+      optimizer.step();
+      for (const single of singles) single.step();
+      expect(together.map((p) => bits(p.data))).toEqual(alone.map((p) => bits(p.data)));
+    }
+    for (const o of [optimizer, ...singles]) o.dispose();
+    for (const p of [...together, ...alone]) p.dispose();
   });
 });
 
