@@ -68,7 +68,7 @@ const SHAPES = [[3, 5], [7], [2, 2]];
 const ELEMENTS = 15 + 7 + 4;
 
 describe("steps with thread hooks installed", () => {
-  const adam = (params: Parameter[]) => new Adam(params, { lr: 0.01 });
+  const adam = (params: Parameter[]) => new Adam(params, { lr: 0.01 }) as unknown as AnyOptimizer;
   let expected: Uint32Array[] = [];
   beforeAll(() => {
     expected = run(adam, SHAPES, 3);
@@ -111,7 +111,7 @@ describe("steps with thread hooks installed", () => {
   });
 
   it("state not shaped like its parameter (Adafactor's factored matrices) is never recorded, whatever the order", () => {
-    const factor = (params: Parameter[]) => new Adafactor(params, { lr: 0.01 });
+    const factor = (params: Parameter[]) => new Adafactor(params, { lr: 0.01 }) as unknown as AnyOptimizer;
     for (const shapes of [[[7], [3, 5]], [[3, 5], [7]], [[7], [4], [2, 3]]]) {
       let log: Log | undefined;
       expect(run(factor, shapes, 2, () => { log = standIn(4, true); })).toEqual(run(factor, shapes, 2));

@@ -18,8 +18,8 @@ beforeAll(async () => {
 
 type Make = (params: Parameter[], lr: number) => AnyOptimizer;
 const MAKERS: Record<string, Make> = {
-  Adam: (params, lr) => new Adam(params, { lr }),
-  SGD: (params, lr) => new SGD(params, { lr, momentum: 0.9 }),
+  Adam: (params, lr) => new Adam(params, { lr }) as unknown as AnyOptimizer,
+  SGD: (params, lr) => new SGD(params, { lr, momentum: 0.9 }) as unknown as AnyOptimizer,
 };
 
 function makeParams(count: number, seed: number): Parameter[] {
@@ -84,10 +84,10 @@ describe.each(Object.keys(MAKERS))("%s: tables after regrouping", (name) => {
 
 describe("tables after an option drops a state buffer (no state is made, so only the names change)", () => {
   const cases: Array<[string, (params: Parameter[]) => AnyOptimizer, Record<string, unknown>]> = [
-    ["Adam amsgrad off", (params) => new Adam(params, { lr: 0.01, amsgrad: true }), { amsgrad: false }],
-    ["SGD momentum off", (params) => new SGD(params, { lr: 0.1, momentum: 0.9 }), { momentum: 0 }],
+    ["Adam amsgrad off", (params) => new Adam(params, { lr: 0.01, amsgrad: true }) as unknown as AnyOptimizer, { amsgrad: false }],
+    ["SGD momentum off", (params) => new SGD(params, { lr: 0.1, momentum: 0.9 }) as unknown as AnyOptimizer, { momentum: 0 }],
     // [squareAvg, gradAvg, momentumBuffer] becomes [squareAvg, momentumBuffer]: a buffer moves up a slot.
-    ["RMSprop centered off", (params) => new RMSprop(params, { lr: 0.01, centered: true, momentum: 0.9 }), { centered: false }],
+    ["RMSprop centered off", (params) => new RMSprop(params, { lr: 0.01, centered: true, momentum: 0.9 }) as unknown as AnyOptimizer, { centered: false }],
   ];
   it.each(cases)("%s", (_, make, change) => {
     const together = makeParams(3, 7);
