@@ -149,6 +149,30 @@ describe("optimizer steps: every allocation point fails cleanly", () => {
   });
 });
 
+describe("after a failed step", () => {
+  it("a masked first step that fails after making the state leaves no trace a dense step could reuse", () => {
+    // SGD without momentum keeps no buffer: the state object is made, then the mask scratch
+    // (larger than any above) fails. The state is dropped; the next step must make it anew.
+    const p = parameter([40, 40], { init: values(7, 1600) });
+    p.grad.set(values(8, 1600));
+    const sgd = new SGD([p], { lr: 0.5 });
+    const before = [...p.data];
+    failNthAllocation(1);
+    try {
+      expect(() => sgd.step({ mask: new Map([[p, new Uint8Array(1600).fill(1)]]) })).toThrow(/out of wasm memory/);
+    } finally {
+      failNthAllocation(0);
+    }
+    expect([...p.data]).toEqual(before);
+    expect(sgd.stateDict().state).toEqual([null]);
+    expect(sgd.step()).toBe(true);
+    expect(sgd.stateDict().state).toEqual([{ step: 1, buffers: {}, touchedRows: null, scalars: {} }]);
+    expect([...p.data]).toEqual(before.map((x, i) => Math.fround(x - Math.fround(0.5 * p.grad[i]!))));
+    sgd.dispose();
+    p.dispose();
+  });
+});
+
 describe("matmul, batch norm and construction: every allocation point fails cleanly", () => {
   it("matmul with plain arrays (scratch for packing and copies), transA, and out overlapping a view input", () => {
     failEveryAllocation((round) => {
