@@ -117,6 +117,12 @@ describe("steps with thread hooks installed", () => {
       expect(run(factor, shapes, 2, () => { log = standIn(4, true); })).toEqual(run(factor, shapes, 2));
       expect(log!.begin).toEqual([]);
     }
+    // The same with accumulate: the gradient sums are recorded on every call (elementwise), the
+    // applying steps' updates are not.
+    let accumulated: Log | undefined;
+    const factor2 = (params: Parameter[]) => new Adafactor(params, { lr: 0.01, accumulate: 2 }) as unknown as AnyOptimizer;
+    expect(run(factor2, [[3, 5]], 4, () => { accumulated = standIn(4, true); })).toEqual(run(factor2, [[3, 5]], 4));
+    expect(accumulated!.begin).toEqual([15, 15, 15, 15]);
     // Vectors only: every buffer is elementwise, so the steps are recorded.
     let log: Log | undefined;
     expect(run(factor, [[7], [5]], 2, () => { log = standIn(4, true); })).toEqual(run(factor, [[7], [5]], 2));
