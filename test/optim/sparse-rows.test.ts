@@ -50,6 +50,16 @@ describe("step({ rows }) edges", () => {
       expect(moved).toBe(row === 0 || row === 4);
     }
     expect(adam.step({ rows: new Map([[table, Int32Array.of(3)]]), skipIfNonfinite: true })).toBe(false);
+    // A row step writes the listed rows only: nothing at address 0, where a row index read past
+    // the list would point (as above).
+    const guard = heapF32().slice(0, 8);
+    try {
+      heapF32().set([1, 2, 3, 4, 5, 6, 7, 8], 0);
+      adam.step({ rows: new Map([[table, Int32Array.of(1)]]) });
+      expect(Array.from(heapF32().subarray(0, 8))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    } finally {
+      heapF32().set(guard, 0);
+    }
     adam.dispose();
     table.dispose();
   });
