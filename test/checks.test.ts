@@ -105,6 +105,7 @@ describe("number checks", () => {
 
   it("checkBetas: a pair, each in [0, 1), named by index", () => {
     expect(() => checkBetas(W, "betas", [0, 0.999])).not.toThrow();
+    expect(() => checkBetas(W, "betas", [0.9, 0])).not.toThrow();
     expect(() => checkBetas(W, "betas", [0.9])).toThrow(new TypeError("simdopt: Foo: betas must be a pair [beta1, beta2], got [0.9]"));
     expect(() => checkBetas(W, "betas", [0.9, 0.9, 0.9])).toThrow(new TypeError("simdopt: Foo: betas must be a pair [beta1, beta2], got [0.9, 0.9, 0.9]"));
     expect(() => checkBetas(W, "betas", new Float64Array(2))).toThrow(new TypeError("simdopt: Foo: betas must be a pair [beta1, beta2], got a Float64Array of length 2"));
@@ -230,6 +231,9 @@ describe("option keys", () => {
     expect(() => checkOptionKeys({ momenXXm: 1 }, options, "Foo")).toThrow(new TypeError(`simdopt: Foo has no option "momenXXm"; did you mean "momentum"? ${list}`));
     expect(() => checkOptionKeys({ momXXXum: 1 }, options, "Foo")).toThrow(new TypeError(`simdopt: Foo has no option "momXXXum" ${list}`));
     expect(() => checkOptionKeys({ bXXas: 1 }, options, "Foo")).toThrow(new TypeError(`simdopt: Foo has no option "bXXas"; did you mean "betas"? ${list}`));
+    // A near-miss too short for the other two rules: only nearMiss finds it.
+    expect(() => checkOptionKeys({ LR: 1 }, options, "Foo")).toThrow(new TypeError(`simdopt: Foo has no option "LR"; did you mean "lr"? ${list}`));
+    expect(() => checkOptionKeys({ l: 1 }, options, "Foo")).toThrow(new TypeError(`simdopt: Foo has no option "l"; did you mean "lr"? ${list}`));
     // Two edits from a three-letter option is too far to guess.
     expect(() => checkOptionKeys({ xyz: 1 }, ["abc", "xbcz"], "Foo")).toThrow(new TypeError('simdopt: Foo has no option "xyz" (options: abc, xbcz)'));
     expect(() => checkOptionKeys({ lr: 1, zzzz: 1 }, options, "Foo")).toThrow(new TypeError(`simdopt: Foo has no option "zzzz" ${list}`));

@@ -28,6 +28,10 @@ describe("groups made by the constructor and addParamGroup", () => {
     expect(() => new SGD([{ params: [p] }, null] as never)).toThrow(message(1));
     expect(() => new SGD([{ params: [p] }, 3] as never)).toThrow(message(1));
     expect(() => new SGD([{ params: p }] as never)).toThrow(message(0));
+    // Not an object, even with an array under params.
+    const callable = Object.assign(() => 0, { params: [p] });
+    expect(() => new SGD([{ params: [p] }, callable] as never)).toThrow(message(1));
+    expect(() => new SGD([callable, callable] as never)).toThrow(message(0));
     expect(() => new SGD([{ params: [p] }, { params: [] }])).toThrow(new RangeError("simdopt: paramGroups[1].params is empty"));
     const q = param("q");
     expect(() => new SGD([{ params: [p, q, 7] }] as never)).toThrow(new TypeError("simdopt: paramGroups[0].params[2] is not a Parameter"));
@@ -108,6 +112,38 @@ describe("live groups, checked on every step", () => {
     expect(sgd.step()).toBe(true);
     expect([...p.data]).toEqual([0, 1]);
     sgd.dispose();
+  });
+
+  it("after a step, a sole member replaced by something else is refused (not taken for the validated one)", () => {
+    const p = param("p");
+    const q = param("q");
+    const sgd = new SGD([p], { lr: 1 });
+    expect(sgd.step()).toBe(true);
+    const params = sgd.paramGroups[0]!.params as unknown[];
+    params[0] = {};
+    expect(() => sgd.step()).toThrow(new TypeError("simdopt: paramGroups[0].params[0] must be a Parameter, got Object"));
+    q.dispose();
+    params[0] = q;
+    expect(() => sgd.step()).toThrow(new TypeError('simdopt: parameter "q" has been disposed'));
+    params[0] = p;
+    expect(sgd.step()).toBe(true);
+    expect([...p.data]).toEqual([-1, 0]);
+    sgd.dispose();
+    p.dispose();
+  });
+
+  it("options changed between steps are checked with the group's index in the message, the first group's too", () => {
+    const [p, q, r] = [param("p"), param("q"), param("r")];
+    const sgd = new SGD([{ params: [p] }, { params: [q] }, { params: [r] }], { lr: 1 });
+    for (const g of [0, 2, 1]) {
+      sgd.paramGroups[g]!.lr = -2;
+      expect(() => sgd.step()).toThrow(new RangeError(`simdopt: paramGroups[${g}].lr must be a finite number ≥ 0, got -2`));
+      sgd.paramGroups[g]!.lr = 1;
+    }
+    expect(sgd.step()).toBe(true);
+    expect([...p.data, ...q.data, ...r.data]).toEqual([0, 1, 0, 1, 0, 1]);
+    sgd.dispose();
+    for (const x of [p, q, r]) x.dispose();
   });
 
   it("a parameter disposed or listed twice across groups is refused by name and place", () => {

@@ -106,6 +106,12 @@ describe("remembered per-tensor work", () => {
     optimizer.step();
     expect(p!.data[0]).toBe(Math.fround(before - Math.fround(0.1)));
     expect(optimizer.stateDict().state[0]!.step).toBe(3);
+    // The buffer is the state's own (a step over the tensor's previous buffer list would keep none).
+    expect(optimizer.stateDict().state[0]!.buffers).toEqual({ momentumBuffer: new Float32Array(9).fill(1) });
+    optimizer.step();
+    expect(optimizer.stateDict().state[0]!.buffers).toEqual({ momentumBuffer: new Float32Array(9).fill(Math.fround(Math.fround(0.9) + 1)) });
+    optimizer.dispose();
+    p!.dispose();
   });
 
   it("a parameter disposed after steps that passed its check makes the next step throw, changing nothing", () => {

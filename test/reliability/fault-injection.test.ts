@@ -118,6 +118,16 @@ describe("optimizer steps: every allocation point fails cleanly", () => {
     expect(points).toBe(3 * 2 + 1); // three buffers each, then the scratch
   });
 
+  it("masked step over existing state: only the mask scratch grows, before any parameter steps", () => {
+    // The unmasked first parameter steps before the second's mask is staged: the scratch must
+    // have been reserved up front even though no state is created. (Larger than the masks above:
+    // the scratch they grew is kept.)
+    expect(failEveryAllocation((round) => optimizerCase(round, [[6], [60, 9]],
+      (params) => new Adam(params) as Optimizer<object>,
+      (optimizer, [, b]) => optimizer.step({ mask: new Map([[b!, Uint8Array.from({ length: b!.size }, (_, i) => i % 2)]]) }),
+      (optimizer) => optimizer.step()))).toBe(1);
+  });
+
   it("row step, fresh state, and a row step after dense steps once a new buffer is needed", () => {
     const rows = (p: Parameter) => Int32Array.from([0, 2, p.shape[0]! - 1]);
     expect(failEveryAllocation((round) => optimizerCase(round, [[5, 3], [6, 2]],
@@ -136,6 +146,30 @@ describe("optimizer steps: every allocation point fails cleanly", () => {
     expect(failEveryAllocation((round) => optimizerCase(round, [[8], [3]],
       (params) => new SGD(params, { lr: 0.1, momentum: 0.9 }) as Optimizer<object>,
       (optimizer) => optimizer.step({ skipIfNonfinite: true })))).toBe(2);
+  });
+});
+
+describe("after a failed step", () => {
+  it("a masked first step that fails after making the state leaves no trace a dense step could reuse", () => {
+    // SGD without momentum keeps no buffer: the state object is made, then the mask scratch
+    // (larger than any above) fails. The state is dropped; the next step must make it anew.
+    const p = parameter([40, 40], { init: values(7, 1600) });
+    p.grad.set(values(8, 1600));
+    const sgd = new SGD([p], { lr: 0.5 });
+    const before = [...p.data];
+    failNthAllocation(1);
+    try {
+      expect(() => sgd.step({ mask: new Map([[p, new Uint8Array(1600).fill(1)]]) })).toThrow(/out of wasm memory/);
+    } finally {
+      failNthAllocation(0);
+    }
+    expect([...p.data]).toEqual(before);
+    expect(sgd.stateDict().state).toEqual([null]);
+    expect(sgd.step()).toBe(true);
+    expect(sgd.stateDict().state).toEqual([{ step: 1, buffers: {}, touchedRows: null, scalars: {} }]);
+    expect([...p.data]).toEqual(before.map((x, i) => Math.fround(x - Math.fround(0.5 * p.grad[i]!))));
+    sgd.dispose();
+    p.dispose();
   });
 });
 
