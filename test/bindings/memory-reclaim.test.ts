@@ -1,23 +1,9 @@
 // Blocks reclaimed by the garbage collector (src/bindings/memory.ts), over a stand-in memory
 // (test/support/fake-memory.ts): a view re-made after a plain memory grew keeps its block.
 import { setTimeout as sleep } from "node:timers/promises";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { collectUntil, gc } from "../support/collect.js";
 import { attached, PAGE } from "../support/fake-memory.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
-
-/** Collects until `done()` holds (finalizers run asynchronously after a collection). */
-async function collectUntil(done: () => boolean): Promise<boolean> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    gc();
-    await sleep(5);
-    if (done()) return true;
-  }
-  return false;
-}
 
 afterEach(() => {
   vi.resetModules();
@@ -48,7 +34,6 @@ describe("reclaiming dropped blocks", () => {
   });
 
 });
-
 
 describe("without FinalizationRegistry", () => {
   it("blocks still allocate and free; nothing is reclaimed behind the caller's back", async () => {

@@ -1,14 +1,10 @@
 // dispose(): later use throws; zeroGrad checks every parameter before zeroing any; optimizers
 // and parameters dropped without dispose() have their wasm memory reclaimed by the collector.
 import { setTimeout as sleep } from "node:timers/promises";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { collectUntil, gc } from "../support/collect.js";
 import { Adam, init, parameter, SGD } from "../../src/index.js";
 import { allocatedBytes, currentBuffer } from "../../src/bindings/memory.js";
-
-setFlagsFromString("--expose-gc");
-const gc = runInNewContext("gc") as () => void;
 
 beforeAll(async () => {
   await init();
@@ -23,16 +19,6 @@ async function settledBytes(): Promise<number> {
     await sleep(5);
   }
   return allocatedBytes();
-}
-
-/** Collects until `done()` holds (finalizers run asynchronously after a collection). */
-async function collectUntil(done: () => boolean): Promise<boolean> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    gc();
-    await sleep(5);
-    if (done()) return true;
-  }
-  return false;
 }
 
 describe("dispose()", () => {
