@@ -31,6 +31,20 @@ function makeParams(count: number, seed: number): Parameter[] {
 }
 
 /**
+ * Gives `together` (stepped by `optimizer`) and `alone` (one optimizer each, `singles`) the same
+ * gradients, steps both, and expects the parameters to agree bit for bit.
+ */
+function stepBoth(optimizer: AnyOptimizer, singles: AnyOptimizer[], together: Parameter[], alone: Parameter[], seed: number): void {
+  for (let i = 0; i < together.length; i++) {
+    randomFill(together[i]!.grad, seed + i);
+    alone[i]!.grad.set(together[i]!.grad);
+  }
+  optimizer.step();
+  for (const single of singles) single.step();
+  expect(together.map((p) => bits(p.data))).toEqual(alone.map((p) => bits(p.data)));
+}
+
+/**
  * Groups `before` for three steps, then `after` (the same parameters, regrouped) for three more,
  * against one single-tensor optimizer per parameter given its group's lr at each point.
  */
@@ -50,13 +64,7 @@ function regroup(make: Make, before: number[][], after: number[][]): void {
       after.forEach((members, g) => { optimizer.paramGroups[g]!.params = members.map((i) => together[i]!); });
       setLrs(after);
     }
-    for (let i = 0; i < count; i++) {
-      randomFill(together[i]!.grad, 100 * t + i);
-      alone[i]!.grad.set(together[i]!.grad);
-    }
-    optimizer.step();
-    for (const single of singles) single.step();
-    expect(together.map((p) => bits(p.data))).toEqual(alone.map((p) => bits(p.data)));
+    stepBoth(optimizer, singles, together, alone, 100 * t);
   }
   for (const o of [optimizer, ...singles]) o.dispose();
   for (const p of [...together, ...alone]) p.dispose();
@@ -96,13 +104,7 @@ describe("tables after an option drops a state buffer (no state is made, so only
     const singles = alone.map((p) => make([p]));
     for (let t = 0; t < 6; t++) {
       if (t === 3) for (const o of [optimizer, ...singles]) Object.assign(o.paramGroups[0]!, change);
-      for (let i = 0; i < 3; i++) {
-        randomFill(together[i]!.grad, 10 * t + i);
-        alone[i]!.grad.set(together[i]!.grad);
-      }
-      optimizer.step();
-      for (const single of singles) single.step();
-      expect(together.map((p) => bits(p.data))).toEqual(alone.map((p) => bits(p.data)));
+      stepBoth(optimizer, singles, together, alone, 10 * t);
     }
     for (const o of [optimizer, ...singles]) o.dispose();
     for (const p of [...together, ...alone]) p.dispose();
